@@ -1,0 +1,1 @@
+"""REST API of the plan register: plans, tasks, indicators, milestones."""

@@ -1,0 +1,246 @@
+"""Thin API of the plan register: reads through ``tasks.selectors``, writes through ``tasks.services``.
+
+Each view set lists (paginated, filterable) and shows by id what the selector lets the acting
+user read — a draft plan's objects are therefore 404 for non-supervisors. Writes validate the
+input shape, call one service, and render the fresh object through the selector. The services
+check the supervisor rule themselves; the permission class below only makes the API answer 403
+before looking at the body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer, as_serializer_error
+from rest_framework.views import APIView
+
+from tasks.api.filters import IndicatorFilter, MilestoneFilter, PlanFilter, TaskFilter
+from tasks.api.serializers import (
+    IndicatorCreateInputSerializer,
+    IndicatorOutputSerializer,
+    IndicatorUpdateInputSerializer,
+    MilestoneCreateInputSerializer,
+    MilestoneOutputSerializer,
+    MilestoneUpdateInputSerializer,
+    PlanOutputSerializer,
+    PlanUpdateInputSerializer,
+    TaskCreateInputSerializer,
+    TaskOutputSerializer,
+    TaskUpdateInputSerializer,
+)
+from tasks.models import Indicator, Milestone, Plan, PlanTask
+from tasks.selectors import indicator_list, milestone_list, plan_list, task_list
+from tasks.services import (
+    StaleWrite,
+    indicator_create,
+    indicator_update,
+    milestone_create,
+    milestone_update,
+    plan_update,
+    register_editable_by,
+    task_create,
+    task_update,
+)
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("数据已被他人修改，请刷新后重试。")
+    default_code = "stale"
+
+
+class RegisterWritePermission(BasePermission):
+    """Reads for every signed-in user; writes only for those the services let edit the register."""
+
+    message = _("只有督查专班可以修改任务台账。")
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return request.method in SAFE_METHODS or register_editable_by(request.user)
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """Map the services' domain errors to API errors: field errors → 400, stale write → 409.
+
+    ``PermissionDenied`` passes through; DRF already answers it with 403.
+    """
+    try:
+        yield
+    except DjangoValidationError as exc:
+        raise ValidationError(as_serializer_error(exc)) from exc
+    except StaleWrite as exc:
+        raise Conflict(
+            {
+                "detail": _("任务已被他人修改，请刷新后重试。"),
+                "updated_at": timezone.localtime(exc.current_updated_at).isoformat(),
+            }
+        ) from exc
+
+
+_WRITE_ERRORS = {
+    400: OpenApiResponse(description=_("字段校验失败，按字段返回错误")),
+    401: OpenApiResponse(description=_("未登录")),
+    403: OpenApiResponse(description=_("无权修改（仅督查专班）")),
+}
+_UPDATE_ERRORS = {**_WRITE_ERRORS, 404: OpenApiResponse(description=_("对象不存在或不可见"))}
+
+
+class RegisterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """List and detail through a selector; helpers for writes that delegate to services."""
+
+    permission_classes = [IsAuthenticated, RegisterWritePermission]
+
+    def validated_input(self, serializer_class: type[Serializer]) -> dict[str, Any]:
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def rendered(self, obj: Model, status_code: int = status.HTTP_200_OK) -> Response:
+        """Render the written object as the selector loads it (the same shape and joins as a read)."""
+        fresh = self.get_queryset().get(pk=obj.pk)
+        return Response(self.get_serializer(fresh).data, status=status_code)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("行动方案列表")),
+    retrieve=extend_schema(summary=_("行动方案详情")),
+)
+class PlanViewSet(RegisterViewSet):
+    """Plans: list, detail, PATCH (supervisors)."""
+
+    serializer_class = PlanOutputSerializer
+    filterset_class = PlanFilter
+    ordering_fields = ["start_date", "code", "id"]
+
+    def get_queryset(self) -> QuerySet[Plan]:
+        return plan_list(user=self.request.user)
+
+    @extend_schema(summary=_("修改行动方案"), request=PlanUpdateInputSerializer,
+                   responses={200: PlanOutputSerializer, **_UPDATE_ERRORS})
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        plan = self.get_object()
+        data = self.validated_input(PlanUpdateInputSerializer)
+        comment = data.pop("comment", "")
+        with service_errors():
+            plan = plan_update(actor=request.user, plan=plan, changes=data, comment=comment)
+        return self.rendered(plan)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("任务列表")),
+    retrieve=extend_schema(summary=_("任务详情")),
+)
+class TaskViewSet(RegisterViewSet):
+    """Tasks of the register: list, detail, POST and PATCH (supervisors; PATCH may carry ``updated_at``)."""
+
+    serializer_class = TaskOutputSerializer
+    filterset_class = TaskFilter
+    ordering_fields = ["sort_key", "due_date", "updated_at", "id"]
+
+    def get_queryset(self) -> QuerySet[PlanTask]:
+        return task_list(user=self.request.user)
+
+    @extend_schema(summary=_("新建任务"), request=TaskCreateInputSerializer,
+                   responses={201: TaskOutputSerializer, **_WRITE_ERRORS})
+    def create(self, request: Request) -> Response:
+        data = self.validated_input(TaskCreateInputSerializer)
+        with service_errors():
+            task = task_create(actor=request.user, **data)
+        return self.rendered(task, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary=_("修改任务"), request=TaskUpdateInputSerializer,
+        responses={200: TaskOutputSerializer, **_UPDATE_ERRORS,
+                   409: OpenApiResponse(description=_("updated_at 与当前值不符：已被他人修改"))},
+    )
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        task = self.get_object()
+        data = self.validated_input(TaskUpdateInputSerializer)
+        comment = data.pop("comment", "")
+        expected = data.pop("updated_at", None)
+        with service_errors():
+            task = task_update(actor=request.user, task=task, changes=data, expected_updated_at=expected,
+                               comment=comment)
+        return self.rendered(task)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("指标列表")),
+    retrieve=extend_schema(summary=_("指标详情")),
+)
+class IndicatorViewSet(RegisterViewSet):
+    """Indicators with interim targets: list, detail, POST and PATCH (supervisors)."""
+
+    serializer_class = IndicatorOutputSerializer
+    filterset_class = IndicatorFilter
+    ordering_fields = ["order", "code", "id"]
+
+    def get_queryset(self) -> QuerySet[Indicator]:
+        return indicator_list(user=self.request.user)
+
+    @extend_schema(summary=_("新建指标"), request=IndicatorCreateInputSerializer,
+                   responses={201: IndicatorOutputSerializer, **_WRITE_ERRORS})
+    def create(self, request: Request) -> Response:
+        data = self.validated_input(IndicatorCreateInputSerializer)
+        with service_errors():
+            indicator = indicator_create(actor=request.user, **data)
+        return self.rendered(indicator, status.HTTP_201_CREATED)
+
+    @extend_schema(summary=_("修改指标"), request=IndicatorUpdateInputSerializer,
+                   responses={200: IndicatorOutputSerializer, **_UPDATE_ERRORS})
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        indicator = self.get_object()
+        data = self.validated_input(IndicatorUpdateInputSerializer)
+        comment = data.pop("comment", "")
+        with service_errors():
+            indicator = indicator_update(actor=request.user, indicator=indicator, changes=data, comment=comment)
+        return self.rendered(indicator)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("节点列表")),
+    retrieve=extend_schema(summary=_("节点详情")),
+)
+class MilestoneViewSet(RegisterViewSet):
+    """Milestones: list, detail, POST and PATCH (supervisors; moving the due date needs a ``reason``)."""
+
+    serializer_class = MilestoneOutputSerializer
+    filterset_class = MilestoneFilter
+    ordering_fields = ["due_date", "order", "code", "id"]
+
+    def get_queryset(self) -> QuerySet[Milestone]:
+        return milestone_list(user=self.request.user)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        # One "today" per request, in Asia/Shanghai, for every row's overdue flag.
+        return {**super().get_serializer_context(), "today": timezone.localdate()}
+
+    @extend_schema(summary=_("新建节点"), request=MilestoneCreateInputSerializer,
+                   responses={201: MilestoneOutputSerializer, **_WRITE_ERRORS})
+    def create(self, request: Request) -> Response:
+        data = self.validated_input(MilestoneCreateInputSerializer)
+        with service_errors():
+            milestone = milestone_create(actor=request.user, **data)
+        return self.rendered(milestone, status.HTTP_201_CREATED)
+
+    @extend_schema(summary=_("修改节点（调整完成日期须说明理由）"), request=MilestoneUpdateInputSerializer,
+                   responses={200: MilestoneOutputSerializer, **_UPDATE_ERRORS})
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        milestone = self.get_object()
+        data = self.validated_input(MilestoneUpdateInputSerializer)
+        reason = data.pop("reason", "")
+        with service_errors():
+            milestone = milestone_update(actor=request.user, milestone=milestone, changes=data, reason=reason)
+        return self.rendered(milestone)

@@ -1,0 +1,70 @@
+"""The demo: real units, the Chongqing plan, and one account per role. Idempotent by contract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.contrib.auth.models import Permission, User
+from django.db import transaction
+
+from units.models import Membership, Unit
+
+CHONGQING_PLAN_FILE = Path(__file__).resolve().parent / "data" / "cq-manufacturing-2023-2027.yaml"
+CHONGQING_PLAN_CODE = "cq-manufacturing-2023-2027"
+DEMO_PASSWORD = "luoshi-demo"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    full_name: str
+    unit: str
+    role: str
+    staff: bool = False
+    superuser: bool = False
+
+
+DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
+    DemoAccount("admin", "系统管理员", "市政府办公厅", Membership.Role.SUPERVISOR, staff=True, superuser=True),
+    DemoAccount("supervisor", "督查室 王督查", "市政府办公厅", Membership.Role.SUPERVISOR, staff=True),
+    DemoAccount("leader", "分管领导 李领导", "市政府办公厅", Membership.Role.LEADER),
+    DemoAccount("jxw-reporter", "市经济信息委 填报员 张填报", "市经济信息委", Membership.Role.REPORTER),
+    DemoAccount("jxw-head", "市经济信息委 负责人 陈主任", "市经济信息委", Membership.Role.HEAD),
+    DemoAccount("fgw-reporter", "市发展改革委 填报员 刘填报", "市发展改革委", Membership.Role.REPORTER),
+    DemoAccount("fgw-head", "市发展改革委 负责人 赵主任", "市发展改革委", Membership.Role.HEAD),
+    DemoAccount("yubei-reporter", "渝北区 填报员 周填报", "渝北区", Membership.Role.REPORTER),
+)
+
+# What a supervisor may configure in the Django admin (no deletes of register data; audit is read-only).
+_SUPERVISOR_ADMIN_PERMS = (
+    "units.view_track", "units.change_track", "units.add_track",
+    "units.view_unit", "units.change_unit", "units.add_unit",
+    "units.view_membership", "units.change_membership", "units.add_membership", "units.delete_membership",
+    "tasks.view_plan", "tasks.change_plan", "tasks.add_plan",
+    "tasks.view_plantask", "tasks.view_taskunit", "tasks.view_milestone", "tasks.view_indicator",
+    "tasks.view_indicatortarget", "tasks.view_auditevent",
+    "auth.view_user",
+)
+
+
+@transaction.atomic
+def demo_accounts_load(*, password: str = DEMO_PASSWORD) -> list[User]:
+    """Create or refresh the demo accounts and their memberships (password reset to the demo one)."""
+    users = []
+    perms = [
+        Permission.objects.get(content_type__app_label=label.split(".")[0], codename=label.split(".")[1])
+        for label in _SUPERVISOR_ADMIN_PERMS
+    ]
+    for account in DEMO_ACCOUNTS:
+        user, _ = User.objects.get_or_create(username=account.username)
+        user.first_name = account.full_name
+        user.is_staff = account.staff
+        user.is_superuser = account.superuser
+        user.set_password(password)
+        user.save()
+        Membership.objects.get_or_create(user=user, unit=Unit.objects.get(short_name=account.unit), role=account.role)
+        if account.staff and not account.superuser:
+            user.user_permissions.add(*perms)
+        users.append(user)
+    return users

@@ -1,0 +1,82 @@
+"""Settings read the environment strictly, and production settings pass Django's deploy checks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_list, env_str
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1", True), ("true", True), ("Yes", True), ("ON", True), ("0", False), ("false", False), ("no", False),
+     ("off", False), ("", False)],
+)
+def test_booleans_accept_the_usual_spellings(monkeypatch, raw, expected):
+    monkeypatch.setenv("LUOSHI_FLAG", raw)
+    assert env_bool("LUOSHI_FLAG", not expected) is expected
+
+
+@pytest.mark.parametrize("raw", ["treu", "2", "enabled"])
+def test_a_malformed_boolean_is_an_error_not_a_default(monkeypatch, raw):
+    monkeypatch.setenv("LUOSHI_FLAG", raw)
+    with pytest.raises(ImproperlyConfigured, match="LUOSHI_FLAG"):
+        env_bool("LUOSHI_FLAG", False)
+
+
+def test_a_malformed_number_is_an_error(monkeypatch):
+    monkeypatch.setenv("LUOSHI_N", "ten")
+    with pytest.raises(ImproperlyConfigured, match="not a whole number"):
+        env_int("LUOSHI_N", 1)
+    monkeypatch.setenv("LUOSHI_N", "-1")
+    with pytest.raises(ImproperlyConfigured, match="at least 0"):
+        env_int("LUOSHI_N", 1, minimum=0)
+
+
+def test_unset_values_fall_back_and_required_ones_fail(monkeypatch):
+    monkeypatch.delenv("LUOSHI_UNSET", raising=False)
+    assert env_str("LUOSHI_UNSET", "x") == "x"
+    assert env_list("LUOSHI_UNSET", ["a"]) == ["a"]
+    with pytest.raises(ImproperlyConfigured, match="required"):
+        env_str("LUOSHI_UNSET", required=True)
+    monkeypatch.setenv("LUOSHI_UNSET", " a, ,b ")
+    assert env_list("LUOSHI_UNSET", []) == ["a", "b"]
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
+    result = _manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", LUOSHI_DATA_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is required" in result.stderr
+
+
+def test_production_settings_pass_the_deploy_checks(tmp_path):
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_SECRET_KEY="x7$k2!p9-" + "q" * 50 + "-Zr8&m",
+        DJANGO_ALLOWED_HOSTS="luoshi.example.org",
+        LUOSHI_DATA_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_bad_database_url_is_reported(tmp_path):
+    result = _manage("check", DATABASE_URL="mysql://nope", LUOSHI_DATA_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "Unsupported database engine" in result.stderr or "DATABASE_URL" in result.stderr
