@@ -14,6 +14,7 @@ api_patterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("units.api.urls")),
     path("", include("tasks.api.urls")),
+    path("", include("workflow.api.urls")),
 ]
 
 urlpatterns = [
@@ -25,4 +26,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("units.urls")),
     path("", include("tasks.urls")),
+    path("", include("workflow.urls")),
 ]

@@ -35,9 +35,15 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
+    "viewflow",
+    "viewflow.workflow",
     "units",
     "tasks",
+    "workflow",
 ]
+
+# We drive viewflow headless through workflow.services; its own Site UI and middleware stay off.
+VIEWFLOW = {"AUTOREGISTER": False}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

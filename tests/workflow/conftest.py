@@ -1,0 +1,67 @@
+"""A small world for the reporting loop.
+
+Task 1.1 of plan "wf": lead 市经济信息委 (jxw); responsible 市发展改革委 (fgw) and 市科技局 (kjj).
+People: a reporter and a head per unit (fgw-r, fgw-h, kjj-r, kjj-h, jxw-r, jxw-h), sam (supervisor), leo (leader).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from django.contrib.auth.models import User
+
+from tasks.models import Indicator, Milestone, Plan, PlanTask, Report, ReportingRound
+from tests.conftest import make_user
+from tests.factories import make_indicator, make_milestone, make_plan, make_task
+from units.models import Membership
+from workflow import services
+
+R, H = Membership.Role.REPORTER, Membership.Role.HEAD
+
+
+@dataclass
+class World:
+    plan: Plan
+    task: PlanTask
+    indicator: Indicator
+    milestone: Milestone
+    users: dict[str, User]
+
+    def __getitem__(self, name: str) -> User:
+        return self.users[name]
+
+    def open_round(self, period: str = "2025-Q3", due: date = date(2025, 10, 10)) -> ReportingRound:
+        round_, _ = services.round_open(user=self["sam"], plan=self.plan, period=period, due_date=due)
+        return services.round_open_run(round_id=round_.pk)
+
+    def part(self, round_: ReportingRound, short_name: str, task: PlanTask | None = None) -> Report:
+        return Report.objects.get(round=round_, task=task or self.task, kind="part", unit__short_name=short_name)
+
+    def task_report(self, round_: ReportingRound, task: PlanTask | None = None) -> Report:
+        return Report.objects.get(round=round_, task=task or self.task, kind="task")
+
+
+UNITS = {"fgw": "市发展改革委", "kjj": "市科技局", "jxw": "市经济信息委"}
+
+
+@pytest.fixture
+def world(db, sam, leo) -> World:
+    users = {"sam": sam, "leo": leo}
+    for key, short_name in UNITS.items():
+        users[f"{key}-r"] = make_user(f"{key}-r", (short_name, R))
+        users[f"{key}-h"] = make_user(f"{key}-h", (short_name, H))
+    plan = make_plan("wf")
+    parent = make_task(plan, "1", lead=None)
+    task = make_task(plan, "1.1", parent=parent, responsible=("市发展改革委", "市科技局"))
+    indicator = make_indicator(task, "I1")
+    milestone = make_milestone(task, "2025", date(2025, 9, 30))
+    return World(plan=plan, task=task, indicator=indicator, milestone=milestone, users=users)
+
+
+def fill_and_sign(world: World, round_: ReportingRound, key: str, **data) -> Report:
+    part = world.part(round_, UNITS[key])
+    services.report_update(user=world[f"{key}-r"], report_id=part.pk, data={"narrative": f"{key} 进展", **data})
+    services.report_submit(user=world[f"{key}-r"], report_id=part.pk)
+    return services.report_sign_off(user=world[f"{key}-h"], report_id=part.pk)

@@ -1,0 +1,212 @@
+"""Scoped reads of the reporting loop: the inbox, reports, round progress, a task's history.
+
+The inbox is derived from the reports' states and the user's memberships (one indexed query),
+never from viewflow's task tables, which know nothing of units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Case, CharField, Count, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from tasks.models import AuditEvent, PlanTask, Report, ReportAttachment, ReportingRound
+from tasks.selectors import task_list
+from units.models import Membership
+from units.selectors import user_scope
+from workflow.services import can_edit, visible_reports
+
+S = Report.Status
+Role = Membership.Role
+
+STEP_OF_STATUS = {S.DRAFT: "fill", S.SUBMITTED: "sign_off", S.CONSOLIDATING: "consolidate", S.IN_REVIEW: "review"}
+
+
+def _step_annotation() -> Case:
+    return Case(*(When(status=status, then=Value(step)) for status, step in STEP_OF_STATUS.items()),
+                default=Value(""), output_field=CharField())
+
+
+def inbox(*, user: AbstractBaseUser) -> QuerySet[Report]:
+    """The reports waiting for this user: parts to fill (reporters), to sign off (heads), task reports to
+    consolidate (the lead unit's reporters and heads) and to review (supervisors). Open rounds only;
+    overdue first, then by due date. Each row carries ``step``."""
+    scope = user_scope(user)
+    if scope.user_id is None:
+        return Report.objects.none()
+    reporter_units = [unit for unit, role in scope.roles_by_unit if role == Role.REPORTER]
+    head_units = [unit for unit, role in scope.roles_by_unit if role == Role.HEAD]
+    wanted = (
+        Q(kind=Report.Kind.PART, status=S.DRAFT, unit_id__in=reporter_units)
+        | Q(kind=Report.Kind.PART, status=S.SUBMITTED, unit_id__in=head_units)
+        | Q(kind=Report.Kind.TASK, status=S.CONSOLIDATING, unit_id__in=reporter_units + head_units)
+    )
+    if scope.is_supervisor:
+        wanted |= Q(kind=Report.Kind.TASK, status=S.IN_REVIEW)
+    return (
+        Report.objects.filter(wanted, round__status=ReportingRound.Status.OPEN)
+        .select_related("round", "round__plan", "task", "unit")
+        .annotate(step=_step_annotation())
+        .order_by("round__due_date", "task__sort_key", "unit__order", "pk")
+    )
+
+
+def inbox_counts(*, user: AbstractBaseUser) -> dict[str, int]:
+    """Items per step and overdue, for the navigation badge (one query)."""
+    today = timezone.localdate()
+    rows = inbox(user=user).order_by().values("step").annotate(
+        n=Count("pk"), overdue=Count("pk", filter=Q(round__due_date__lt=today)))
+    counts = {"total": 0, "overdue": 0}
+    for row in rows:
+        counts[row["step"]] = row["n"]
+        counts["total"] += row["n"]
+        counts["overdue"] += row["overdue"]
+    return counts
+
+
+def report_list(*, user: AbstractBaseUser) -> QuerySet[Report]:
+    """Reports the user may see, with what a list shows."""
+    return visible_reports(user=user).select_related("round", "round__plan", "task", "unit").annotate(
+        step=_step_annotation())
+
+
+def report_detail(*, user: AbstractBaseUser, report_id: int) -> Report:
+    """One visible report with its claims, attachments and parts; raises Report.DoesNotExist otherwise."""
+    return (
+        report_list(user=user)
+        .select_related("task__lead_unit", "signed_off_by", "approved_by")
+        .prefetch_related(
+            "indicator_claims__indicator", "milestone_claims__milestone",
+            Prefetch("attachments", queryset=ReportAttachment.objects.order_by("uploaded_at")),
+            Prefetch("parts", queryset=Report.objects.select_related("unit").order_by("unit__order")),
+            "task__indicators", "task__milestones",
+        )
+        .get(pk=report_id)
+    )
+
+
+def previous_approved(report: Report) -> Report | None:
+    """The same unit's approved report of the same task in the latest earlier round (for "last period")."""
+    return (
+        Report.objects.filter(task_id=report.task_id, unit_id=report.unit_id, kind=report.kind, status=S.APPROVED,
+                              round__period_start__lt=report.round.period_start)
+        .order_by("-round__period_start")
+        .prefetch_related("indicator_claims__indicator", "milestone_claims__milestone")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class RoundCounts:
+    tasks_total: int
+    tasks_opened: int
+    parts: int
+    submitted: int
+    signed_off: int
+    returned: int
+    overdue: int
+    tasks_in_review: int
+    tasks_approved: int
+
+
+def round_counts(round_: ReportingRound, *, today: date | None = None) -> RoundCounts:
+    """Progress of a round, computed from its reports (one query)."""
+    today = today or timezone.localdate()
+    part = Q(kind=Report.Kind.PART)
+    task = Q(kind=Report.Kind.TASK)
+    agg = Report.objects.filter(round=round_).aggregate(
+        parts=Count("pk", filter=part),
+        submitted=Count("pk", filter=part & Q(submitted_at__isnull=False)),
+        signed_off=Count("pk", filter=part & Q(status__in=[S.SIGNED_OFF, S.APPROVED])),
+        returned=Count("pk", filter=Q(times_returned__gt=0) & (
+            Q(status=S.DRAFT) | Q(kind=Report.Kind.TASK, status=S.CONSOLIDATING))),
+        overdue=Count("pk", filter=part & Q(submitted_at__isnull=True, round__due_date__lt=today)),
+        tasks_in_review=Count("pk", filter=task & Q(status=S.IN_REVIEW)),
+        tasks_approved=Count("pk", filter=task & Q(status=S.APPROVED)),
+    )
+    return RoundCounts(tasks_total=round_.tasks_total, tasks_opened=round_.tasks_opened, **agg)
+
+
+def round_list(*, user: AbstractBaseUser) -> QuerySet[ReportingRound]:
+    """Rounds of plans the user may read."""
+    scope = user_scope(user)
+    if scope.user_id is None:
+        return ReportingRound.objects.none()
+    from tasks.selectors import plan_list
+
+    return ReportingRound.objects.filter(plan__in=plan_list(user=user)).select_related("plan", "opened_by")
+
+
+def round_units(round_: ReportingRound, *, today: date | None = None) -> list[dict]:
+    """Per unit: parts, submitted, late, missing, returned — the supervisor's round page."""
+    today = today or timezone.localdate()
+    part = Q(reports__round=round_, reports__kind=Report.Kind.PART)
+    from units.models import Unit
+
+    rows = (
+        Unit.objects.filter(reports__round=round_, reports__kind=Report.Kind.PART).distinct()
+        .annotate(
+            parts=Count("reports", filter=part),
+            submitted=Count("reports", filter=part & Q(reports__submitted_at__isnull=False)),
+            late=Count("reports", filter=part & Q(reports__on_time=False)),
+            missing=Count("reports", filter=part & Q(reports__submitted_at__isnull=True)),
+            returned=Count("reports", filter=part & Q(reports__times_returned__gt=0)),
+            approved=Count("reports", filter=part & Q(reports__status=S.APPROVED)),
+        )
+        .order_by("order", "code")
+    )
+    overdue = round_.due_date < today
+    return [
+        {"unit": unit, "parts": unit.parts, "submitted": unit.submitted, "late": unit.late,
+         "missing": unit.missing, "overdue": unit.missing if overdue else 0, "returned": unit.returned,
+         "approved": unit.approved}
+        for unit in rows
+    ]
+
+
+def task_history(*, user: AbstractBaseUser, task_id: int) -> QuerySet[AuditEvent]:
+    """A task's audit trail, newest first. Visible to supervisors and leaders, and to the task's lead and
+    responsible units; anyone else gets DoesNotExist (404)."""
+    scope = user_scope(user)
+    task = task_list(user=user).get(pk=task_id)
+    if not scope.sees_all_units:
+        units = {task.lead_unit_id, *(link.unit_id for link in task.task_units.all())}
+        if not units & scope.unit_ids:
+            raise PlanTask.DoesNotExist
+    return AuditEvent.objects.filter(task_id=task.pk).select_related("actor", "unit").order_by("-at", "-id")
+
+
+# --- read helpers of the API (appended for workflow/api) ---------------------------------------
+
+ACTIONS = ("edit", "submit", "sign_off", "return", "approve")
+
+
+def report_actions(*, user: AbstractBaseUser, report: Report) -> list[str]:
+    """What the services would accept from this user on this report now, in ``ACTIONS`` order.
+
+    Built from the services' own rules, not a copy of them: ``can_edit`` decides edit and submit (a part's
+    reporter on a draft; the lead unit on the report it consolidates); sign-off is the head of a submitted
+    part's unit; approval a supervisor on a report in review; a return is any of those, or — for a signed-off
+    part — whoever may edit its task report while it is being consolidated. At most one query (that task report).
+    """
+    scope = user_scope(user)
+    is_part = report.kind == Report.Kind.PART
+    editable = can_edit(scope, report)
+    sign_off = is_part and report.status == S.SUBMITTED and scope.has_role(report.unit_id, Role.HEAD)
+    approve = not is_part and report.status == S.IN_REVIEW and scope.is_supervisor
+    lead_return = (
+        is_part and report.status == S.SIGNED_OFF
+        and can_edit(scope, Report.objects.select_related("task").get(pk=report.task_report_id))
+    )
+    allowed = {"edit": editable, "submit": editable, "sign_off": sign_off, "return": sign_off or approve or lead_return,
+               "approve": approve}
+    return [action for action in ACTIONS if allowed[action]]
+
+
+def report_attachment(*, user: AbstractBaseUser, report_id: int, attachment_id: int) -> ReportAttachment:
+    """One attachment of a report the user may see; raises ReportAttachment.DoesNotExist otherwise (404)."""
+    return ReportAttachment.objects.get(pk=attachment_id, report_id=report_id,
+                                        report__in=visible_reports(user=user).values("pk"))
