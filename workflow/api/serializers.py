@@ -1,0 +1,458 @@
+"""Serializers of the reporting-loop API.
+
+Output serializers render what ``workflow.selectors`` loaded (no queries of their own, except the
+detail's "last period" and allowed actions, which come from selectors too). Input serializers only
+check shapes and resolve the plan reference within what the acting user may read; every rule of the
+loop (who acts on which step, ranges, dates, indicators of the task…) lives in ``workflow.services``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from tasks.api.filters import id_or_code
+from tasks.api.serializers import PlanRefSerializer, TaskRefSerializer
+from tasks.models import (
+    AuditEvent,
+    Indicator,
+    IndicatorClaim,
+    Milestone,
+    MilestoneClaim,
+    Plan,
+    Report,
+    ReportAttachment,
+    ReportingRound,
+)
+from tasks.selectors import plan_list
+from units.api.serializers import UnitRefSerializer
+from workflow.selectors import ACTIONS, STEP_OF_STATUS
+
+STEPS = [(step, step) for step in STEP_OF_STATUS.values()]
+
+
+# --- named enums --------------------------------------------------------------------------------
+
+
+class EnumField(serializers.ChoiceField):
+    """A choice field documented as one named enum component.
+
+    Several models have a ``status`` or ``kind`` choice set; documenting ours as explicit
+    components keeps the schema free of enum-name collisions whatever ENUM_NAME_OVERRIDES says.
+    With ``allow_null``, an empty value renders as ``null``.
+    """
+
+    def __init__(self, choices: Any, *, enum_name: str, **kwargs: Any) -> None:
+        self.enum_name = enum_name
+        super().__init__(choices, **kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        if value in ("", None) and self.allow_null:
+            return None
+        return super().to_representation(value)
+
+
+class EnumFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = EnumField
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        field: EnumField = self.target
+        component = ResolvedComponent(
+            name=field.enum_name,
+            type=ResolvedComponent.SCHEMA,
+            object=field.enum_name,
+            schema={
+                "type": "string",
+                "enum": list(field.choices),
+                "description": "\n".join(f"* `{value}` - {label}" for value, label in field.choices.items()),
+            },
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+
+def report_status_field(**kwargs: Any) -> EnumField:
+    return EnumField(Report.Status.choices, enum_name="ReportStatusEnum", read_only=True, **kwargs)
+
+
+def report_kind_field(**kwargs: Any) -> EnumField:
+    return EnumField(Report.Kind.choices, enum_name="ReportKindEnum", read_only=True, **kwargs)
+
+
+def step_field(**kwargs: Any) -> EnumField:
+    return EnumField(STEPS, enum_name="ReportStepEnum", read_only=True, allow_null=True, help_text=_(
+        "报告等待的步骤：fill 填报、sign_off 审签、consolidate 汇总、review 审核；不等待任何人时为 null"), **kwargs)
+
+
+def report_page_url(report_id: int) -> str:
+    """The report's page in the web UI (the web engineer owns the page; the path is fixed by the brief)."""
+    return f"/reports/{report_id}/"
+
+
+# --- references ---------------------------------------------------------------------------------
+
+
+class RoundRefSerializer(serializers.ModelSerializer):
+    """A round as other objects refer to it: {id, period, due_date}."""
+
+    class Meta:
+        model = ReportingRound
+        fields = ["id", "period", "due_date"]
+        read_only_fields = fields
+
+
+class UserRefSerializer(serializers.Serializer):
+    """A person: {id, username, name}."""
+
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user: Any) -> str:
+        return user.get_full_name() or user.get_username()
+
+
+# --- rounds -------------------------------------------------------------------------------------
+
+
+class RoundOutputSerializer(serializers.ModelSerializer):
+    """A reporting round; ``tasks_opened`` of ``tasks_total`` shows the opening job's progress."""
+
+    plan = PlanRefSerializer(read_only=True)
+    status = EnumField(ReportingRound.Status.choices, enum_name="RoundStatusEnum", read_only=True)
+
+    class Meta:
+        model = ReportingRound
+        fields = [
+            "id", "plan", "period", "period_start", "period_end", "due_date", "status", "tasks_total", "tasks_opened",
+            "opened_at", "open_finished_at",
+        ]
+        read_only_fields = fields
+
+
+class RoundCountsSerializer(serializers.Serializer):
+    """``workflow.selectors.RoundCounts``: parts and task reports of the round by state."""
+
+    tasks_total = serializers.IntegerField(read_only=True)
+    tasks_opened = serializers.IntegerField(read_only=True)
+    parts = serializers.IntegerField(read_only=True, help_text=_("单位报告总数"))
+    submitted = serializers.IntegerField(read_only=True, help_text=_("已提交的单位报告"))
+    signed_off = serializers.IntegerField(read_only=True, help_text=_("已审签（或已通过）的单位报告"))
+    returned = serializers.IntegerField(read_only=True, help_text=_("被退回、尚未重新提交的报告"))
+    overdue = serializers.IntegerField(read_only=True, help_text=_("截止日已过仍未提交的单位报告"))
+    tasks_in_review = serializers.IntegerField(read_only=True)
+    tasks_approved = serializers.IntegerField(read_only=True)
+
+
+class RoundUnitRowSerializer(serializers.Serializer):
+    """One unit's parts in the round (``workflow.selectors.round_units``)."""
+
+    unit = UnitRefSerializer(read_only=True)
+    parts = serializers.IntegerField(read_only=True)
+    submitted = serializers.IntegerField(read_only=True)
+    late = serializers.IntegerField(read_only=True)
+    missing = serializers.IntegerField(read_only=True)
+    overdue = serializers.IntegerField(read_only=True)
+    returned = serializers.IntegerField(read_only=True)
+    approved = serializers.IntegerField(read_only=True)
+
+
+class RoundDetailOutputSerializer(RoundOutputSerializer):
+    """A round with its counts; per-unit rows only for supervisors (``null`` otherwise).
+
+    ``context["counts"]`` and ``context["units"]`` are computed by the view through the selectors.
+    """
+
+    counts = serializers.SerializerMethodField()
+    units = serializers.SerializerMethodField()
+
+    class Meta(RoundOutputSerializer.Meta):
+        fields = [*RoundOutputSerializer.Meta.fields, "counts", "units"]
+        read_only_fields = fields
+
+    @extend_schema_field(RoundCountsSerializer)
+    def get_counts(self, round_: ReportingRound) -> dict[str, Any]:
+        return RoundCountsSerializer(self.context["counts"]).data
+
+    @extend_schema_field(RoundUnitRowSerializer(many=True, allow_null=True))
+    def get_units(self, round_: ReportingRound) -> list[dict[str, Any]] | None:
+        units = self.context.get("units")
+        return None if units is None else RoundUnitRowSerializer(units, many=True).data
+
+
+class RoundOpenInputSerializer(serializers.Serializer):
+    """POST /api/rounds/: the plan (id or code), the period ("2025-Q3" or "2025-07") and the due date."""
+
+    plan = serializers.CharField(help_text=_("行动方案 ID 或代码"))
+    period = serializers.CharField(max_length=10, help_text=_("期次，如 2025-Q3 或 2025-07"))
+    due_date = serializers.DateField(help_text=_("报送截止日期"))
+
+    def validate_plan(self, value: str) -> Plan:
+        request = self.context["request"]
+        plan = plan_list(user=request.user).filter(id_or_code(value.strip())).first()
+        if plan is None:
+            raise serializers.ValidationError(_("没有此行动方案：%(value)s") % {"value": value})
+        return plan
+
+
+# --- inbox --------------------------------------------------------------------------------------
+
+
+class InboxItemOutputSerializer(serializers.ModelSerializer):
+    """One report waiting for the user; ``overdue`` is computed for ``context["today"]`` (Asia/Shanghai)."""
+
+    step = step_field()
+    kind = report_kind_field()
+    status = report_status_field()
+    task = TaskRefSerializer(read_only=True)
+    unit = UnitRefSerializer(read_only=True)
+    round = RoundRefSerializer(read_only=True)
+    due_date = serializers.DateField(source="round.due_date", read_only=True)
+    overdue = serializers.SerializerMethodField()
+    link = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Report
+        fields = ["id", "step", "kind", "status", "task", "unit", "round", "due_date", "overdue", "link", "version"]
+        read_only_fields = fields
+
+    def get_overdue(self, report: Report) -> bool:
+        today: date = self.context["today"]
+        return report.round.due_date < today
+
+    def get_link(self, report: Report) -> str:
+        return report_page_url(report.pk)
+
+
+class InboxCountsOutputSerializer(serializers.Serializer):
+    """Items waiting per step, their total, and how many of them are overdue."""
+
+    fill = serializers.IntegerField(read_only=True)
+    sign_off = serializers.IntegerField(read_only=True)
+    consolidate = serializers.IntegerField(read_only=True)
+    review = serializers.IntegerField(read_only=True)
+    total = serializers.IntegerField(read_only=True)
+    overdue = serializers.IntegerField(read_only=True)
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+class ReportListOutputSerializer(serializers.ModelSerializer):
+    """A report as lists show it."""
+
+    kind = report_kind_field()
+    status = report_status_field()
+    step = step_field()
+    round = RoundRefSerializer(read_only=True)
+    task = TaskRefSerializer(read_only=True)
+    unit = UnitRefSerializer(read_only=True)
+
+    class Meta:
+        model = Report
+        fields = [
+            "id", "kind", "status", "step", "round", "task", "unit", "task_report", "percent_complete",
+            "submitted_at", "on_time", "times_returned", "version", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class IndicatorClaimOutputSerializer(serializers.ModelSerializer):
+    indicator = serializers.IntegerField(source="indicator_id", read_only=True)
+    code = serializers.CharField(source="indicator.code", read_only=True)
+    name = serializers.CharField(source="indicator.name", read_only=True)
+    unit_of_measure = serializers.CharField(source="indicator.unit_of_measure", read_only=True)
+
+    class Meta:
+        model = IndicatorClaim
+        fields = ["indicator", "code", "name", "unit_of_measure", "value", "note"]
+        read_only_fields = fields
+
+
+class MilestoneClaimOutputSerializer(serializers.ModelSerializer):
+    milestone = serializers.IntegerField(source="milestone_id", read_only=True)
+    code = serializers.CharField(source="milestone.code", read_only=True)
+    title = serializers.CharField(source="milestone.title", read_only=True)
+    due_date = serializers.DateField(source="milestone.due_date", read_only=True)
+
+    class Meta:
+        model = MilestoneClaim
+        fields = ["milestone", "code", "title", "due_date", "completed_date", "evidence"]
+        read_only_fields = fields
+
+
+class TaskIndicatorOutputSerializer(serializers.ModelSerializer):
+    """An indicator the report may give a value for."""
+
+    class Meta:
+        model = Indicator
+        fields = ["id", "code", "name", "unit_of_measure", "direction", "target_year", "target_value"]
+        read_only_fields = fields
+
+
+class TaskMilestoneOutputSerializer(serializers.ModelSerializer):
+    """A milestone the report may claim as completed."""
+
+    # A plain string: the register's milestone serializer documents this choice set as an enum already.
+    status = serializers.CharField(read_only=True, help_text=_("pending 未完成 / done 已完成"))
+
+    class Meta:
+        model = Milestone
+        fields = ["id", "code", "title", "due_date", "status", "completed_date"]
+        read_only_fields = fields
+
+
+class AttachmentOutputSerializer(serializers.ModelSerializer):
+    """Evidence; ``url`` downloads it (always as an attachment, never inline)."""
+
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReportAttachment
+        fields = ["id", "original_name", "content_type", "size", "milestone", "uploaded_at", "url"]
+        read_only_fields = fields
+
+    def get_url(self, attachment: ReportAttachment) -> str:
+        return reverse("api-report-attachment", kwargs={"pk": attachment.report_id, "attachment_id": attachment.pk})
+
+
+class PartOutputSerializer(serializers.ModelSerializer):
+    """A unit's part as its task report lists it."""
+
+    unit = UnitRefSerializer(read_only=True)
+    status = report_status_field()
+
+    class Meta:
+        model = Report
+        fields = [
+            "id", "unit", "status", "percent_complete", "submitted_at", "on_time", "times_returned",
+            "last_return_reason", "version",
+        ]
+        read_only_fields = fields
+
+
+class PreviousReportOutputSerializer(serializers.ModelSerializer):
+    """The same unit's approved report of the task in the latest earlier round ("last period")."""
+
+    round = RoundRefSerializer(read_only=True)
+    indicator_values = IndicatorClaimOutputSerializer(source="indicator_claims", many=True, read_only=True)
+    milestone_claims = MilestoneClaimOutputSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Report
+        fields = ["id", "round", "narrative", "percent_complete", "indicator_values", "milestone_claims",
+                  "approved_at"]
+        read_only_fields = fields
+
+
+class ReportDetailOutputSerializer(ReportListOutputSerializer):
+    """A report with its content, evidence, parts and what the acting user may do with it.
+
+    ``context["previous"]`` (the last approved report, or None) and ``context["actions"]`` come from
+    ``workflow.selectors.previous_approved`` and ``workflow.selectors.report_actions``.
+    """
+
+    indicator_values = IndicatorClaimOutputSerializer(source="indicator_claims", many=True, read_only=True)
+    milestone_claims = MilestoneClaimOutputSerializer(many=True, read_only=True)
+    attachments = AttachmentOutputSerializer(many=True, read_only=True)
+    parts = PartOutputSerializer(many=True, read_only=True)
+    indicators = TaskIndicatorOutputSerializer(source="task.indicators", many=True, read_only=True)
+    milestones = TaskMilestoneOutputSerializer(source="task.milestones", many=True, read_only=True)
+    lead_unit = UnitRefSerializer(source="task.lead_unit", read_only=True)
+    previous = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField()
+
+    class Meta(ReportListOutputSerializer.Meta):
+        fields = [
+            *ReportListOutputSerializer.Meta.fields, "lead_unit", "narrative", "indicator_values",
+            "milestone_claims", "attachments", "parts", "indicators", "milestones", "last_return_reason",
+            "signed_off_at", "approved_at", "previous", "actions",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(PreviousReportOutputSerializer(allow_null=True))
+    def get_previous(self, report: Report) -> dict[str, Any] | None:
+        previous: Report | None = self.context["previous"]
+        return None if previous is None else PreviousReportOutputSerializer(previous).data
+
+    @extend_schema_field(serializers.ListField(child=EnumField(list(ACTIONS), enum_name="ReportActionEnum")))
+    def get_actions(self, report: Report) -> list[str]:
+        return list(self.context["actions"])
+
+
+# --- report input -------------------------------------------------------------------------------
+
+
+class VersionInputSerializer(serializers.Serializer):
+    """Every write may carry the version the client last read; a different current version is a 409."""
+
+    version = serializers.IntegerField(required=False, min_value=1,
+                                       help_text=_("客户端读取时的版本；与当前版本不符则返回 409"))
+
+
+class IndicatorValueInputSerializer(serializers.Serializer):
+    indicator = serializers.IntegerField(help_text=_("本任务的指标 ID"))
+    value = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True,
+                                     help_text=_("数值；为空表示不填"))
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class MilestoneClaimInputSerializer(serializers.Serializer):
+    milestone = serializers.IntegerField(help_text=_("本任务的节点 ID"))
+    completed_date = serializers.DateField(help_text=_("完成日期，不能晚于今天"))
+    evidence = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class ReportUpdateInputSerializer(VersionInputSerializer):
+    """PATCH /api/reports/{id}/: any subset; each list replaces what the report had."""
+
+    narrative = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    percent_complete = serializers.DecimalField(max_digits=20, decimal_places=4, required=False, allow_null=True,
+                                                help_text=_("完成百分比，0–100"))
+    indicator_values = IndicatorValueInputSerializer(many=True, required=False)
+    milestone_claims = MilestoneClaimInputSerializer(many=True, required=False)
+
+
+class ReportReturnInputSerializer(VersionInputSerializer):
+    """POST /api/reports/{id}/return/: a reason (required); ``part`` names one unit's part when a supervisor
+    returns a task report in review to that unit only."""
+
+    reason = serializers.CharField(max_length=5000, allow_blank=True, help_text=_("退回理由（必填）"))
+    part = serializers.IntegerField(required=False, allow_null=True, help_text=_("只退回此单位报告（督查审核时）"))
+
+
+class AttachmentInputSerializer(serializers.Serializer):
+    """POST /api/reports/{id}/attachments/ (multipart): the file and, optionally, the milestone it evidences."""
+
+    file = serializers.FileField(help_text=_("PDF、图片、Word 或 Excel，最大 20 MB；类型按内容识别"))
+    milestone = serializers.IntegerField(required=False, allow_null=True)
+
+
+# --- history ------------------------------------------------------------------------------------
+
+
+class AuditObjectSerializer(serializers.Serializer):
+    type = serializers.CharField(source="object_type", read_only=True)
+    id = serializers.CharField(source="object_id", read_only=True)
+
+
+class HistoryEventOutputSerializer(serializers.ModelSerializer):
+    """One audit event of a task: who, in which unit, did what to which object, before → after, why."""
+
+    actor = UserRefSerializer(read_only=True, allow_null=True)
+    unit = UnitRefSerializer(read_only=True, allow_null=True)
+    object = AuditObjectSerializer(source="*", read_only=True)
+    time = serializers.DateTimeField(source="at", read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "time", "actor", "unit", "action", "object", "before", "after", "comment"]
+        read_only_fields = fields
+

@@ -1,0 +1,391 @@
+"""Thin API of the reporting loop: reads through ``workflow.selectors``, writes through ``workflow.services``.
+
+Each view validates the input's shape, calls one service (which checks the acting user itself) and
+renders the fresh object through the selector. The services' errors become status codes in one place,
+``service_exception_handler``: field errors 400, ``PermissionDenied`` 403 (visible, but not this user's
+step), ``NotFound``/``DoesNotExist`` 404 (outside the user's units — never said which), ``Conflict`` 409
+(wrong state, stale version, second click). Anonymous requests get 401 from the authentication classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q, QuerySet
+from django.http import FileResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer, as_serializer_error
+from rest_framework.views import exception_handler
+
+from tasks.api.filters import IdFilter
+from tasks.models import AuditEvent, Report, ReportingRound
+from units.selectors import user_scope
+from workflow import selectors, services
+from workflow.api.serializers import (
+    AttachmentInputSerializer,
+    AttachmentOutputSerializer,
+    HistoryEventOutputSerializer,
+    InboxCountsOutputSerializer,
+    InboxItemOutputSerializer,
+    ReportDetailOutputSerializer,
+    ReportListOutputSerializer,
+    ReportReturnInputSerializer,
+    ReportUpdateInputSerializer,
+    RoundDetailOutputSerializer,
+    RoundOpenInputSerializer,
+    RoundOutputSerializer,
+    VersionInputSerializer,
+)
+from workflow.errors import Conflict, NotFound
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+class ConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("报告状态已变化，请刷新后重试。")
+    default_code = "conflict"
+
+
+def service_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, after turning the services' errors into API errors (400, 404, 409).
+
+    ``PermissionDenied`` (403) and ``Http404`` need nothing: DRF's handler maps them already.
+    """
+    if isinstance(exc, Conflict):
+        exc = ConflictError(str(exc) or None)
+    elif isinstance(exc, NotFound | ObjectDoesNotExist):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    return exception_handler(exc, context)
+
+
+_401 = OpenApiResponse(description=_("未登录"))
+_403 = OpenApiResponse(description=_("可见，但不是你的步骤"))
+_404 = OpenApiResponse(description=_("不存在或不在你的单位范围内"))
+_409 = OpenApiResponse(description=_("状态不允许、版本已过期或重复提交"))
+_400 = OpenApiResponse(description=_("字段校验失败，按字段返回错误"))
+_READ_ERRORS = {401: _401, 404: _404}
+_WRITE_ERRORS = {400: _400, 401: _401, 403: _403, 404: _404, 409: _409}
+
+
+class WorkflowApi(GenericAPIView):
+    """Base of every view here: the services' errors mapped by ``service_exception_handler``; no
+    ordering or filter backends unless a view declares its own (the selectors own the order)."""
+
+    filter_backends: list = []
+
+    def get_exception_handler(self) -> Callable[[Exception, dict[str, Any]], Response | None]:
+        return service_exception_handler
+
+    def validated(self, serializer_class: type[Serializer]) -> dict[str, Any]:
+        """The request body checked for shape; errors as flat ``{"field[n].sub": [messages]}``."""
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        if not serializer.is_valid():
+            raise exceptions.ValidationError(flat_errors(serializer.errors))
+        return dict(serializer.validated_data)
+
+
+def flat_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Nested serializer errors as one level of paths, the shape the services use (``indicator_values[0]``),
+    so a client reads every 400 the same way."""
+    if isinstance(errors, str):
+        return {prefix: [str(errors)]}
+    if isinstance(errors, dict):
+        items: Any = errors.items()
+    elif isinstance(errors, list) and any(isinstance(item, dict | list) for item in errors):
+        items = enumerate(errors)
+    else:
+        return {prefix: [str(message) for message in errors]} if errors else {}
+    flat: dict[str, list[str]] = {}
+    for key, value in items:
+        if not prefix:
+            path = str(key)
+        elif isinstance(key, int) or str(key).isdigit():
+            path = f"{prefix}[{key}]"
+        else:
+            path = f"{prefix}.{key}"
+        flat.update(flat_errors(value, path))
+    return flat
+
+
+# --- rounds -------------------------------------------------------------------------------------
+
+
+class RoundListOpenApi(WorkflowApi):
+    """GET: rounds of the plans the user may read (paginated). POST: open a round (supervisors)."""
+
+    serializer_class = RoundOutputSerializer
+
+    def get_queryset(self) -> QuerySet[ReportingRound]:
+        return selectors.round_list(user=self.request.user)
+
+    @extend_schema(summary=_("报送轮次列表"), responses={200: RoundOutputSerializer(many=True), 401: _401})
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        summary=_("开启报送轮次（督查专班）"),
+        description=_("新开启返回 202（各任务的流程由后台任务在提交后启动，见 tasks_opened）；"
+                      "同一方案同一期次已开启则返回 200 和已有的轮次，什么也不做。"),
+        request=RoundOpenInputSerializer,
+        responses={202: RoundOutputSerializer, 200: RoundOutputSerializer, 400: _400, 401: _401, 403: _403},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated(RoundOpenInputSerializer)
+        round_, created = services.round_open(user=request.user, plan=data["plan"], period=data["period"],
+                                              due_date=data["due_date"])
+        fresh = self.get_queryset().get(pk=round_.pk)
+        if not created:
+            return Response(self.get_serializer(fresh).data)
+        return Response(self.get_serializer(fresh).data, status=status.HTTP_202_ACCEPTED,
+                        headers={"Location": reverse("api-round", kwargs={"pk": round_.pk})})
+
+
+class RoundDetailApi(WorkflowApi):
+    """A round with its counts; supervisors also get one row per unit."""
+
+    serializer_class = RoundDetailOutputSerializer
+
+    @extend_schema(summary=_("报送轮次详情与进度"), responses={200: RoundDetailOutputSerializer, **_READ_ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        round_ = selectors.round_list(user=request.user).get(pk=pk)
+        today = timezone.localdate()
+        units = selectors.round_units(round_, today=today) if user_scope(request.user).is_supervisor else None
+        context = {**self.get_serializer_context(), "counts": selectors.round_counts(round_, today=today),
+                   "units": units}
+        return Response(RoundDetailOutputSerializer(round_, context=context).data)
+
+
+# --- inbox --------------------------------------------------------------------------------------
+
+
+class InboxApi(WorkflowApi):
+    """My actionable items: overdue first, then by due date (paginated)."""
+
+    serializer_class = InboxItemOutputSerializer
+
+    def get_queryset(self) -> QuerySet[Report]:
+        return selectors.inbox(user=self.request.user)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        # One "today" per request, in Asia/Shanghai, for every row's overdue flag.
+        return {**super().get_serializer_context(), "today": timezone.localdate()}
+
+    @extend_schema(summary=_("待办"), responses={200: InboxItemOutputSerializer(many=True), 401: _401})
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class InboxCountsApi(WorkflowApi):
+    """Counts of my items per step (for a badge), with their total and overdue count. One query."""
+
+    serializer_class = InboxCountsOutputSerializer
+    pagination_class = None
+
+    @extend_schema(summary=_("待办数量"), responses={200: InboxCountsOutputSerializer, 401: _401})
+    def get(self, request: Request) -> Response:
+        counts = {"fill": 0, "sign_off": 0, "consolidate": 0, "review": 0,
+                  **selectors.inbox_counts(user=request.user)}
+        return Response(InboxCountsOutputSerializer(counts).data)
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+class ReportFilter(filters.FilterSet):
+    """Filters of /api/reports/: round, task (ids), unit (id or code), status, kind."""
+
+    round = IdFilter(field_name="round_id", label=_("报送轮次 ID"))
+    task = IdFilter(field_name="task_id", label=_("任务 ID"))
+    unit = filters.CharFilter(method="filter_unit", label=_("单位 ID 或代码"))
+    status = filters.ChoiceFilter(choices=Report.Status.choices, label=_("状态"))
+    kind = filters.ChoiceFilter(choices=Report.Kind.choices, label=_("类型"))
+
+    class Meta:
+        model = Report
+        fields = ["round", "task", "unit", "status", "kind"]
+
+    def filter_unit(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
+        condition = Q(unit__code=value)
+        if value.isdigit():
+            condition |= Q(unit_id=int(value))
+        return queryset.filter(condition)
+
+
+class ReportListApi(WorkflowApi):
+    """Reports the user may see (paginated, filterable)."""
+
+    serializer_class = ReportListOutputSerializer
+    filter_backends = [filters.DjangoFilterBackend]
+    filterset_class = ReportFilter
+
+    def get_queryset(self) -> QuerySet[Report]:
+        return selectors.report_list(user=self.request.user)
+
+    @extend_schema(summary=_("进展报告列表"), responses={200: ReportListOutputSerializer(many=True), 400: _400,
+                                                   401: _401})
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ReportApi(WorkflowApi):
+    """Renders a report as ``report_detail`` loads it for the acting user (after any write too)."""
+
+    serializer_class = ReportDetailOutputSerializer
+
+    def rendered(self, report_id: int, status_code: int = status.HTTP_200_OK) -> Response:
+        user = self.request.user
+        report = selectors.report_detail(user=user, report_id=report_id)
+        context = {**self.get_serializer_context(), "previous": selectors.previous_approved(report),
+                   "actions": selectors.report_actions(user=user, report=report)}
+        return Response(ReportDetailOutputSerializer(report, context=context).data, status=status_code)
+
+
+class ReportDetailApi(ReportApi):
+    """GET one report; PATCH its draft (a part's reporter, or the lead unit while it consolidates)."""
+
+    @extend_schema(summary=_("进展报告详情"), responses={200: ReportDetailOutputSerializer, **_READ_ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        return self.rendered(pk)
+
+    @extend_schema(summary=_("保存草稿"), request=ReportUpdateInputSerializer,
+                   responses={200: ReportDetailOutputSerializer, **_WRITE_ERRORS})
+    def patch(self, request: Request, pk: int) -> Response:
+        data = self.validated(ReportUpdateInputSerializer)
+        version = data.pop("version", None)
+        services.report_update(user=request.user, report_id=pk, data=data, version=version)
+        return self.rendered(pk)
+
+
+class ReportSubmitApi(ReportApi):
+    """A part's reporter submits it for sign-off; the lead unit sends its consolidated report to review."""
+
+    @extend_schema(summary=_("提交（单位报告送审签；汇总报告送审核）"), request=VersionInputSerializer,
+                   responses={200: ReportDetailOutputSerializer, **_WRITE_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.validated(VersionInputSerializer)
+        services.report_submit(user=request.user, report_id=pk, version=data.get("version"))
+        return self.rendered(pk)
+
+
+class ReportSignOffApi(ReportApi):
+    """The head of the part's unit signs it off; the task report waits for the other parts."""
+
+    @extend_schema(summary=_("单位负责人审签"), request=VersionInputSerializer,
+                   responses={200: ReportDetailOutputSerializer, **_WRITE_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.validated(VersionInputSerializer)
+        services.report_sign_off(user=request.user, report_id=pk, version=data.get("version"))
+        return self.rendered(pk)
+
+
+class ReportApproveApi(ReportApi):
+    """A supervisor approves a task report in review; its milestones and indicator values then count."""
+
+    @extend_schema(summary=_("督查审核通过"), request=VersionInputSerializer,
+                   responses={200: ReportDetailOutputSerializer, **_WRITE_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.validated(VersionInputSerializer)
+        services.report_approve(user=request.user, report_id=pk, version=data.get("version"))
+        return self.rendered(pk)
+
+
+class ReportReturnApi(ReportApi):
+    """Send work back with a reason: head → own reporter, lead unit → one unit, supervisor → lead unit or one part."""
+
+    @extend_schema(
+        summary=_("退回"),
+        description=_("单位负责人退回本单位待审签的报告；牵头单位汇总时退回某单位已审签的报告；"
+                      "督查审核时退回牵头单位，或用 part 只退回某一单位的报告。返回本报告的最新状态。"),
+        request=ReportReturnInputSerializer, responses={200: ReportDetailOutputSerializer, **_WRITE_ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.validated(ReportReturnInputSerializer)
+        services.report_return(user=request.user, report_id=pk, reason=data["reason"], part_id=data.get("part"),
+                               version=data.get("version"))
+        return self.rendered(pk)
+
+
+# --- attachments --------------------------------------------------------------------------------
+
+
+class AttachmentCreateApi(WorkflowApi):
+    """Attach evidence to a report the user may edit (multipart)."""
+
+    serializer_class = AttachmentOutputSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(summary=_("上传佐证材料"), request={"multipart/form-data": AttachmentInputSerializer},
+                   responses={201: AttachmentOutputSerializer, 400: _400, 401: _401, 403: _403, 404: _404})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.validated(AttachmentInputSerializer)
+        attachment = services.report_attach(user=request.user, report_id=pk, upload=data["file"],
+                                            milestone_id=data.get("milestone"))
+        return Response(AttachmentOutputSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+
+class FirstRenderer(BaseContentNegotiation):
+    """Ignore Accept: a download answers with the file (or a JSON error), never 406."""
+
+    def select_parser(self, request: Request, parsers: list) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request: Request, renderers: list[BaseRenderer],
+                        format_suffix: str | None = None) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type
+
+
+class AttachmentDownloadApi(WorkflowApi):
+    """Download evidence: always as an attachment, with the type detected at upload and nosniff."""
+
+    content_negotiation_class = FirstRenderer
+
+    @extend_schema(summary=_("下载佐证材料"),
+                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **_READ_ERRORS})
+    def get(self, request: Request, pk: int, attachment_id: int) -> FileResponse:
+        attachment = selectors.report_attachment(user=request.user, report_id=pk, attachment_id=attachment_id)
+        response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
+                                content_type=attachment.content_type)
+        # Uploaded content is never rendered by the browser: no sniffing, no scripts even if opened.
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+# --- history ------------------------------------------------------------------------------------
+
+
+class TaskHistoryApi(WorkflowApi):
+    """A task's audit trail, newest first (paginated): lead and responsible units, supervisors, leaders."""
+
+    serializer_class = HistoryEventOutputSerializer
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        return selectors.task_history(user=self.request.user, task_id=self.kwargs["pk"])
+
+    @extend_schema(summary=_("任务的审计记录"), responses={200: HistoryEventOutputSerializer(many=True),
+                                                    **_READ_ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
