@@ -1,25 +1,30 @@
-"""`manage.py load_demo` loads the whole demo, and running it again changes nothing."""
+"""`manage.py load_demo` loads the whole demo, opens the current round, and running it again changes nothing."""
 
 from __future__ import annotations
 
+from datetime import date
 from io import StringIO
 
+import pytest
+import time_machine
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from tasks.demo import CHONGQING_PLAN_CODE, DEMO_ACCOUNTS, DEMO_PASSWORD
-from tasks.models import AuditEvent, Indicator, Milestone, Plan, PlanTask, TaskUnit
+from tasks.models import AuditEvent, Indicator, Milestone, Plan, PlanTask, Report, ReportingRound, TaskUnit
 from units.models import Membership, Unit
+from workflow.management.commands.load_demo import current_quarter
 
 
 def _counts() -> dict[str, int]:
     return {
         model.__name__: model.objects.count()
-        for model in (Unit, Plan, PlanTask, TaskUnit, Indicator, Milestone, User, Membership)
+        for model in (Unit, Plan, PlanTask, TaskUnit, Indicator, Milestone, User, Membership, ReportingRound, Report)
     }
 
 
+@time_machine.travel("2026-11-25 09:00 +0800")
 def test_load_demo_is_complete_and_idempotent(db):
     call_command("load_demo", stdout=StringIO())
     first = _counts()
@@ -27,6 +32,9 @@ def test_load_demo_is_complete_and_idempotent(db):
     assert plan.tasks.count() >= 60
     assert Indicator.objects.filter(plan=plan).count() >= 22
     assert {m.role for m in Membership.objects.all()} == {r.value for r in Membership.Role}
+    round_ = ReportingRound.objects.get(plan=plan)
+    assert (round_.period, round_.status, str(round_.due_date)) == ("2026-Q4", "open", "2027-01-10")
+    assert round_.tasks_opened >= 60
     for account in DEMO_ACCOUNTS:
         assert authenticate(username=account.username, password=DEMO_PASSWORD) is not None
 
@@ -35,3 +43,12 @@ def test_load_demo_is_complete_and_idempotent(db):
     assert _counts() == first
     assert "0 created" in out.getvalue()
     assert AuditEvent.objects.filter(action="plan.import").count() >= 1
+
+
+@pytest.mark.parametrize(
+    ("today", "period", "due"),
+    [("2026-11-25", "2026-Q4", "2027-01-10"), ("2025-01-01", "2025-Q1", "2025-04-10"),
+     ("2025-06-30", "2025-Q2", "2025-07-10")],
+)
+def test_the_demo_round_is_the_current_quarter(today, period, due):
+    assert current_quarter(date.fromisoformat(today)) == (period, date.fromisoformat(due))
