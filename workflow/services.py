@@ -388,7 +388,11 @@ def _return_part(part: Report, *, user: AbstractBaseUser, reason: str, step: str
     part.status = S.DRAFT
     part.times_returned += 1
     part.last_return_reason = reason
-    _revise(part, user=user, action="return", fields=["status", "times_returned", "last_return_reason"])
+    # A returned part must be signed off again; the old sign-off no longer stands.
+    part.signed_off_by = None
+    part.signed_off_at = None
+    _revise(part, user=user, action="return",
+            fields=["status", "times_returned", "last_return_reason", "signed_off_by", "signed_off_at"])
     if step is not None:
         _complete_step(part, user=user, step=step)
     _audit(part, user=user, action=action, before=before, comment=reason)
@@ -523,8 +527,9 @@ def round_open(*, user: AbstractBaseUser, plan: Plan, period: str, due_date: dat
         raise PermissionDenied(_("只有督查专班可以开启报送轮次。"))
     try:
         parsed = parse_period(period)
-    except ValueError as exc:
-        raise ValidationError({"period": [str(exc)]}) from None
+    except ValueError:
+        message = _("期次格式应为 2025-Q3 或 2025-07，收到“%(value)s”。") % {"value": period}
+        raise ValidationError({"period": [message]}) from None
     if plan.status != Plan.Status.ACTIVE:
         raise ValidationError({"plan": [_("只有实施中的方案可以开启报送。")]})
     if due_date < parsed.start:
@@ -600,8 +605,9 @@ def _carry_over(parts: Iterable[Report]) -> None:
     if not wanted:
         return
     lasts: dict[tuple[int, int], Report] = {}
-    for last in (Report.objects.filter(task_id__in={task for task, _ in wanted}, unit_id__in={unit for _, unit in wanted},
-                                       kind=Report.Kind.PART, status=S.APPROVED).order_by("-approved_at")):
+    approved = Report.objects.filter(task_id__in={key[0] for key in wanted}, unit_id__in={key[1] for key in wanted},
+                                     kind=Report.Kind.PART, status=S.APPROVED)
+    for last in approved.order_by("-approved_at"):
         if (last.task_id, last.unit_id) in wanted:
             lasts.setdefault((last.task_id, last.unit_id), last)
     if not lasts:

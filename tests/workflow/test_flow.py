@@ -68,6 +68,7 @@ def test_a_head_returns_inside_the_unit_and_the_reporter_resubmits(world):
     services.report_return(user=world["fgw-h"], report_id=part.pk, reason="数据口径不对")
     part.refresh_from_db()
     assert part.status == S.DRAFT and part.times_returned == 1 and part.last_return_reason == "数据口径不对"
+    assert part.signed_off_at is None
     services.report_submit(user=world["fgw-r"], report_id=part.pk)
     services.report_sign_off(user=world["fgw-h"], report_id=part.pk)
     assert world.part(round_, "市发展改革委").status == S.SIGNED_OFF
@@ -78,8 +79,11 @@ def test_the_lead_unit_returns_one_part_and_consolidates_after_it_comes_back(wor
     fill_and_sign(world, round_, "fgw")
     fill_and_sign(world, round_, "kjj")
     kjj = world.part(round_, "市科技局")
+    assert kjj.signed_off_by == world["kjj-h"]
     services.report_return(user=world["jxw-r"], report_id=kjj.pk, reason="缺少佐证")
-    assert world.part(round_, "市科技局").status == S.DRAFT
+    kjj.refresh_from_db()
+    assert kjj.status == S.DRAFT
+    assert (kjj.signed_off_by, kjj.signed_off_at) == (None, None), "a returned part must be signed off again"
     assert world.part(round_, "市发展改革委").status == S.SIGNED_OFF
     assert world.task_report(round_).status == S.WAITING
     fill_and_sign(world, round_, "kjj")
@@ -167,6 +171,12 @@ def test_services_check_the_acting_user_themselves(world):
         services.report_sign_off(user=world["fgw-r"], report_id=part.pk)
     with pytest.raises(PermissionDenied):
         services.round_open(user=world["jxw-r"], plan=world.plan, period="2025-Q4", due_date=date(2026, 1, 10))
+
+
+def test_a_malformed_period_is_a_field_error(world):
+    with pytest.raises(ValidationError) as error:
+        services.round_open(user=world["sam"], plan=world.plan, period="2025Q3", due_date=date(2025, 10, 10))
+    assert "2025-Q3" in str(error.value.message_dict["period"])
 
 
 def test_opening_the_same_round_twice_does_nothing_the_second_time(world):

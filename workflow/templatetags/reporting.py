@@ -1,0 +1,465 @@
+"""Template helpers of the reporting-loop pages: the navigation's inbox badge, step and status labels, due
+states, a task's reports by round, the audit timeline's labels and before → after, and "what changed since
+last period". Pure presentation: reads go through ``workflow.selectors`` with the acting user; no writes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Model
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+
+from tasks.models import (
+    AuditEvent,
+    Indicator,
+    Milestone,
+    MilestoneClaim,
+    Plan,
+    PlanTask,
+    Report,
+    ReportingRound,
+)
+from units.selectors import user_scope
+from workflow import selectors
+
+register = template.Library()
+S = Report.Status
+
+# --- steps and states ----------------------------------------------------------------------------------------
+
+STEP_LABELS = {
+    "fill": gettext_lazy("填报"),
+    "sign_off": gettext_lazy("审签"),
+    "consolidate": gettext_lazy("汇总"),
+    "review": gettext_lazy("审核"),
+}
+STEP_ACTIONS = {
+    "fill": gettext_lazy("去填报"),
+    "sign_off": gettext_lazy("去审签"),
+    "consolidate": gettext_lazy("去汇总"),
+    "review": gettext_lazy("去审核"),
+}
+# The five domain colours appear on status chips only; done (approved) is blue as for tasks and milestones.
+REPORT_STATUS_COLOURS = {
+    S.DRAFT: "grey",
+    S.SUBMITTED: "yellow",
+    S.SIGNED_OFF: "green",
+    S.WAITING: "grey",
+    S.CONSOLIDATING: "yellow",
+    S.IN_REVIEW: "yellow",
+    S.APPROVED: "blue",
+}
+ROUND_STATUS_COLOURS = {
+    ReportingRound.Status.OPENING: "yellow",
+    ReportingRound.Status.OPEN: "green",
+    ReportingRound.Status.CLOSED: "blue",
+}
+DUE_SOON_DAYS = 7
+
+
+@register.filter
+def step_label(step: str | None) -> str:
+    """填报 / 审签 / 汇总 / 审核 for a step key; empty for none."""
+    return str(STEP_LABELS.get(step or "", ""))
+
+
+@register.filter
+def step_action(step: str | None) -> str:
+    """The inbox button's verb for a step (去填报 …)."""
+    return str(STEP_ACTIONS.get(step or "", _("查看")))
+
+
+@register.filter(name="returned")
+def is_returned(report: Report) -> bool:
+    """Sent back and not yet passed on again: a part in draft, or a task report being consolidated again."""
+    return report.times_returned > 0 and report.status in (S.DRAFT, S.CONSOLIDATING)
+
+
+@register.filter
+def report_colour(report: Report) -> str:
+    """The chip colour of a report's state; a returned report is orange until it moves on."""
+    return "orange" if is_returned(report) else REPORT_STATUS_COLOURS.get(report.status, "grey")
+
+
+@register.filter
+def report_state(report: Report) -> str:
+    """The chip text of a report's state: 已退回 while returned, else the status label."""
+    return _("已退回") if is_returned(report) else str(report.get_status_display())
+
+
+@register.filter
+def round_colour(round_: ReportingRound) -> str:
+    return ROUND_STATUS_COLOURS.get(round_.status, "grey")
+
+
+@dataclass(frozen=True)
+class DueState:
+    label: str
+    colour: str
+    overdue_days: int
+
+
+@register.simple_tag
+def due_state(due: date, today: date) -> DueState:
+    """Overdue (red, "逾期 N 天"), due today or within a week (yellow), later (grey)."""
+    days = (due - today).days
+    if days < 0:
+        return DueState(ngettext("逾期 %(days)d 天", "逾期 %(days)d 天", -days) % {"days": -days}, "red", -days)
+    if days == 0:
+        return DueState(_("今天到期"), "yellow", 0)
+    label = ngettext("%(days)d 天后到期", "%(days)d 天后到期", days) % {"days": days}
+    return DueState(label, "yellow" if days <= DUE_SOON_DAYS else "grey", 0)
+
+
+@dataclass(frozen=True)
+class Stage:
+    key: str
+    label: str
+    state: str  # done | current | todo
+
+
+_STAGES = (("fill", STEP_LABELS["fill"]), ("sign_off", STEP_LABELS["sign_off"]),
+           ("consolidate", STEP_LABELS["consolidate"]), ("review", STEP_LABELS["review"]),
+           ("approved", S.APPROVED.label))
+_PART_STAGE = {S.DRAFT: 0, S.SUBMITTED: 1, S.SIGNED_OFF: 2, S.APPROVED: 5}
+_TASK_STAGE = {S.WAITING: 0, S.CONSOLIDATING: 2, S.IN_REVIEW: 3, S.APPROVED: 5}
+
+
+@register.simple_tag
+def report_stages(report: Report) -> list[Stage]:
+    """Where a report stands in 填报 → 审签 → 汇总 → 审核 → 已通过 (the page's stepper)."""
+    stages = _PART_STAGE if report.kind == Report.Kind.PART else _TASK_STAGE
+    current = stages.get(report.status, 0)
+    result = []
+    for index, (key, label) in enumerate(_STAGES):
+        if index < current:
+            state = "done"
+        elif index == current:
+            state = "current"
+        else:
+            state = "todo"
+        result.append(Stage(key=key, label=str(label), state=state))
+    return result
+
+
+# --- the navigation badge -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxNav:
+    total: int
+    overdue: int
+    steps: tuple[tuple[str, str, int], ...]
+    sees_rounds: bool
+
+    @property
+    def summary(self) -> str:
+        """"填报 2 · 审签 1" — the steps with items, for the badge's tooltip."""
+        return " · ".join(f"{label} {count}" for _step, label, count in self.steps if count)
+
+
+@register.simple_tag(takes_context=True)
+def inbox_nav(context: template.Context) -> InboxNav | None:
+    """The signed-in user's inbox counts per step and whether the rounds link shows. One counting query per
+    request (``selectors.inbox_counts``), cached on the request; None for anonymous visitors."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    cached = getattr(request, "_luoshi_inbox_nav", None)
+    if cached is None:
+        counts = selectors.inbox_counts(user=user)
+        cached = InboxNav(
+            total=counts.get("total", 0),
+            overdue=counts.get("overdue", 0),
+            steps=tuple((step, str(label), counts.get(step, 0)) for step, label in STEP_LABELS.items()),
+            sees_rounds=user_scope(user).sees_all_units,
+        )
+        request._luoshi_inbox_nav = cached
+    return cached
+
+
+# --- a task's reports by round (the task page) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundReports:
+    round: ReportingRound
+    task_report: Report | None
+    parts: tuple[Report, ...]
+
+
+@register.simple_tag(takes_context=True)
+def task_rounds(context: template.Context, task: PlanTask) -> list[RoundReports]:
+    """The task's reports the user may see, by round (newest first): the task report and the unit parts.
+    One query; nothing for users who see none of them."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
+    reports = selectors.report_list(user=user).filter(task=task).order_by(
+        "-round__period_start", "round_id", "unit__order", "unit_id")
+    rounds: dict[int, tuple[ReportingRound, list[Report], list[Report]]] = {}
+    for report in reports:
+        _round, task_reports, parts = rounds.setdefault(report.round_id, (report.round, [], []))
+        (parts if report.kind == Report.Kind.PART else task_reports).append(report)
+    return [RoundReports(round=round_, task_report=task_reports[0] if task_reports else None, parts=tuple(parts))
+            for round_, task_reports, parts in rounds.values()]
+
+
+# --- the audit timeline ------------------------------------------------------------------------------------------
+
+AUDIT_LABELS = {
+    "report.submit": pgettext_lazy("event", "提交"),
+    "report.consolidate": pgettext_lazy("event", "汇总报告提交审核"),
+    "report.sign_off": pgettext_lazy("event", "审签通过"),
+    "report.return": pgettext_lazy("event", "退回牵头单位"),
+    "report.return_in_unit": pgettext_lazy("event", "单位内退回"),
+    "report.return_by_lead": pgettext_lazy("event", "牵头单位退回"),
+    "report.return_by_supervisor": pgettext_lazy("event", "督查退回单位报告"),
+    "report.approve": pgettext_lazy("event", "审核通过"),
+    "report.apply": pgettext_lazy("event", "审核结果生效"),
+    "report.attach": pgettext_lazy("event", "上传佐证材料"),
+    "round.open": pgettext_lazy("event", "开启报送轮次"),
+    "task.create": pgettext_lazy("event", "新建任务"),
+    "task.update": pgettext_lazy("event", "修改任务"),
+    "milestone.create": pgettext_lazy("event", "新增节点"),
+    "milestone.update": pgettext_lazy("event", "修改节点"),
+    "milestone.move": pgettext_lazy("event", "调整节点日期"),
+    "indicator.create": pgettext_lazy("event", "新增指标"),
+    "indicator.update": pgettext_lazy("event", "修改指标"),
+    "plan.import": pgettext_lazy("event", "导入方案"),
+    "plan.update": pgettext_lazy("event", "修改方案"),
+}
+AUDIT_KINDS = {
+    "report.return": "return", "report.return_in_unit": "return", "report.return_by_lead": "return",
+    "report.return_by_supervisor": "return", "report.approve": "done", "report.apply": "done",
+    "report.submit": "submit", "report.consolidate": "submit", "report.sign_off": "submit",
+}
+_MODELS: dict[str, type[Model]] = {
+    "report": Report, "plantask": PlanTask, "milestone": Milestone, "indicator": Indicator, "plan": Plan,
+}
+
+
+@register.simple_tag(takes_context=True)
+def visible_events(context: template.Context, task: PlanTask, events: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """The task's audit events this user may read: all of them for supervisors, leaders and the task's lead and
+    responsible units (as ``selectors.task_history``); for other readers of the register only the register's
+    own changes — the reports' events (reasons for returns included) stay within the units. No query: the
+    task comes with its responsible units (``tasks.selectors.task_list``)."""
+    request = context.get("request")
+    scope = user_scope(getattr(request, "user", None) or AnonymousUser())
+    units = {task.lead_unit_id, *(link.unit_id for link in task.task_units.all())}
+    if scope.sees_all_units or units & scope.unit_ids:
+        return list(events)
+    return [event for event in events if not event.action.startswith(("report.", "round."))]
+
+
+@register.filter
+def audit_label(event: AuditEvent) -> str:
+    """A human label for an audit action (report.return_by_lead → 牵头单位退回); unknown actions as they are."""
+    return str(AUDIT_LABELS.get(event.action, event.action))
+
+
+@register.filter
+def audit_kind(event: AuditEvent) -> str:
+    """return | done | submit | other: how the timeline marks the event."""
+    return AUDIT_KINDS.get(event.action, "other")
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    before: str
+    after: str
+    before_colour: str = ""
+    after_colour: str = ""
+
+
+def _field_label(model: type[Model] | None, key: str) -> str:
+    if model is not None:
+        try:
+            return str(model._meta.get_field(key).verbose_name)
+        except FieldDoesNotExist:
+            pass
+    return key
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list | tuple):
+        return "、".join(_shown(item, limit) for item in value) or "—"
+    if isinstance(value, dict):
+        return "、".join(f"{k} {_shown(v, limit)}" for k, v in value.items())
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _choice_label(model: type[Model] | None, key: str, value: Any) -> str:
+    if model is None:
+        return _shown(value)
+    try:
+        choices = dict(model._meta.get_field(key).choices or ())
+    except FieldDoesNotExist:
+        return _shown(value)
+    return str(choices.get(value, _shown(value)))
+
+
+@register.simple_tag
+def audit_changes(event: AuditEvent) -> list[Change]:
+    """What an event changed, for people: fields present before and after with different values (labels from
+    the model, statuses as chips of a report), the milestones and indicators an approval applied, the file
+    an upload attached. Creations list nothing (the label says it)."""
+    before, after = event.before or {}, event.after or {}
+    model = _MODELS.get(event.object_type)
+    changes: list[Change] = []
+    for key, new in after.items():
+        if key == "version" or key not in before or before[key] == new:
+            continue
+        label = _field_label(model, key)
+        if key == "status" and model is Report:
+            old, now = Report(status=before[key]), Report(status=new)
+            colours = (REPORT_STATUS_COLOURS.get(old.status, "grey"), REPORT_STATUS_COLOURS.get(now.status, "grey"))
+            changes.append(Change(label, str(old.get_status_display()), str(now.get_status_display()), *colours))
+        elif key == "status":
+            changes.append(Change(label, _choice_label(model, key, before[key]), _choice_label(model, key, new)))
+        else:
+            changes.append(Change(label, _shown(before[key]), _shown(new)))
+    if event.action == "report.apply":
+        if after.get("milestones"):
+            changes.append(Change(_("完成节点"), "", _shown(after["milestones"])))
+        if after.get("indicators"):
+            changes.append(Change(_("指标实际值"), "", _shown(after["indicators"])))
+    if event.action == "report.attach" and after.get("file"):
+        changes.append(Change(_("文件"), "", _shown(after["file"])))
+    return changes
+
+
+# --- revisions of a report ---------------------------------------------------------------------------------------
+
+REVISION_LABELS = {
+    "update": pgettext_lazy("event", "保存"),
+    "report.submit": pgettext_lazy("event", "提交"),
+    "report.consolidate": pgettext_lazy("event", "提交审核"),
+    "sign_off": pgettext_lazy("event", "审签通过"),
+    "return": pgettext_lazy("event", "退回"),
+    "part_returned": pgettext_lazy("event", "单位报告被退回"),
+    "approve": pgettext_lazy("event", "审核通过"),
+    "attach": pgettext_lazy("event", "上传佐证材料"),
+}
+
+
+@register.filter
+def revision_label(action: str) -> str:
+    return str(REVISION_LABELS.get(action, action))
+
+
+# --- what changed since last period -------------------------------------------------------------------------------
+
+_SENTENCE = re.compile(r"[^。！？；;!?\n]+[。！？；;!?]?")
+
+
+def sentences(text: str) -> list[str]:
+    """A narrative cut into sentences (Chinese and Western stops, and line breaks)."""
+    return [piece.strip() for piece in _SENTENCE.findall(text or "") if piece.strip()]
+
+
+def narrative_diff(old: str, new: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Sentences added in ``new`` and removed from ``old`` (pure; order kept)."""
+    before, after = sentences(old), sentences(new)
+    added: list[str] = []
+    removed: list[str] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
+        if tag in ("replace", "delete"):
+            removed.extend(before[i1:i2])
+        if tag in ("replace", "insert"):
+            added.extend(after[j1:j2])
+    return tuple(added), tuple(removed)
+
+
+@dataclass(frozen=True)
+class IndicatorChange:
+    indicator: Indicator
+    before: Decimal | None
+    after: Decimal | None
+
+    @property
+    def delta(self) -> Decimal | None:
+        if self.before is None or self.after is None:
+            return None
+        return self.after - self.before
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+@dataclass(frozen=True)
+class ReportChanges:
+    previous: Report | None
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    percent_before: Decimal | None
+    percent_after: Decimal | None
+    indicators: tuple[IndicatorChange, ...]
+    new_claims: tuple[MilestoneClaim, ...]
+
+    @property
+    def narrative_changed(self) -> bool:
+        return bool(self.added or self.removed)
+
+    @property
+    def percent_changed(self) -> bool:
+        return self.percent_before != self.percent_after
+
+    @property
+    def added_chars(self) -> int:
+        return sum(len(text) for text in self.added)
+
+    @property
+    def removed_chars(self) -> int:
+        return sum(len(text) for text in self.removed)
+
+
+def _claims(report: Report | None) -> Iterable[Any]:
+    return report.indicator_claims.all() if report is not None else ()
+
+
+@register.simple_tag
+def report_changes(report: Report, previous: Report | None) -> ReportChanges:
+    """What a report says differently from the same unit's last approved report: sentences of the narrative
+    added and removed, % complete, indicator values old → new, and milestones newly claimed. Reads prefetched
+    claims only (``selectors.report_detail`` and ``previous_approved`` load them)."""
+    old_values = {claim.indicator_id: claim for claim in _claims(previous)}
+    new_values = {claim.indicator_id: claim for claim in _claims(report)}
+    indicators = []
+    for indicator_id in [*new_values, *(key for key in old_values if key not in new_values)]:
+        claim = new_values.get(indicator_id) or old_values[indicator_id]
+        indicators.append(IndicatorChange(
+            indicator=claim.indicator,
+            before=old_values[indicator_id].value if indicator_id in old_values else None,
+            after=new_values[indicator_id].value if indicator_id in new_values else None,
+        ))
+    claimed_before = {claim.milestone_id for claim in previous.milestone_claims.all()} if previous else set()
+    added, removed = narrative_diff(previous.narrative if previous else "", report.narrative)
+    return ReportChanges(
+        previous=previous,
+        added=added,
+        removed=removed,
+        percent_before=previous.percent_complete if previous else None,
+        percent_after=report.percent_complete,
+        indicators=tuple(indicators),
+        new_claims=tuple(claim for claim in report.milestone_claims.all() if claim.milestone_id not in claimed_before),
+    )
