@@ -1,0 +1,226 @@
+"""Opening a round through a real Celery worker process (not eager mode), on the real database.
+
+A worker in another process sees only committed rows of a real server database, so these tests need
+PostgreSQL (``transactional_db``; the worker connects to the test database by name). Elsewhere they skip
+with the reason; under CI=true they fail instead, because CI must never skip them silently.
+
+- Redis (production's broker): the supervisor POSTs /api/rounds/ and the test process publishes for real
+  (``task_always_eager`` off) to a queue of its own, so a worker of another test run on the same Redis
+  cannot take its message.
+- The filesystem broker of ``./run demo`` (no REDIS_URL): the round is opened by a separate process with
+  the demo's settings, and a worker started like the demo's consumes the job from the same folder.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+from viewflow.workflow.models import Process
+from viewflow.workflow.models import Task as FlowTask
+from viewflow.workflow.status import STATUS
+
+from config.celery import app as celery_app
+from tasks.models import Report, ReportingRound
+from tests.factories import make_task
+from tests.workflow.conftest import UNITS, World
+from units.services import units_load
+from workflow.flows import ReportFlow
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(settings.BASE_DIR)
+OPEN_TIMEOUT_S = 60
+
+
+def require(ok: bool, reason: str) -> None:
+    """Skip when a service is missing; under CI a skip would hide a gap, so fail instead."""
+    if ok:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def require_postgresql() -> None:
+    require(connection.vendor == "postgresql",
+            f"a worker process needs a server database it can share (DATABASE_URL=postgresql://…); "
+            f"this run uses {connection.vendor}")
+
+
+@pytest.fixture(autouse=True)
+def committed_units(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """The unit directory, committed. ``transactional_db`` empties every table when a test ends, so the
+    units are loaded again afterwards for the tests that run later (set up before, torn down after it)."""
+    require_postgresql()
+    with django_db_blocker.unblock():
+        units_load()
+    yield
+    with django_db_blocker.unblock():
+        units_load()
+
+
+def worker_database_url() -> str:
+    """DATABASE_URL with the test database's name, for the processes this test starts."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return parts._replace(path="/" + quote(connection.settings_dict["NAME"])).geturl()
+
+
+def child_env(**values: str | None) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    env.update({"DATABASE_URL": worker_database_url(), "PYTHONUNBUFFERED": "1"})
+    env.update({key: value for key, value in values.items() if value is not None})
+    return env
+
+
+def start_worker(log: Path, env: dict[str, str], *options: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", *options]
+    with log.open("wb") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Warm shutdown, then kill if it hangs."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+def wait_until(done: Callable[[], bool], *, worker: subprocess.Popen, timeout: float = OPEN_TIMEOUT_S) -> float:
+    """Poll the database until ``done``; fail early if the worker died. Returns the seconds waited."""
+    start = time.monotonic()
+    while not done():
+        assert worker.poll() is None, f"the worker exited with {worker.returncode}"
+        assert time.monotonic() - start < timeout, f"not done within {timeout} s"
+        time.sleep(0.2)
+    return time.monotonic() - start
+
+
+def round_is_open(round_id: int) -> Callable[[], bool]:
+    def done() -> bool:
+        round_ = ReportingRound.objects.get(pk=round_id)
+        return round_.status == ReportingRound.Status.OPEN and round_.tasks_opened == round_.tasks_total
+    return done
+
+
+def assert_round_opened(round_id: int, tasks: int, parts: int) -> None:
+    """Every task has its consolidated report, its parts, and one process whose fill steps are open."""
+    round_ = ReportingRound.objects.get(pk=round_id)
+    assert (round_.tasks_total, round_.tasks_opened) == (tasks, tasks)
+    task_reports = list(Report.objects.filter(round=round_, kind=Report.Kind.TASK).values_list("pk", flat=True))
+    assert len(task_reports) == tasks
+    assert sorted(Process.objects.values_list("data__task_report", flat=True)) == sorted(task_reports)
+    fill_steps = Report.objects.filter(round=round_, kind=Report.Kind.PART).values_list("flow_task_id", flat=True)
+    assert len(fill_steps) == parts and None not in fill_steps
+    assert FlowTask.objects.filter(pk__in=fill_steps, flow_task=ReportFlow.fill,
+                                   status=STATUS.NEW).count() == parts
+
+
+def three_tasks(world: World) -> None:
+    """Task 1.1 (two responsible units) plus 1.2 (one) and 1.3 (none: the lead unit reports): 4 parts."""
+    make_task(world.plan, "1.2", parent=world.task.parent, responsible=(UNITS["kjj"],))
+    make_task(world.plan, "1.3", parent=world.task.parent)
+
+
+def test_a_real_worker_over_redis_opens_the_round_the_supervisor_started(
+        transactional_db: None, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    redis_url = os.environ.get("REDIS_URL")
+    require(bool(redis_url), "needs a Redis broker (REDIS_URL=redis://…)")
+    three_tasks(world)
+    queue = f"luoshi-test-{uuid.uuid4().hex[:12]}"
+    # config/settings/test.py runs jobs inline; this test publishes for real, to a queue of its own.
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
+    with celery_app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(queue)
+
+    log = tmp_path / "worker.log"
+    env = child_env(DJANGO_SETTINGS_MODULE="config.settings.test", CELERY_TASK_ALWAYS_EAGER="false",
+                    REDIS_URL=redis_url)
+    worker = start_worker(log, env, "--pool=solo", "--concurrency=1", "-Q", queue,
+                          "--without-gossip", "--without-mingle")
+    try:
+        supervisor = APIClient()
+        supervisor.force_login(world["sam"])
+        response = supervisor.post("/api/rounds/", {"plan": world.plan.code, "period": "2025-Q3",
+                                                    "due_date": "2025-10-10"}, format="json")
+        assert response.status_code == 202, response.content
+        assert response.data["status"] == ReportingRound.Status.OPENING, "the job must not run in the request"
+
+        wait_until(round_is_open(response.data["id"]), worker=worker)
+
+        assert_round_opened(response.data["id"], tasks=3, parts=4)
+        assert "Task workflow.round_open[" in log.read_text(encoding="utf-8", errors="replace")
+    except BaseException:
+        stop(worker)
+        print(log.read_text(encoding="utf-8", errors="replace"))
+        raise
+    finally:
+        stop(worker)
+        with celery_app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(queue)
+
+
+def test_the_demo_filesystem_broker_carries_the_round_opening_job_to_a_worker(
+        transactional_db: None, world: World, tmp_path: Path) -> None:
+    three_tasks(world)
+    data_dir = tmp_path / "data"
+    # Exactly what ./run demo does: no REDIS_URL, dev settings, the data folder holds the broker.
+    env = child_env(DJANGO_SETTINGS_MODULE="config.settings.dev", LUOSHI_DATA_DIR=str(data_dir),
+                    CELERY_TASK_ALWAYS_EAGER="false")
+    log = tmp_path / "worker.log"
+    worker = start_worker(log, env, "--concurrency=2", "--pool=threads")
+    try:
+        # The web process of the demo: a separate process opens the round, the job goes to the folder.
+        opener = subprocess.run(
+            [sys.executable, "-c", OPEN_ROUND, world["sam"].username, world.plan.code, "2025-Q3", "2025-10-10"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert opener.returncode == 0, opener.stdout + opener.stderr
+        status, round_id = opener.stdout.split()[-2:]
+        assert status == ReportingRound.Status.OPENING, "the job must not run inside the web process"
+
+        wait_until(round_is_open(int(round_id)), worker=worker)
+
+        assert_round_opened(int(round_id), tasks=3, parts=4)
+        assert "Task workflow.round_open[" in log.read_text(encoding="utf-8", errors="replace")
+        assert not list((data_dir / "broker" / "out").iterdir()), "the message was consumed"
+    except BaseException:
+        stop(worker)
+        print(log.read_text(encoding="utf-8", errors="replace"))
+        raise
+    finally:
+        stop(worker)
+
+
+OPEN_ROUND = """
+import sys
+from datetime import date
+
+import django
+
+django.setup()
+from django.contrib.auth.models import User
+
+from tasks.models import Plan
+from workflow import services
+
+username, plan, period, due = sys.argv[1:]
+round_, _ = services.round_open(user=User.objects.get(username=username), plan=Plan.objects.get(code=plan),
+                                period=period, due_date=date.fromisoformat(due))
+print(round_.status, round_.pk)
+"""
