@@ -134,7 +134,12 @@ class PlanTask(models.Model):
             ),
             models.CheckConstraint(condition=~Q(code=""), name="task_code_not_empty"),
         ]
-        indexes = [models.Index(fields=["plan", "parent"]), models.Index(fields=["due_date"])]
+        indexes = [
+            models.Index(fields=["plan", "parent"]),
+            models.Index(fields=["due_date"]),
+            # Matches the default ordering, so a page of the register is an index walk, not a sort.
+            models.Index(fields=["plan", "sort_key"], name="task_plan_sort_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.display_title}"
@@ -148,6 +153,11 @@ class PlanTask(models.Model):
     @property
     def display_title(self) -> str:
         return self.title_en if get_language() == "en" and self.title_en else self.title
+
+    @property
+    def responsible_units_in_order(self) -> list[Unit]:
+        """Responsible units in their listed order (uses a prefetch of ``task_units__unit`` when present)."""
+        return [link.unit for link in self.task_units.all()]
 
     @property
     def importance_weight(self) -> Decimal:
@@ -276,7 +286,11 @@ class Milestone(models.Model):
             ),
             models.CheckConstraint(condition=~Q(code=""), name="milestone_code_not_empty"),
         ]
-        indexes = [models.Index(fields=["due_date", "status"]), models.Index(fields=["owner_unit", "due_date"])]
+        indexes = [
+            models.Index(fields=["due_date", "status"]),
+            models.Index(fields=["owner_unit", "due_date"]),
+            models.Index(fields=["task", "due_date", "order", "code"], name="milestone_default_order_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.task.code} · {self.title}"

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tasks.models import Indicator, IndicatorTarget, Milestone, Plan, PlanTask
@@ -74,7 +73,8 @@ class TaskOutputSerializer(serializers.ModelSerializer):
     plan = PlanRefSerializer(read_only=True)
     parent = TaskRefSerializer(read_only=True, allow_null=True)
     lead_unit = UnitRefSerializer(read_only=True, allow_null=True)
-    responsible_units = serializers.SerializerMethodField()
+    # Declared once per list (not built per row): task_units is prefetched with units by the selector, in order.
+    responsible_units = UnitRefSerializer(many=True, read_only=True, source="responsible_units_in_order")
     importance_weight = serializers.DecimalField(max_digits=3, decimal_places=1, read_only=True)
     kind = TaskKindField(read_only=True)
     importance = TaskImportanceField(read_only=True)
@@ -88,11 +88,6 @@ class TaskOutputSerializer(serializers.ModelSerializer):
             "due_text", "status", "completed_date", "note", "created_at", "updated_at",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(UnitRefSerializer(many=True))
-    def get_responsible_units(self, task: PlanTask) -> list[dict[str, Any]]:
-        # task_units is prefetched with units by the selector, in order.
-        return UnitRefSerializer([row.unit for row in task.task_units.all()], many=True).data
 
 
 class InterimTargetSerializer(serializers.ModelSerializer):
