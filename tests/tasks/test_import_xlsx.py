@@ -21,7 +21,8 @@ from units.models import Unit
 
 pytestmark = pytest.mark.django_db
 
-SAMPLE = Path("/work/shared/samples/taizhang-two-row-header.xlsx")
+# A copy of shared/samples/taizhang-two-row-header.xlsx, the 台账 as agencies circulate it.
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "taizhang-two-row-header.xlsx"
 HEADER_TOP = ["序号", "任务名称", "任务内容", "责任分工", None, "完成时限", "备注"]
 HEADER_SUB = [None, None, None, "牵头单位", "责任单位", None, None]
 
