@@ -102,7 +102,7 @@ def _locked_report(user: AbstractBaseUser, report_id: int) -> Report:
         return (
             visible_reports(user=user)
             .select_for_update(of=("self",))
-            .select_related("round__plan", "task", "unit", "task_report")
+            .select_related("round__plan", "task", "unit")
             .get(pk=report_id)
         )
     except Report.DoesNotExist:
