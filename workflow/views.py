@@ -10,7 +10,6 @@ goes to the inbox with a message. Every page needs a signed-in user; outside the
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -22,6 +21,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -87,27 +87,32 @@ class InboxGroup:
     items: tuple[Report, ...]
 
 
+INBOX_PAGE_SIZE = 100
+
+
 @login_required
 @require_GET
 def inbox_page(request: HttpRequest) -> HttpResponse:
-    """What waits for the user, grouped by due date (overdue first); ``?step=`` keeps one step. One query for
-    the items whatever their number."""
+    """What waits for the user, grouped by due date (overdue first); ``?step=`` keeps one step. Paginated by
+    ``INBOX_PAGE_SIZE``: a supervisor can have thousands of items. Three queries whatever their number."""
     today = timezone.localdate()
-    items = list(selectors.inbox(user=request.user))
-    counts = Counter(item.step for item in items)
+    counts = selectors.inbox_counts(user=request.user)
     step = request.GET.get("step", "")
     if step not in STEP_LABELS:
         step = ""
-    shown = [item for item in items if not step or item.step == step]
+    items = selectors.inbox(user=request.user)
+    if step:
+        items = items.filter(step=step)
+    page = Paginator(items, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     groups = []
-    for due, rows in groupby(shown, key=lambda item: item.round.due_date):
+    for due, rows in groupby(page.object_list, key=lambda item: item.round.due_date):
         state = due_state(due, today)
         groups.append(InboxGroup(due_date=due, label=state.label, colour=state.colour,
                                  overdue_days=state.overdue_days, items=tuple(rows)))
     tabs = [(key, str(label), counts.get(key, 0)) for key, label in STEP_LABELS.items()]
     return render(request, "workflow/inbox.html", {
-        "groups": groups, "tabs": tabs, "step": step, "total": len(items), "today": today, "nav": "inbox",
-        "overdue": sum(1 for item in items if item.round.due_date < today),
+        "groups": groups, "tabs": tabs, "step": step, "total": counts["total"], "today": today, "nav": "inbox",
+        "overdue": counts["overdue"], "page": page,
     })
 
 

@@ -137,3 +137,23 @@ def test_the_badge_costs_one_query_on_any_page(world, page_client):
         html = client.get("/units/").content.decode()
     assert _badge(html) == "!1"
     assert len([query for query in queries if "tasks_report" in query["sql"]]) == 1
+
+
+def test_a_long_inbox_is_paginated_and_keeps_the_step_filter(world, client, monkeypatch):
+    from tests.factories import make_task
+    from workflow import views
+
+    for n in range(3):
+        make_task(world.plan, f"1.{n + 5}", parent=world.task.parent, responsible=("市发展改革委",))
+    world.open_round()
+    monkeypatch.setattr(views, "INBOX_PAGE_SIZE", 2)
+    client.force_login(world["fgw-r"])
+    first = client.get("/inbox/?step=fill")
+    assert first.status_code == 200
+    assert len(first.context["page"].object_list) == 2
+    assert first.context["total"] == 4
+    assert "step=fill&amp;page=2" in first.content.decode()
+    second = client.get("/inbox/?step=fill&page=2")
+    assert len(second.context["page"].object_list) == 2
+    assert {item.pk for item in first.context["page"].object_list}.isdisjoint(
+        item.pk for item in second.context["page"].object_list)
