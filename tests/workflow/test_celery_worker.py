@@ -26,6 +26,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from django.conf import settings
 from django.db import connection
+from kombu import Exchange, Queue
 from rest_framework.test import APIClient
 from viewflow.workflow.models import Process
 from viewflow.workflow.models import Task as FlowTask
@@ -173,7 +174,10 @@ def test_a_real_worker_over_redis_opens_the_round_the_supervisor_started(
     finally:
         stop(worker)
         with celery_app.connection_for_write() as conn:
-            conn.default_channel.queue_delete(queue)
+            # Declared here so this channel knows the binding, then deleted with it: no key is left in Redis.
+            bound = Queue(queue, Exchange(queue), routing_key=queue)(conn.default_channel)
+            bound.declare()
+            bound.delete()
 
 
 def test_the_demo_filesystem_broker_carries_the_round_opening_job_to_a_worker(
