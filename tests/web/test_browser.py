@@ -20,6 +20,7 @@ from django.test import Client
 from time_machine import TimeMachineFixture
 
 from tests.conftest import make_user
+from tests.support import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.web.conftest import Register, build_register
 from units.models import Membership
 from units.services import units_load
@@ -27,22 +28,13 @@ from units.services import units_load
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]
 PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
 def chromium() -> Iterator[Any]:
     """A headless chromium; skips (or, on CI, fails) when Debian's chromium is not installed."""
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

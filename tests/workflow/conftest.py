@@ -6,8 +6,10 @@ People: a reporter and a head per unit (fgw-r, fgw-h, kjj-r, kjj-h, jxw-r, jxw-h
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -16,6 +18,7 @@ from tasks.models import Indicator, Milestone, Plan, PlanTask, Report, Reporting
 from tests.conftest import make_user
 from tests.factories import make_indicator, make_milestone, make_plan, make_task
 from units.models import Membership
+from units.services import units_load
 from workflow import services
 
 R, H = Membership.Role.REPORTER, Membership.Role.HEAD
@@ -58,6 +61,17 @@ def world(db, sam, leo) -> World:
     indicator = make_indicator(task, "I1")
     milestone = make_milestone(task, "2025", date(2025, 9, 30))
     return World(plan=plan, task=task, indicator=indicator, milestone=milestone, users=users)
+
+
+@pytest.fixture
+def committed_units(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """The unit directory, committed, for tests on ``transactional_db``: it empties every table when a test
+    ends, so the units are loaded again afterwards for the tests that run later."""
+    with django_db_blocker.unblock():
+        units_load()
+    yield
+    with django_db_blocker.unblock():
+        units_load()
 
 
 def fill_and_sign(world: World, round_: ReportingRound, key: str, **data) -> Report:

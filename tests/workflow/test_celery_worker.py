@@ -18,9 +18,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -35,23 +34,14 @@ from viewflow.workflow.status import STATUS
 from config.celery import app as celery_app
 from tasks.models import Report, ReportingRound
 from tests.factories import make_task
+from tests.support import require
 from tests.workflow.conftest import UNITS, World
-from units.services import units_load
 from workflow.flows import ReportFlow
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(settings.BASE_DIR)
 OPEN_TIMEOUT_S = 60
-
-
-def require(ok: bool, reason: str) -> None:
-    """Skip when a service is missing; under CI a skip would hide a gap, so fail instead."""
-    if ok:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 def require_postgresql() -> None:
@@ -61,15 +51,9 @@ def require_postgresql() -> None:
 
 
 @pytest.fixture(autouse=True)
-def committed_units(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """The unit directory, committed. ``transactional_db`` empties every table when a test ends, so the
-    units are loaded again afterwards for the tests that run later (set up before, torn down after it)."""
+def _postgresql_and_committed_units(request: pytest.FixtureRequest) -> None:
     require_postgresql()
-    with django_db_blocker.unblock():
-        units_load()
-    yield
-    with django_db_blocker.unblock():
-        units_load()
+    request.getfixturevalue("committed_units")
 
 
 def worker_database_url() -> str:

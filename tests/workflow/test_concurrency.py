@@ -7,9 +7,8 @@ these races only mean something on PostgreSQL: elsewhere the tests skip (and fai
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -23,9 +22,9 @@ from viewflow.workflow.status import PROCESS, STATUS
 from tasks.models import AuditEvent, IndicatorValue, Milestone, Report, ReportingRound
 from tests.conftest import make_user
 from tests.factories import make_task
+from tests.support import require
 from tests.workflow.conftest import UNITS, World, fill_and_sign
 from units.models import Membership
-from units.services import units_load
 from workflow import services
 from workflow.flows import ReportFlow
 
@@ -34,25 +33,14 @@ ACTIVE = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 
 def require_postgresql() -> None:
-    """Skip outside PostgreSQL; under CI a skip would hide a gap, so fail instead."""
-    if connection.vendor == "postgresql":
-        return
-    reason = f"needs PostgreSQL row locks (DATABASE_URL=postgresql://…); this run uses {connection.vendor}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
+    require(connection.vendor == "postgresql",
+            f"needs PostgreSQL row locks (DATABASE_URL=postgresql://…); this run uses {connection.vendor}")
 
 
 @pytest.fixture(autouse=True)
-def committed_units(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """The unit directory, committed. ``transactional_db`` empties every table when a test ends, so the
-    units are loaded again afterwards for the tests that run later (set up before, torn down after it)."""
+def _postgresql_and_committed_units(request: pytest.FixtureRequest) -> None:
     require_postgresql()
-    with django_db_blocker.unblock():
-        units_load()
-    yield
-    with django_db_blocker.unblock():
-        units_load()
+    request.getfixturevalue("committed_units")
 
 
 def at_once(*calls: Callable[[], Any], timeout: float = 60) -> list[Any]:

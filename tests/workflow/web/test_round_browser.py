@@ -29,6 +29,7 @@ from django.utils import timezone
 from tasks.models import Milestone, Plan, PlanTask, Report, ReportAttachment
 from tests.conftest import make_user
 from tests.factories import make_indicator, make_milestone, make_plan, make_task
+from tests.support import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.workflow.api.conftest import PDF_BYTES
 from units.models import Membership
 from units.services import units_load
@@ -36,20 +37,7 @@ from units.services import units_load
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[3]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]
 R, H = Membership.Role.REPORTER, Membership.Role.HEAD
-
-
-def _require_chromium() -> None:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 @dataclass
@@ -65,7 +53,7 @@ class Loop:
 def loop(transactional_db: None, settings: Any, tmp_path: Path) -> Loop:
     """Transactional tests start from flushed tables: load the units and build a one-task plan in real time
     (a real browser drops cookies that expire before its own clock). Uploads go to a temporary MEDIA_ROOT."""
-    _require_chromium()
+    require_chromium()
     settings.MEDIA_ROOT = tmp_path / "media"
     units_load()
     users = {"sam": make_user("sam", ("市政府办公厅", Membership.Role.SUPERVISOR), first_name="王督查")}
@@ -285,7 +273,7 @@ def report_session(transactional_db: None, settings: Any, tmp_path: Path, time_m
 
     from workflow import services
 
-    _require_chromium()
+    require_chromium()
     settings.MEDIA_ROOT = tmp_path / "media"
     time_machine.move_to(datetime(2025, 10, 9, 9, 40, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True)
     units_load()
