@@ -230,7 +230,7 @@ def report_update(*, user: AbstractBaseUser, report_id: int, data: dict[str, Any
     if "indicator_values" in data:
         for n, row in enumerate(data["indicator_values"] or []):
             field = f"indicator_values[{n}]"
-            indicator = indicators.get(_as_int(row.get("indicator")))
+            indicator = indicators.get(as_int(row.get("indicator")))
             if indicator is None:
                 errors.setdefault(field, []).append(_("指标不属于此任务：%(value)s") % {"value": row.get("indicator")})
                 continue
@@ -244,7 +244,7 @@ def report_update(*, user: AbstractBaseUser, report_id: int, data: dict[str, Any
     if "milestone_claims" in data:
         for n, row in enumerate(data["milestone_claims"] or []):
             field = f"milestone_claims[{n}]"
-            milestone = milestones.get(_as_int(row.get("milestone")))
+            milestone = milestones.get(as_int(row.get("milestone")))
             if milestone is None:
                 errors.setdefault(field, []).append(_("节点不属于此任务：%(value)s") % {"value": row.get("milestone")})
                 continue
@@ -267,7 +267,8 @@ def report_update(*, user: AbstractBaseUser, report_id: int, data: dict[str, Any
     return report
 
 
-def _as_int(value: Any) -> int | None:
+def as_int(value: Any) -> int | None:
+    """An id from form or JSON input, or None when it is not a whole number."""
     try:
         return int(value)
     except (TypeError, ValueError):

@@ -56,13 +56,6 @@ def _forbidden(request: HttpRequest, message: str = "") -> HttpResponse:
     return render(request, "workflow/403.html", {"message": message or _("你无权执行此步骤。")}, status=403)
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _error_messages(exc: ValidationError, labels: dict[str, str] | None = None) -> list[str]:
     """A service's field errors as sentences; ``labels`` names a field path (``indicator_values[0]``)."""
     if not hasattr(exc, "error_dict"):
@@ -206,9 +199,9 @@ def _field_labels(report: Report, content: dict[str, Any]) -> dict[str, str]:
     milestones = {m.pk: m.title for m in report.task.milestones.all()}
     labels = {"narrative": _("进展情况"), "percent_complete": _("完成百分比"), "file": _("文件")}
     for n, row in enumerate(content.get("indicator_values") or []):
-        labels[f"indicator_values[{n}]"] = indicators.get(_int(row.get("indicator")), "")
+        labels[f"indicator_values[{n}]"] = indicators.get(services.as_int(row.get("indicator")), "")
     for n, row in enumerate(content.get("milestone_claims") or []):
-        labels[f"milestone_claims[{n}]"] = milestones.get(_int(row.get("milestone")), "")
+        labels[f"milestone_claims[{n}]"] = milestones.get(services.as_int(row.get("milestone")), "")
     return labels
 
 
@@ -216,7 +209,7 @@ def _form_rows(report: Report, content: dict[str, Any], previous: Report | None,
                year: int) -> tuple[list[IndicatorRow], list[MilestoneRow]]:
     """The editable rows of the fill form: each indicator with last period's approved value and this year's
     interim target beside the value being typed; each open milestone with its claim and evidence files."""
-    values = {_int(row.get("indicator")): row for row in content.get("indicator_values") or []}
+    values = {services.as_int(row.get("indicator")): row for row in content.get("indicator_values") or []}
     last = {claim.indicator_id: claim.value for claim in previous.indicator_claims.all()} if previous else {}
     indicator_rows = []
     for indicator in report.task.indicators.all():
@@ -225,7 +218,7 @@ def _form_rows(report: Report, content: dict[str, Any], previous: Report | None,
         indicator_rows.append(IndicatorRow(indicator=indicator, value=str(row.get("value", "")),
                                            note=str(row.get("note", "")), previous=last.get(indicator.pk),
                                            interim=interim))
-    claims = {_int(row.get("milestone")): row for row in content.get("milestone_claims") or []}
+    claims = {services.as_int(row.get("milestone")): row for row in content.get("milestone_claims") or []}
     files: dict[int, list[ReportAttachment]] = {}
     for attachment in report.attachments.all():
         if attachment.milestone_id is not None:
@@ -304,7 +297,7 @@ def _perform(request: HttpRequest, report_id: int, run: Callable[[], Report], *,
 
 
 def _version(request: HttpRequest) -> int | None:
-    return _int(request.POST.get("version"))
+    return services.as_int(request.POST.get("version"))
 
 
 def _has_content(post: QueryDict) -> bool:
@@ -372,8 +365,8 @@ def report_return(request: HttpRequest, pk: int) -> HttpResponse:
     """Send back with a reason: a part inside its unit (head), a part to its unit (lead unit, supervisor with
     ``target=part``), or the task report to the lead unit (supervisor). ``page`` names the report page to show
     again on a refusal (the consolidation page when the lead unit returns one part)."""
-    part_id = _int(request.POST.get("part"))
-    page_id = _int(request.POST.get("page"))
+    part_id = services.as_int(request.POST.get("part"))
+    page_id = services.as_int(request.POST.get("page"))
 
     def run() -> Report:
         if request.POST.get("target") == "part" and part_id is None:
@@ -409,7 +402,7 @@ def report_attach(request: HttpRequest, pk: int) -> HttpResponse:
         if upload is None:
             raise ValidationError({"file": [_("请选择要上传的文件。")]})
         attachment = services.report_attach(user=request.user, report_id=pk, upload=upload,
-                                            milestone_id=_int(request.POST.get("milestone")))
+                                            milestone_id=services.as_int(request.POST.get("milestone")))
         return attachment.report
 
     return _perform(
