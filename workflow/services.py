@@ -30,6 +30,7 @@ from viewflow.workflow.models import Task as FlowTask
 from viewflow.workflow.status import STATUS
 
 from tasks.audit import audit_record, jsonable
+from tasks.errors import Conflict, NotFound
 from tasks.files import ALLOWED_LABELS, MAX_ATTACHMENT_BYTES, clean_filename, detect_type
 from tasks.models import (
     Indicator,
@@ -44,10 +45,9 @@ from tasks.models import (
     ReportingRound,
     ReportRevision,
 )
+from tasks.periods import parse_period
 from units.models import Membership
 from units.selectors import Scope, user_scope
-from workflow.errors import Conflict, NotFound
-from workflow.periods import parse_period
 
 log = logging.getLogger(__name__)
 Role = Membership.Role

@@ -32,12 +32,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from tasks.errors import Conflict, NotFound
 from tasks.models import Indicator, Milestone, Plan, Report, ReportAttachment, ReportingRound
+from tasks.periods import parse_period
 from tasks.selectors import plan_list
 from units.selectors import user_scope
 from workflow import selectors, services
-from workflow.errors import Conflict, NotFound
-from workflow.periods import parse_period
 from workflow.templatetags.reporting import STEP_LABELS, due_state
 
 S = Report.Status

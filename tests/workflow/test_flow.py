@@ -11,11 +11,11 @@ from viewflow.workflow.models import Process
 from viewflow.workflow.models import Task as FlowTask
 from viewflow.workflow.status import PROCESS
 
+from tasks.errors import Conflict
 from tasks.models import AuditEvent, IndicatorValue, Milestone, PlanTask, Report
 from tests.factories import make_task
 from tests.workflow.conftest import fill_and_sign
 from workflow import services
-from workflow.errors import Conflict
 
 S = Report.Status
 

@@ -33,6 +33,7 @@ from rest_framework.serializers import Serializer, as_serializer_error
 from rest_framework.views import exception_handler
 
 from tasks.api.filters import IdFilter
+from tasks.errors import Conflict, NotFound
 from tasks.models import AuditEvent, Report, ReportingRound
 from units.selectors import user_scope
 from workflow import selectors, services
@@ -51,7 +52,6 @@ from workflow.api.serializers import (
     RoundOutputSerializer,
     VersionInputSerializer,
 )
-from workflow.errors import Conflict, NotFound
 
 # --- errors -------------------------------------------------------------------------------------
 
