@@ -233,7 +233,7 @@ def main() -> None:
 
         # --- open round 1 ---------------------------------------------------------------------------------
         def open_round(period: str, due: date) -> ReportingRound:
-            round_, _ = services.round_open(user=acting(supervisor_id), plan=plan, period=period, due_date=due)
+            round_, _ = services.round_open(actor=acting(supervisor_id), plan=plan, period=period, due_date=due)
             # Under the test settings the on-commit job already ran inline; this returns at once then.
             return services.round_open_run(round_id=round_.pk)
 
@@ -254,19 +254,19 @@ def main() -> None:
             if task_id in first_milestone:
                 data["milestone_claims"] = [{"milestone": first_milestone[task_id], "completed_date": "2024-12-20",
                                              "evidence": "验收报告"}]
-            services.report_update(user=acting(reporter_of[unit_id]), report_id=pk, data=data)
+            services.report_update(actor=acting(reporter_of[unit_id]), report_id=pk, data=data)
 
         def submit(part: tuple[int, int, int]) -> None:
-            services.report_submit(user=acting(reporter_of[part[1]]), report_id=part[0])
+            services.report_submit(actor=acting(reporter_of[part[1]]), report_id=part[0])
 
         def sign_off(part: tuple[int, int, int]) -> None:
-            services.report_sign_off(user=acting(head_of[part[1]]), report_id=part[0])
+            services.report_sign_off(actor=acting(head_of[part[1]]), report_id=part[0])
 
         def consolidate(task_report: tuple[int, int]) -> None:
-            services.report_submit(user=acting(reporter_of[task_report[1]]), report_id=task_report[0])
+            services.report_submit(actor=acting(reporter_of[task_report[1]]), report_id=task_report[0])
 
         def approve(task_report: tuple[int, int]) -> None:
-            services.report_approve(user=acting(supervisor_id), report_id=task_report[0])
+            services.report_approve(actor=acting(supervisor_id), report_id=task_report[0])
 
         phases: list[Phase] = []
         with profiler("ours: fill, sign off, consolidate, approve"):

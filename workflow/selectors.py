@@ -14,10 +14,10 @@ from django.db.models import Case, CharField, Count, Prefetch, Q, QuerySet, Valu
 from django.utils import timezone
 
 from tasks.models import AuditEvent, PlanTask, Report, ReportAttachment, ReportingRound
+from tasks.policy import can_edit, visible_reports
 from tasks.selectors import task_list
 from units.models import Membership
 from units.selectors import user_scope
-from workflow.services import can_edit, visible_reports
 
 S = Report.Status
 Role = Membership.Role

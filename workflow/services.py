@@ -1,10 +1,10 @@
 """Every write of the reporting loop: rounds, reports, returns, approvals, attachments.
 
 Contract of each public service: keyword-only, atomic, audited, and it checks the acting
-user itself (viewflow does not when our code drives it). Lock order is always: the report
+actor itself (viewflow does not when our code drives it). Lock order is always: the report
 row (``select_for_update``), then the viewflow process row (the flow's lock). Errors:
-``NotFound`` (404: outside the user's units, never say which), ``PermissionDenied`` (403:
-visible but not this user's step), ``Conflict`` (409: wrong state, stale version, second
+``NotFound`` (404: outside the actor's units, never say which), ``PermissionDenied`` (403:
+visible but not this actor's step), ``Conflict`` (409: wrong state, stale version, second
 click, flow lock lost), ``ValidationError`` (400, with field errors).
 """
 
@@ -21,7 +21,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from viewflow.fsm import TransitionNotAllowed
@@ -46,8 +46,9 @@ from tasks.models import (
     ReportRevision,
 )
 from tasks.periods import parse_period
+from tasks.policy import can_edit, is_lead_member, visible_reports
 from units.models import Membership
-from units.selectors import Scope, user_scope
+from units.selectors import user_scope
 
 log = logging.getLogger(__name__)
 Role = Membership.Role
@@ -85,22 +86,10 @@ def step_created(*, report_id: int, step: str, flow_task_id: int) -> None:
 
 # --- scoping -------------------------------------------------------------------------------------
 
-def visible_reports(*, user: AbstractBaseUser) -> QuerySet[Report]:
-    """Reports a user may see: supervisors and leaders all; others their units' parts and the reports of
-    tasks their units lead (the lead unit reviews every part of its tasks)."""
-    scope = user_scope(user)
-    if scope.user_id is None:
-        return Report.objects.none()
-    qs = Report.objects.filter(round__plan__in=Plan.objects.exclude(status=Plan.Status.DRAFT))
-    if scope.sees_all_units:
-        return Report.objects.all() if scope.is_supervisor else qs
-    return qs.filter(Q(unit_id__in=scope.unit_ids) | Q(task__lead_unit_id__in=scope.unit_ids))
-
-
-def _locked_report(user: AbstractBaseUser, report_id: int) -> Report:
+def _locked_report(actor: AbstractBaseUser, report_id: int) -> Report:
     try:
         return (
-            visible_reports(user=user)
+            visible_reports(user=actor)
             .select_for_update(of=("self",))
             .select_related("round__plan", "task", "unit")
             .get(pk=report_id)
@@ -115,11 +104,6 @@ def _check_version(report: Report, version: int | None) -> None:
                        % {"current": report.version, "sent": version})
 
 
-def _is_lead_member(scope: Scope, report: Report) -> bool:
-    lead_id = report.task.lead_unit_id
-    return scope.has_role(lead_id, Role.REPORTER) or scope.has_role(lead_id, Role.HEAD)
-
-
 def _require(allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied(_("你无权执行此步骤。"))
@@ -130,16 +114,9 @@ def _require_status(report: Report, *statuses: str) -> None:
         raise Conflict(_("报告当前状态为“%(status)s”，不能执行此操作。") % {"status": report.get_status_display()})
 
 
-def can_edit(scope: Scope, report: Report) -> bool:
-    """Drafts are edited by the unit's reporters; the consolidated report by the lead unit."""
-    if report.kind == Report.Kind.PART:
-        return report.status == S.DRAFT and scope.has_role(report.unit_id, Role.REPORTER)
-    return report.status == S.CONSOLIDATING and _is_lead_member(scope, report)
-
-
 # --- driving the flow ------------------------------------------------------------------------------
 
-def _complete_step(report: Report, *, user: AbstractBaseUser, step: str) -> None:
+def _complete_step(report: Report, *, actor: AbstractBaseUser, step: str) -> None:
     """Complete the viewflow task the report waits on (assign → start → execute) under the flow lock."""
     from workflow.flows import ReportFlow
 
@@ -155,9 +132,9 @@ def _complete_step(report: Report, *, user: AbstractBaseUser, step: str) -> None
             if activation.task.status not in ACTIVE_FLOW_STATUSES:
                 raise Conflict(_("此步骤已处理，请刷新。"))
             if activation.task.status == STATUS.NEW:
-                activation.assign(user)
-            elif activation.task.owner_id != user.pk:
-                activation.reassign(user)
+                activation.assign(actor)
+            elif activation.task.owner_id != actor.pk:
+                activation.reassign(actor)
             if activation.task.status == STATUS.ASSIGNED:
                 activation.start(None)
             activation.execute()
@@ -181,12 +158,12 @@ def snapshot(report: Report) -> dict[str, Any]:
     })
 
 
-def _revise(report: Report, *, user: AbstractBaseUser | None, action: str, fields: Iterable[str] = ()) -> None:
+def _revise(report: Report, *, actor: AbstractBaseUser | None, action: str, fields: Iterable[str] = ()) -> None:
     """Bump the version and keep a revision. ``fields`` the caller changed are saved in the same UPDATE."""
     report.version += 1
     report.save(update_fields=[*fields, "version", "updated_at"])
     ReportRevision.objects.create(report=report, version=report.version, action=action, data=snapshot(report),
-                                  by=user)
+                                  by=actor)
 
 
 def _parse_decimal(value: Any, field: str, errors: dict) -> Decimal | None:
@@ -208,13 +185,13 @@ def _parse_date(value: Any, field: str, errors: dict) -> date | None:
 
 
 @transaction.atomic
-def report_update(*, user: AbstractBaseUser, report_id: int, data: dict[str, Any],
+def report_update(*, actor: AbstractBaseUser, report_id: int, data: dict[str, Any],
                   version: int | None = None) -> Report:
     """Save a draft (autosave). Keys: narrative, percent_complete, indicator_values [{indicator, value, note}],
     milestone_claims [{milestone, completed_date, evidence}] (lists replace what was there)."""
-    report = _locked_report(user, report_id)
+    report = _locked_report(actor, report_id)
     _check_version(report, version)
-    _require(can_edit(user_scope(user), report))
+    _require(can_edit(user_scope(actor), report))
     errors: dict[str, list[str]] = {}
     if "narrative" in data:
         report.narrative = str(data["narrative"] or "")[:20000]
@@ -263,7 +240,7 @@ def report_update(*, user: AbstractBaseUser, report_id: int, data: dict[str, Any
     if "milestone_claims" in data:
         report.milestone_claims.all().delete()
         MilestoneClaim.objects.bulk_create(new_claims)
-    _revise(report, user=user, action="update", fields=["narrative", "percent_complete"])
+    _revise(report, actor=actor, action="update", fields=["narrative", "percent_complete"])
     return report
 
 
@@ -277,21 +254,21 @@ def as_int(value: Any) -> int | None:
 
 # --- the steps -------------------------------------------------------------------------------------
 
-def _audit(report: Report, *, user: AbstractBaseUser, action: str, before: dict, comment: str = "") -> None:
-    audit_record(action=action, obj=report, actor=user, unit=report.unit, plan=report.round.plan, task=report.task,
+def _audit(report: Report, *, actor: AbstractBaseUser, action: str, before: dict, comment: str = "") -> None:
+    audit_record(action=action, obj=report, actor=actor, unit=report.unit, plan=report.round.plan, task=report.task,
                  before=before, after={"status": report.status, "version": report.version}, comment=comment)
 
 
 @transaction.atomic
-def report_submit(*, user: AbstractBaseUser, report_id: int, version: int | None = None) -> Report:
+def report_submit(*, actor: AbstractBaseUser, report_id: int, version: int | None = None) -> Report:
     """A unit's reporter submits its part for sign-off; or the lead unit sends the consolidated report to review.
 
     The first submission of a part records submitted_at and whether it was on time (by the round's due date,
     Asia/Shanghai). A second click gets 409.
     """
-    report = _locked_report(user, report_id)
+    report = _locked_report(actor, report_id)
     _check_version(report, version)
-    scope = user_scope(user)
+    scope = user_scope(actor)
     before = {"status": report.status}
     if report.kind == Report.Kind.PART:
         _require(scope.has_role(report.unit_id, Role.REPORTER))
@@ -302,36 +279,36 @@ def report_submit(*, user: AbstractBaseUser, report_id: int, version: int | None
         report.status = S.SUBMITTED
         step, action = "fill", "report.submit"
     else:
-        _require(_is_lead_member(scope, report))
+        _require(is_lead_member(scope, report))
         _require_status(report, S.CONSOLIDATING)
         report.status = S.IN_REVIEW
         report.submitted_at = report.submitted_at or timezone.now()
         step, action = "consolidate", "report.consolidate"
-    _revise(report, user=user, action=action, fields=["status", "submitted_at", "on_time"])
-    _complete_step(report, user=user, step=step)
-    _audit(report, user=user, action=action, before=before)
+    _revise(report, actor=actor, action=action, fields=["status", "submitted_at", "on_time"])
+    _complete_step(report, actor=actor, step=step)
+    _audit(report, actor=actor, action=action, before=before)
     return report
 
 
 @transaction.atomic
-def report_sign_off(*, user: AbstractBaseUser, report_id: int, version: int | None = None) -> Report:
+def report_sign_off(*, actor: AbstractBaseUser, report_id: int, version: int | None = None) -> Report:
     """The unit head signs off the unit's submitted part; it then waits for the lead unit's consolidation."""
-    report = _locked_report(user, report_id)
+    report = _locked_report(actor, report_id)
     _check_version(report, version)
-    _require(report.kind == Report.Kind.PART and user_scope(user).has_role(report.unit_id, Role.HEAD))
+    _require(report.kind == Report.Kind.PART and user_scope(actor).has_role(report.unit_id, Role.HEAD))
     _require_status(report, S.SUBMITTED)
     before = {"status": report.status}
     report.status = S.SIGNED_OFF
-    report.signed_off_by = user
+    report.signed_off_by = actor
     report.signed_off_at = timezone.now()
-    _revise(report, user=user, action="sign_off", fields=["status", "signed_off_by", "signed_off_at"])
-    _complete_step(report, user=user, step="sign_off")
-    _audit(report, user=user, action="report.sign_off", before=before)
+    _revise(report, actor=actor, action="sign_off", fields=["status", "signed_off_by", "signed_off_at"])
+    _complete_step(report, actor=actor, step="sign_off")
+    _audit(report, actor=actor, action="report.sign_off", before=before)
     return report
 
 
 @transaction.atomic
-def report_return(*, user: AbstractBaseUser, report_id: int, reason: str, part_id: int | None = None,
+def report_return(*, actor: AbstractBaseUser, report_id: int, reason: str, part_id: int | None = None,
                   version: int | None = None) -> Report:
     """Send work back with a required reason. Who returns what depends on where the report is:
 
@@ -343,21 +320,21 @@ def report_return(*, user: AbstractBaseUser, report_id: int, reason: str, part_i
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("退回必须填写理由。")]})
-    report = _locked_report(user, report_id)
+    report = _locked_report(actor, report_id)
     _check_version(report, version)
-    scope = user_scope(user)
+    scope = user_scope(actor)
     if report.kind == Report.Kind.PART and report.status == S.SUBMITTED:
         _require(scope.has_role(report.unit_id, Role.HEAD))
-        return _return_part(report, user=user, reason=reason, step="sign_off", action="report.return_in_unit")
+        return _return_part(report, actor=actor, reason=reason, step="sign_off", action="report.return_in_unit")
     if report.kind == Report.Kind.PART and report.status == S.SIGNED_OFF:
         task_report = Report.objects.select_for_update().get(pk=report.task_report_id)
-        _require(_is_lead_member(scope, report))
+        _require(is_lead_member(scope, report))
         if task_report.status != S.CONSOLIDATING:
             raise Conflict(_("只有在牵头单位汇总时才能退回单位报告。"))
-        _return_part(report, user=user, reason=reason, step=None, action="report.return_by_lead")
+        _return_part(report, actor=actor, reason=reason, step=None, action="report.return_by_lead")
         task_report.status = S.WAITING
-        _revise(task_report, user=user, action="part_returned", fields=["status"])
-        _complete_step(task_report, user=user, step="consolidate")
+        _revise(task_report, actor=actor, action="part_returned", fields=["status"])
+        _complete_step(task_report, actor=actor, step="consolidate")
         return report
     if report.kind == Report.Kind.TASK:
         _require(scope.is_supervisor)
@@ -373,18 +350,18 @@ def report_return(*, user: AbstractBaseUser, report_id: int, reason: str, part_i
                 part = Report.objects.select_for_update().get(pk=part_id, task_report=report)
             except Report.DoesNotExist:
                 raise ValidationError({"part": [_("该单位报告不属于此任务报告。")]}) from None
-            _return_part(part, user=user, reason=reason, step=None, action="report.return_by_supervisor")
+            _return_part(part, actor=actor, reason=reason, step=None, action="report.return_by_supervisor")
             report.status = S.WAITING
             returned = part
-        _revise(report, user=user, action="return", fields=["status", "times_returned", "last_return_reason"])
-        _complete_step(report, user=user, step="review")
-        _audit(report, user=user, action="report.return", before=before, comment=reason)
+        _revise(report, actor=actor, action="return", fields=["status", "times_returned", "last_return_reason"])
+        _complete_step(report, actor=actor, step="review")
+        _audit(report, actor=actor, action="report.return", before=before, comment=reason)
         return returned
-    _require(scope.has_role(report.unit_id, Role.HEAD) or _is_lead_member(scope, report) or scope.is_supervisor)
+    _require(scope.has_role(report.unit_id, Role.HEAD) or is_lead_member(scope, report) or scope.is_supervisor)
     raise Conflict(_("报告当前状态为“%(status)s”，不能退回。") % {"status": report.get_status_display()})
 
 
-def _return_part(part: Report, *, user: AbstractBaseUser, reason: str, step: str | None, action: str) -> Report:
+def _return_part(part: Report, *, actor: AbstractBaseUser, reason: str, step: str | None, action: str) -> Report:
     before = {"status": part.status}
     part.status = S.DRAFT
     part.times_returned += 1
@@ -392,30 +369,30 @@ def _return_part(part: Report, *, user: AbstractBaseUser, reason: str, step: str
     # A returned part must be signed off again; the old sign-off no longer stands.
     part.signed_off_by = None
     part.signed_off_at = None
-    _revise(part, user=user, action="return",
+    _revise(part, actor=actor, action="return",
             fields=["status", "times_returned", "last_return_reason", "signed_off_by", "signed_off_at"])
     if step is not None:
-        _complete_step(part, user=user, step=step)
-    _audit(part, user=user, action=action, before=before, comment=reason)
+        _complete_step(part, actor=actor, step=step)
+    _audit(part, actor=actor, action=action, before=before, comment=reason)
     return part
 
 
 @transaction.atomic
-def report_approve(*, user: AbstractBaseUser, report_id: int, version: int | None = None) -> Report:
+def report_approve(*, actor: AbstractBaseUser, report_id: int, version: int | None = None) -> Report:
     """A supervisor approves a task report in review; the flow then applies what it claims."""
-    report = _locked_report(user, report_id)
+    report = _locked_report(actor, report_id)
     _check_version(report, version)
-    _require(report.kind == Report.Kind.TASK and user_scope(user).is_supervisor)
+    _require(report.kind == Report.Kind.TASK and user_scope(actor).is_supervisor)
     _require_status(report, S.IN_REVIEW)
     before = {"status": report.status}
     now = timezone.now()
     report.status = S.APPROVED
-    report.approved_by = user
+    report.approved_by = actor
     report.approved_at = now
-    report.parts.update(status=S.APPROVED, approved_by=user, approved_at=now)
-    _revise(report, user=user, action="approve", fields=["status", "approved_by", "approved_at"])
-    _complete_step(report, user=user, step="review")
-    _audit(report, user=user, action="report.approve", before=before)
+    report.parts.update(status=S.APPROVED, approved_by=actor, approved_at=now)
+    _revise(report, actor=actor, action="approve", fields=["status", "approved_by", "approved_at"])
+    _complete_step(report, actor=actor, step="review")
+    _audit(report, actor=actor, action="report.approve", before=before)
     return report
 
 
@@ -479,12 +456,12 @@ def _prefill_task_report(task_report: Report) -> None:
 # --- attachments ------------------------------------------------------------------------------------
 
 @transaction.atomic
-def report_attach(*, user: AbstractBaseUser, report_id: int, upload: UploadedFile,
+def report_attach(*, actor: AbstractBaseUser, report_id: int, upload: UploadedFile,
                   milestone_id: int | None = None) -> ReportAttachment:
     """Attach evidence to an editable report. The type is judged from the content (PDF, images, Word, Excel);
     at most 20 MB; stored under a generated name; the uploader's name is kept only as a label."""
-    report = _locked_report(user, report_id)
-    _require(can_edit(user_scope(user), report))
+    report = _locked_report(actor, report_id)
+    _require(can_edit(user_scope(actor), report))
     if upload.size is None or upload.size > MAX_ATTACHMENT_BYTES:
         raise ValidationError({"file": [_("文件不能超过 20 MB。")]})
     if upload.size == 0:
@@ -502,12 +479,12 @@ def report_attach(*, user: AbstractBaseUser, report_id: int, upload: UploadedFil
     attachment = ReportAttachment(
         report=report, milestone_id=milestone_id, original_name=clean_filename(upload.name or ""),
         content_type=kind.content_type, extension=kind.extension, size=upload.size, sha256=digest.hexdigest(),
-        uploaded_by=user,
+        uploaded_by=actor,
     )
     attachment.file.save("upload", upload, save=False)
     attachment.save()
-    _revise(report, user=user, action="attach")
-    audit_record(action="report.attach", obj=report, actor=user, unit=report.unit, plan=report.round.plan,
+    _revise(report, actor=actor, action="attach")
+    audit_record(action="report.attach", obj=report, actor=actor, unit=report.unit, plan=report.round.plan,
                  task=report.task, after={"file": attachment.original_name, "size": attachment.size})
     return attachment
 
@@ -521,10 +498,10 @@ def reportable_tasks(plan: Plan) -> QuerySet[PlanTask]:
 
 
 @transaction.atomic
-def round_open(*, user: AbstractBaseUser, plan: Plan, period: str, due_date: date) -> tuple[ReportingRound, bool]:
+def round_open(*, actor: AbstractBaseUser, plan: Plan, period: str, due_date: date) -> tuple[ReportingRound, bool]:
     """Open a reporting round (supervisors only). Idempotent: opening the same plan and period again returns
     the existing round and starts nothing. The processes are started by a Celery job after commit."""
-    if not user_scope(user).is_supervisor:
+    if not user_scope(actor).is_supervisor:
         raise PermissionDenied(_("只有督查专班可以开启报送轮次。"))
     try:
         parsed = parse_period(period)
@@ -540,9 +517,9 @@ def round_open(*, user: AbstractBaseUser, plan: Plan, period: str, due_date: dat
         return existing, False
     round_ = ReportingRound.objects.create(
         plan=plan, period=parsed.code, period_start=parsed.start, period_end=parsed.end, due_date=due_date,
-        opened_by=user, tasks_total=reportable_tasks(plan).count(),
+        opened_by=actor, tasks_total=reportable_tasks(plan).count(),
     )
-    audit_record(action="round.open", obj=round_, actor=user, plan=plan,
+    audit_record(action="round.open", obj=round_, actor=actor, plan=plan,
                  after={"period": round_.period, "due_date": due_date, "tasks": round_.tasks_total})
     from workflow.jobs import round_open_job
 

@@ -318,7 +318,7 @@ def report_save(request: HttpRequest, pk: int) -> HttpResponse:
 
     def run() -> Report:
         data = _content_from_post(request.POST, report)
-        return services.report_update(user=request.user, report_id=pk, data=data, version=_version(request))
+        return services.report_update(actor=request.user, report_id=pk, data=data, version=_version(request))
 
     return _perform(request, pk, run, success=lambda _r: _("已保存。"), next_url=reverse("report-detail", args=[pk]),
                     posted=typed, labels=_field_labels(report, typed))
@@ -336,8 +336,8 @@ def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
         with transaction.atomic():
             if _has_content(request.POST) and "edit" in selectors.report_actions(user=request.user, report=report):
                 data = _content_from_post(request.POST, report)
-                version = services.report_update(user=request.user, report_id=pk, data=data, version=version).version
-            return services.report_submit(user=request.user, report_id=pk, version=version)
+                version = services.report_update(actor=request.user, report_id=pk, data=data, version=version).version
+            return services.report_submit(actor=request.user, report_id=pk, version=version)
 
     def success(done: Report) -> str:
         if done.kind == Report.Kind.PART:
@@ -354,7 +354,7 @@ def report_sign_off(request: HttpRequest, pk: int) -> HttpResponse:
     """The unit head signs the part off."""
     return _perform(
         request, pk,
-        lambda: services.report_sign_off(user=request.user, report_id=pk, version=_version(request)),
+        lambda: services.report_sign_off(actor=request.user, report_id=pk, version=_version(request)),
         success=lambda done: _("已审签：%(unit)s 的报告已送牵头单位汇总。") % {"unit": done.unit.display_name},
     )
 
@@ -371,7 +371,7 @@ def report_return(request: HttpRequest, pk: int) -> HttpResponse:
     def run() -> Report:
         if request.POST.get("target") == "part" and part_id is None:
             raise ValidationError({"part": [_("请选择要退回的单位。")]})
-        return services.report_return(user=request.user, report_id=pk, reason=request.POST.get("reason", ""),
+        return services.report_return(actor=request.user, report_id=pk, reason=request.POST.get("reason", ""),
                                       part_id=part_id, version=_version(request))
 
     return _perform(
@@ -387,7 +387,7 @@ def report_approve(request: HttpRequest, pk: int) -> HttpResponse:
     """A supervisor approves the task report; its milestones and indicator values then count."""
     return _perform(
         request, pk,
-        lambda: services.report_approve(user=request.user, report_id=pk, version=_version(request)),
+        lambda: services.report_approve(actor=request.user, report_id=pk, version=_version(request)),
         success=lambda done: _("审核通过：%(code)s 的节点和指标值已生效。") % {"code": done.task.code},
     )
 
@@ -401,7 +401,7 @@ def report_attach(request: HttpRequest, pk: int) -> HttpResponse:
     def run() -> Report:
         if upload is None:
             raise ValidationError({"file": [_("请选择要上传的文件。")]})
-        attachment = services.report_attach(user=request.user, report_id=pk, upload=upload,
+        attachment = services.report_attach(actor=request.user, report_id=pk, upload=upload,
                                             milestone_id=services.as_int(request.POST.get("milestone")))
         return attachment.report
 
@@ -464,7 +464,7 @@ def round_list_page(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                round_, created = services.round_open(user=request.user, plan=data["plan"], period=data["period"],
+                round_, created = services.round_open(actor=request.user, plan=data["plan"], period=data["period"],
                                                       due_date=data["due_date"])
             except ValidationError as exc:
                 for key, errors in exc.message_dict.items():

@@ -36,7 +36,7 @@ class World:
         return self.users[name]
 
     def open_round(self, period: str = "2025-Q3", due: date = date(2025, 10, 10)) -> ReportingRound:
-        round_, _ = services.round_open(user=self["sam"], plan=self.plan, period=period, due_date=due)
+        round_, _ = services.round_open(actor=self["sam"], plan=self.plan, period=period, due_date=due)
         return services.round_open_run(round_id=round_.pk)
 
     def part(self, round_: ReportingRound, short_name: str, task: PlanTask | None = None) -> Report:
@@ -76,6 +76,6 @@ def committed_units(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
 
 def fill_and_sign(world: World, round_: ReportingRound, key: str, **data) -> Report:
     part = world.part(round_, UNITS[key])
-    services.report_update(user=world[f"{key}-r"], report_id=part.pk, data={"narrative": f"{key} 进展", **data})
-    services.report_submit(user=world[f"{key}-r"], report_id=part.pk)
-    return services.report_sign_off(user=world[f"{key}-h"], report_id=part.pk)
+    services.report_update(actor=world[f"{key}-r"], report_id=part.pk, data={"narrative": f"{key} 进展", **data})
+    services.report_submit(actor=world[f"{key}-r"], report_id=part.pk)
+    return services.report_sign_off(actor=world[f"{key}-h"], report_id=part.pk)

@@ -208,7 +208,7 @@ from tasks.models import Plan
 from workflow import services
 
 username, plan, period, due = sys.argv[1:]
-round_, _ = services.round_open(user=User.objects.get(username=username), plan=Plan.objects.get(code=plan),
+round_, _ = services.round_open(actor=User.objects.get(username=username), plan=Plan.objects.get(code=plan),
                                 period=period, due_date=date.fromisoformat(due))
 print(round_.status, round_.pk)
 """

@@ -80,7 +80,7 @@ def test_two_supervisors_approving_at_once_get_one_200_and_one_409_and_the_miles
                   milestone_claims=[{"milestone": world.milestone.pk, "completed_date": "2025-09-28"}])
     fill_and_sign(world, round_, "kjj")
     task_report = world.task_report(round_)
-    services.report_submit(user=world["jxw-r"], report_id=task_report.pk)
+    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
     clients = {}
     for supervisor in (world["sam"], sue):
         clients[supervisor.username] = APIClient()
@@ -110,10 +110,10 @@ def test_two_units_signing_off_at_once_both_succeed_and_join_once(transactional_
     for task in tasks:  # five races, one per task
         parts = [world.part(round_, UNITS[key], task=task) for key in ("fgw", "kjj")]
         for key, part in zip(("fgw", "kjj"), parts, strict=True):
-            services.report_submit(user=world[f"{key}-r"], report_id=part.pk)
+            services.report_submit(actor=world[f"{key}-r"], report_id=part.pk)
 
         outcomes = at_once(*(
-            lambda key=key, part=part: services.report_sign_off(user=world[f"{key}-h"], report_id=part.pk)
+            lambda key=key, part=part: services.report_sign_off(actor=world[f"{key}-h"], report_id=part.pk)
             for key, part in zip(("fgw", "kjj"), parts, strict=True)
         ))
 
@@ -134,12 +134,12 @@ def test_a_double_click_on_sign_off_signs_off_once_and_the_loser_changes_nothing
     round_ = world.open_round()
     fill_and_sign(world, round_, "kjj")
     part = world.part(round_, UNITS["fgw"])
-    services.report_submit(user=world["fgw-r"], report_id=part.pk)
+    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
     part.refresh_from_db()
     fgw_h2 = make_user("fgw-h2", (UNITS["fgw"], Membership.Role.HEAD))
 
-    outcomes = at_once(lambda: services.report_sign_off(user=world["fgw-h"], report_id=part.pk, version=part.version),
-                       lambda: services.report_sign_off(user=fgw_h2, report_id=part.pk, version=part.version))
+    outcomes = at_once(lambda: services.report_sign_off(actor=world["fgw-h"], report_id=part.pk, version=part.version),
+                       lambda: services.report_sign_off(actor=fgw_h2, report_id=part.pk, version=part.version))
 
     assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "Report"], outcomes
     winner = next(o for o in outcomes if isinstance(o, Report))

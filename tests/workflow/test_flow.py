@@ -38,12 +38,12 @@ def test_happy_path_applies_milestones_and_indicator_values_only_on_approval(wor
     assert "fgw 进展" in task_report.narrative and "kjj 进展" in task_report.narrative
     assert task_report.indicator_claims.get().value == 14.5
 
-    services.report_submit(user=world["jxw-r"], report_id=task_report.pk)
+    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
     world.milestone.refresh_from_db()
     assert world.milestone.status == Milestone.Status.PENDING, "nothing counts before approval"
     assert not IndicatorValue.objects.exists()
 
-    services.report_approve(user=world["sam"], report_id=task_report.pk)
+    services.report_approve(actor=world["sam"], report_id=task_report.pk)
     world.milestone.refresh_from_db()
     assert world.milestone.status == Milestone.Status.DONE
     assert world.milestone.completed_date == date(2025, 9, 28)
@@ -62,15 +62,15 @@ def test_happy_path_applies_milestones_and_indicator_values_only_on_approval(wor
 def test_a_head_returns_inside_the_unit_and_the_reporter_resubmits(world):
     round_ = world.open_round()
     part = world.part(round_, "市发展改革委")
-    services.report_submit(user=world["fgw-r"], report_id=part.pk)
+    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
     with pytest.raises(ValidationError):
-        services.report_return(user=world["fgw-h"], report_id=part.pk, reason="  ")
-    services.report_return(user=world["fgw-h"], report_id=part.pk, reason="数据口径不对")
+        services.report_return(actor=world["fgw-h"], report_id=part.pk, reason="  ")
+    services.report_return(actor=world["fgw-h"], report_id=part.pk, reason="数据口径不对")
     part.refresh_from_db()
     assert part.status == S.DRAFT and part.times_returned == 1 and part.last_return_reason == "数据口径不对"
     assert part.signed_off_at is None
-    services.report_submit(user=world["fgw-r"], report_id=part.pk)
-    services.report_sign_off(user=world["fgw-h"], report_id=part.pk)
+    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
+    services.report_sign_off(actor=world["fgw-h"], report_id=part.pk)
     assert world.part(round_, "市发展改革委").status == S.SIGNED_OFF
 
 
@@ -80,7 +80,7 @@ def test_the_lead_unit_returns_one_part_and_consolidates_after_it_comes_back(wor
     fill_and_sign(world, round_, "kjj")
     kjj = world.part(round_, "市科技局")
     assert kjj.signed_off_by == world["kjj-h"]
-    services.report_return(user=world["jxw-r"], report_id=kjj.pk, reason="缺少佐证")
+    services.report_return(actor=world["jxw-r"], report_id=kjj.pk, reason="缺少佐证")
     kjj.refresh_from_db()
     assert kjj.status == S.DRAFT
     assert (kjj.signed_off_by, kjj.signed_off_at) == (None, None), "a returned part must be signed off again"
@@ -89,8 +89,8 @@ def test_the_lead_unit_returns_one_part_and_consolidates_after_it_comes_back(wor
     fill_and_sign(world, round_, "kjj")
     task_report = world.task_report(round_)
     assert task_report.status == S.CONSOLIDATING
-    services.report_submit(user=world["jxw-h"], report_id=task_report.pk)
-    services.report_approve(user=world["sam"], report_id=task_report.pk)
+    services.report_submit(actor=world["jxw-h"], report_id=task_report.pk)
+    services.report_approve(actor=world["sam"], report_id=task_report.pk)
     assert world.task_report(round_).status == S.APPROVED
 
 
@@ -99,21 +99,21 @@ def test_the_supervisor_returns_to_the_lead_unit_or_to_one_named_part(world):
     fill_and_sign(world, round_, "fgw")
     fill_and_sign(world, round_, "kjj")
     task_report = world.task_report(round_)
-    services.report_submit(user=world["jxw-r"], report_id=task_report.pk)
-    services.report_return(user=world["sam"], report_id=task_report.pk, reason="汇总不完整")
+    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    services.report_return(actor=world["sam"], report_id=task_report.pk, reason="汇总不完整")
     task_report.refresh_from_db()
     assert task_report.status == S.CONSOLIDATING and task_report.times_returned == 1
 
-    services.report_submit(user=world["jxw-r"], report_id=task_report.pk)
+    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
     fgw = world.part(round_, "市发展改革委")
-    returned = services.report_return(user=world["sam"], report_id=task_report.pk, reason="发改委数据有误",
+    returned = services.report_return(actor=world["sam"], report_id=task_report.pk, reason="发改委数据有误",
                                       part_id=fgw.pk)
     assert returned.pk == fgw.pk
     assert world.part(round_, "市发展改革委").status == S.DRAFT
     assert world.task_report(round_).status == S.WAITING
     fill_and_sign(world, round_, "fgw")
-    services.report_submit(user=world["jxw-r"], report_id=task_report.pk)
-    services.report_approve(user=world["sam"], report_id=task_report.pk)
+    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    services.report_approve(actor=world["sam"], report_id=task_report.pk)
     task_report.refresh_from_db()
     assert task_report.status == S.APPROVED and task_report.times_returned == 2
 
@@ -130,8 +130,8 @@ def test_a_task_with_five_responsible_units_joins_once_all_five_are_signed_off(w
     for n, name in enumerate(five):
         part = world.part(round_, name, task=task)
         reporter, head = people[name]
-        services.report_submit(user=reporter, report_id=part.pk)
-        services.report_sign_off(user=head, report_id=part.pk)
+        services.report_submit(actor=reporter, report_id=part.pk)
+        services.report_sign_off(actor=head, report_id=part.pk)
         expected = S.CONSOLIDATING if n == 4 else S.WAITING
         assert world.task_report(round_, task=task).status == expected
 
@@ -141,48 +141,48 @@ def test_when_the_lead_unit_is_also_responsible_its_part_is_one_branch(world):
     round_ = world.open_round()
     assert Report.objects.filter(round=round_, task=task, kind="part").count() == 2
     lead_part = world.part(round_, "市经济信息委", task=task)
-    services.report_submit(user=world["jxw-r"], report_id=lead_part.pk)
-    services.report_sign_off(user=world["jxw-h"], report_id=lead_part.pk)
+    services.report_submit(actor=world["jxw-r"], report_id=lead_part.pk)
+    services.report_sign_off(actor=world["jxw-h"], report_id=lead_part.pk)
     part = world.part(round_, "市发展改革委", task=task)
-    services.report_submit(user=world["fgw-r"], report_id=part.pk)
-    services.report_sign_off(user=world["fgw-h"], report_id=part.pk)
+    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
+    services.report_sign_off(actor=world["fgw-h"], report_id=part.pk)
     assert world.task_report(round_, task=task).status == S.CONSOLIDATING
 
 
 def test_a_second_click_is_a_conflict_and_a_stale_version_too(world):
     round_ = world.open_round()
     part = world.part(round_, "市发展改革委")
-    services.report_submit(user=world["fgw-r"], report_id=part.pk)
+    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
     with pytest.raises(Conflict):
-        services.report_submit(user=world["fgw-r"], report_id=part.pk)
+        services.report_submit(actor=world["fgw-r"], report_id=part.pk)
     kjj = world.part(round_, "市科技局")
-    services.report_update(user=world["kjj-r"], report_id=kjj.pk, data={"narrative": "a"}, version=kjj.version)
+    services.report_update(actor=world["kjj-r"], report_id=kjj.pk, data={"narrative": "a"}, version=kjj.version)
     with pytest.raises(Conflict):
-        services.report_update(user=world["kjj-r"], report_id=kjj.pk, data={"narrative": "b"}, version=kjj.version)
+        services.report_update(actor=world["kjj-r"], report_id=kjj.pk, data={"narrative": "b"}, version=kjj.version)
 
 
 def test_services_check_the_acting_user_themselves(world):
     round_ = world.open_round()
     part = world.part(round_, "市发展改革委")
     with pytest.raises(PermissionDenied):
-        services.report_submit(user=world["fgw-h"], report_id=part.pk)
-    services.report_submit(user=world["fgw-r"], report_id=part.pk)
+        services.report_submit(actor=world["fgw-h"], report_id=part.pk)
+    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
     with pytest.raises(PermissionDenied):
-        services.report_sign_off(user=world["fgw-r"], report_id=part.pk)
+        services.report_sign_off(actor=world["fgw-r"], report_id=part.pk)
     with pytest.raises(PermissionDenied):
-        services.round_open(user=world["jxw-r"], plan=world.plan, period="2025-Q4", due_date=date(2026, 1, 10))
+        services.round_open(actor=world["jxw-r"], plan=world.plan, period="2025-Q4", due_date=date(2026, 1, 10))
 
 
 def test_a_malformed_period_is_a_field_error(world):
     with pytest.raises(ValidationError) as error:
-        services.round_open(user=world["sam"], plan=world.plan, period="2025Q3", due_date=date(2025, 10, 10))
+        services.round_open(actor=world["sam"], plan=world.plan, period="2025Q3", due_date=date(2025, 10, 10))
     assert "2025-Q3" in str(error.value.message_dict["period"])
 
 
 def test_opening_the_same_round_twice_does_nothing_the_second_time(world):
     round_ = world.open_round()
     count = Report.objects.count()
-    again, created = services.round_open(user=world["sam"], plan=world.plan, period="2025-Q3",
+    again, created = services.round_open(actor=world["sam"], plan=world.plan, period="2025-Q3",
                                          due_date=date(2025, 10, 10))
     assert (again.pk, created) == (round_.pk, False)
     services.round_open_run(round_id=round_.pk)
@@ -194,7 +194,7 @@ def test_opening_the_same_round_twice_does_nothing_the_second_time(world):
 def test_a_late_submission_is_recorded_as_late_once(world):
     round_ = world.open_round(due=date(2025, 10, 10))
     part = world.part(round_, "市发展改革委")
-    services.report_submit(user=world["fgw-r"], report_id=part.pk)
+    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
     part.refresh_from_db()
     assert part.on_time is False
 
@@ -205,8 +205,8 @@ def test_values_carry_over_from_the_last_approved_report(world):
                   percent_complete="40")
     fill_and_sign(world, first, "kjj")
     task_report = world.task_report(first)
-    services.report_submit(user=world["jxw-r"], report_id=task_report.pk)
-    services.report_approve(user=world["sam"], report_id=task_report.pk)
+    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    services.report_approve(actor=world["sam"], report_id=task_report.pk)
     second = world.open_round("2025-Q3", date(2025, 10, 10))
     part = world.part(second, "市发展改革委")
     assert part.narrative == "fgw 进展" and part.percent_complete == 40

@@ -150,7 +150,7 @@ class RoundListOpenApi(WorkflowApi):
     )
     def post(self, request: Request) -> Response:
         data = self.validated(RoundOpenInputSerializer)
-        round_, created = services.round_open(user=request.user, plan=data["plan"], period=data["period"],
+        round_, created = services.round_open(actor=request.user, plan=data["plan"], period=data["period"],
                                               due_date=data["due_date"])
         fresh = self.get_queryset().get(pk=round_.pk)
         if not created:
@@ -273,7 +273,7 @@ class ReportDetailApi(ReportApi):
     def patch(self, request: Request, pk: int) -> Response:
         data = self.validated(ReportUpdateInputSerializer)
         version = data.pop("version", None)
-        services.report_update(user=request.user, report_id=pk, data=data, version=version)
+        services.report_update(actor=request.user, report_id=pk, data=data, version=version)
         return self.rendered(pk)
 
 
@@ -284,7 +284,7 @@ class ReportSubmitApi(ReportApi):
                    responses={200: ReportDetailOutputSerializer, **_WRITE_ERRORS})
     def post(self, request: Request, pk: int) -> Response:
         data = self.validated(VersionInputSerializer)
-        services.report_submit(user=request.user, report_id=pk, version=data.get("version"))
+        services.report_submit(actor=request.user, report_id=pk, version=data.get("version"))
         return self.rendered(pk)
 
 
@@ -295,7 +295,7 @@ class ReportSignOffApi(ReportApi):
                    responses={200: ReportDetailOutputSerializer, **_WRITE_ERRORS})
     def post(self, request: Request, pk: int) -> Response:
         data = self.validated(VersionInputSerializer)
-        services.report_sign_off(user=request.user, report_id=pk, version=data.get("version"))
+        services.report_sign_off(actor=request.user, report_id=pk, version=data.get("version"))
         return self.rendered(pk)
 
 
@@ -306,7 +306,7 @@ class ReportApproveApi(ReportApi):
                    responses={200: ReportDetailOutputSerializer, **_WRITE_ERRORS})
     def post(self, request: Request, pk: int) -> Response:
         data = self.validated(VersionInputSerializer)
-        services.report_approve(user=request.user, report_id=pk, version=data.get("version"))
+        services.report_approve(actor=request.user, report_id=pk, version=data.get("version"))
         return self.rendered(pk)
 
 
@@ -321,7 +321,7 @@ class ReportReturnApi(ReportApi):
     )
     def post(self, request: Request, pk: int) -> Response:
         data = self.validated(ReportReturnInputSerializer)
-        services.report_return(user=request.user, report_id=pk, reason=data["reason"], part_id=data.get("part"),
+        services.report_return(actor=request.user, report_id=pk, reason=data["reason"], part_id=data.get("part"),
                                version=data.get("version"))
         return self.rendered(pk)
 
@@ -339,7 +339,7 @@ class AttachmentCreateApi(WorkflowApi):
                    responses={201: AttachmentOutputSerializer, 400: _400, 401: _401, 403: _403, 404: _404})
     def post(self, request: Request, pk: int) -> Response:
         data = self.validated(AttachmentInputSerializer)
-        attachment = services.report_attach(user=request.user, report_id=pk, upload=data["file"],
+        attachment = services.report_attach(actor=request.user, report_id=pk, upload=data["file"],
                                             milestone_id=data.get("milestone"))
         return Response(AttachmentOutputSerializer(attachment).data, status=status.HTTP_201_CREATED)
 

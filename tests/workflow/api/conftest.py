@@ -73,14 +73,14 @@ def build_stage(world: World, name: str) -> Stage:
     part = world.part(round_, "市发展改革委")
     attachment_id = None
     if name == "submitted":
-        services.report_submit(user=world["fgw-r"], report_id=part.pk)
+        services.report_submit(actor=world["fgw-r"], report_id=part.pk)
     elif name in ("consolidating", "in_review"):
         fill_and_sign(world, round_, "fgw")
         fill_and_sign(world, round_, "kjj")
         if name == "in_review":
-            services.report_submit(user=world["jxw-r"], report_id=world.task_report(round_).pk)
+            services.report_submit(actor=world["jxw-r"], report_id=world.task_report(round_).pk)
     elif name == "attached":
-        attachment_id = services.report_attach(user=world["fgw-r"], report_id=part.pk,
+        attachment_id = services.report_attach(actor=world["fgw-r"], report_id=part.pk,
                                                upload=upload("证据.pdf", PDF_BYTES)).pk
     elif name != "draft":
         raise ValueError(name)

@@ -176,7 +176,7 @@ def test_inbox_and_report_list_queries_do_not_grow_with_the_items(world, client_
     parent = make_task(plan, "1", lead=None)
     for n in range(18):
         make_task(plan, f"1.{n + 1}", parent=parent, responsible=("市发展改革委",))
-    round_, _ = services.round_open(user=world["sam"], plan=plan, period="2025-Q3", due_date=date(2025, 10, 10))
+    round_, _ = services.round_open(actor=world["sam"], plan=plan, period="2025-Q3", due_date=date(2025, 10, 10))
     services.round_open_run(round_id=round_.pk)
     assert _queries(client, "/api/inbox/") == (20, inbox_queries)
     assert _queries(client, "/api/reports/") == (20, list_queries)
@@ -248,8 +248,8 @@ def test_last_period_values_come_with_the_report(world, client_of):
     fill_and_sign(world, first, "fgw", indicator_values=[{"indicator": world.indicator.pk, "value": "12"}],
                   percent_complete="40")
     fill_and_sign(world, first, "kjj")
-    services.report_submit(user=world["jxw-r"], report_id=world.task_report(first).pk)
-    services.report_approve(user=world["sam"], report_id=world.task_report(first).pk)
+    services.report_submit(actor=world["jxw-r"], report_id=world.task_report(first).pk)
+    services.report_approve(actor=world["sam"], report_id=world.task_report(first).pk)
     second = world.open_round("2025-Q3", date(2025, 10, 10))
     body = client_of("fgw-r").get(f"/api/reports/{world.part(second, '市发展改革委').pk}/").json()
     previous = body["previous"]

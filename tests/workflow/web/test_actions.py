@@ -176,7 +176,7 @@ def test_the_supervisor_approves_and_the_claimed_milestone_is_done(world, page_c
                                                             "completed_date": "2025-09-28"}])
     fill_and_sign(world, round_, "kjj")
     task_report = world.task_report(round_)
-    services.report_submit(user=world["jxw-r"], report_id=task_report.pk)
+    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
     task_report.refresh_from_db()
     client = page_client("sam")
     response = client.post(f"/reports/{task_report.pk}/approve/", {"version": task_report.version})

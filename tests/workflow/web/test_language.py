@@ -32,12 +32,12 @@ def _stage_everything(world):
     """One round with every kind of page filled: A's part returned once, the task in review."""
     round_ = world.open_round()
     part = world.part(round_, "市发展改革委")
-    services.report_submit(user=world["fgw-r"], report_id=part.pk)
-    services.report_return(user=world["fgw-h"], report_id=part.pk, reason="数据口径不对")
+    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
+    services.report_return(actor=world["fgw-h"], report_id=part.pk, reason="数据口径不对")
     fill_and_sign(world, round_, "fgw", indicator_values=[{"indicator": world.indicator.pk, "value": "14"}],
                   milestone_claims=[{"milestone": world.milestone.pk, "completed_date": "2025-09-28"}])
     fill_and_sign(world, round_, "kjj")
-    services.report_submit(user=world["jxw-r"], report_id=world.task_report(round_).pk)
+    services.report_submit(actor=world["jxw-r"], report_id=world.task_report(round_).pk)
     return round_
 
 

@@ -100,8 +100,8 @@ def test_the_fill_page_shows_context_last_period_and_the_autosave_endpoints(worl
     fill_and_sign(world, first, "fgw", indicator_values=[{"indicator": world.indicator.pk, "value": "12.5"}])
     fill_and_sign(world, first, "kjj")
     task_report = world.task_report(first)
-    services.report_submit(user=world["jxw-r"], report_id=task_report.pk)
-    services.report_approve(user=world["sam"], report_id=task_report.pk)
+    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    services.report_approve(actor=world["sam"], report_id=task_report.pk)
     second = world.open_round("2025-Q3")
     part = world.part(second, "市发展改革委")
     html = page_client("fgw-r").get(f"/reports/{part.pk}/").content.decode()
@@ -123,16 +123,16 @@ def test_the_sign_off_page_shows_what_changed_since_last_period(world, page_clie
     fill_and_sign(world, first, "fgw", narrative="完成立项。开展调研。",
                   indicator_values=[{"indicator": world.indicator.pk, "value": "12"}], percent_complete="40")
     fill_and_sign(world, first, "kjj")
-    services.report_submit(user=world["jxw-r"], report_id=world.task_report(first).pk)
-    services.report_approve(user=world["sam"], report_id=world.task_report(first).pk)
+    services.report_submit(actor=world["jxw-r"], report_id=world.task_report(first).pk)
+    services.report_approve(actor=world["sam"], report_id=world.task_report(first).pk)
     second = world.open_round("2025-Q3")
     part = world.part(second, "市发展改革委")
-    services.report_update(user=world["fgw-r"], report_id=part.pk, data={
+    services.report_update(actor=world["fgw-r"], report_id=part.pk, data={
         "narrative": "完成立项。建成示范线。", "percent_complete": "70",
         "indicator_values": [{"indicator": world.indicator.pk, "value": "14.5"}],
         "milestone_claims": [{"milestone": world.milestone.pk, "completed_date": "2025-09-28"}],
     })
-    services.report_submit(user=world["fgw-r"], report_id=part.pk)
+    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
     html = page_client("fgw-h").get(f"/reports/{part.pk}/").content.decode()
     changes = html.split('id="changes"')[1].split("</section>")[0]
     assert "新增 1 句，删除 1 句" in changes
@@ -144,7 +144,7 @@ def test_the_sign_off_page_shows_what_changed_since_last_period(world, page_clie
 
 def test_a_read_only_report_shows_status_returns_reason_and_revisions(world, page_client):
     stage = build_stage(world, "submitted")
-    services.report_return(user=world["fgw-h"], report_id=stage.part.pk, reason="数据口径不对")
+    services.report_return(actor=world["fgw-h"], report_id=stage.part.pk, reason="数据口径不对")
     html = page_client("leo").get(f"/reports/{stage.part.pk}/").content.decode()
     assert "mode-read" in html and 'id="report-form"' not in html
     assert 'id="report-status">已退回<' in html

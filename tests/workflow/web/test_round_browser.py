@@ -306,25 +306,25 @@ def report_session(transactional_db: None, settings: Any, tmp_path: Path, time_m
     def values(*pairs: tuple[Any, str]) -> list[dict]:
         return [{"indicator": indicator.pk, "value": value} for indicator, value in pairs]
 
-    first, _ = services.round_open(user=sam, plan=plan, period="2025-Q2", due_date=date(2025, 7, 10))
+    first, _ = services.round_open(actor=sam, plan=plan, period="2025-Q2", due_date=date(2025, 7, 10))
     services.round_open_run(round_id=first.pk)
     for key, data in (("fgw", {"narrative": "上半年规上工业营收 1.6 万亿元，同比增长 6.8%。", "percent_complete": "45",
                                "indicator_values": values((revenue, "3.21"), (share, "25.9"), (digital, "44.1"))}),
                       ("tjj", {"narrative": "完成上半年工业统计快报。", "percent_complete": "45"})):
         reporter, head = people[key]
         part = Report.objects.get(round=first, unit=reporter.memberships.get().unit, kind="part")
-        services.report_update(user=reporter, report_id=part.pk, data=data)
-        services.report_submit(user=reporter, report_id=part.pk)
-        services.report_sign_off(user=head, report_id=part.pk)
+        services.report_update(actor=reporter, report_id=part.pk, data=data)
+        services.report_submit(actor=reporter, report_id=part.pk)
+        services.report_sign_off(actor=head, report_id=part.pk)
     task_report = Report.objects.get(round=first, kind="task")
-    services.report_submit(user=people["jxw"][0], report_id=task_report.pk)
-    services.report_approve(user=sam, report_id=task_report.pk)
+    services.report_submit(actor=people["jxw"][0], report_id=task_report.pk)
+    services.report_approve(actor=sam, report_id=task_report.pk)
 
-    second, _ = services.round_open(user=sam, plan=plan, period="2025-Q3", due_date=date(2025, 10, 15))
+    second, _ = services.round_open(actor=sam, plan=plan, period="2025-Q3", due_date=date(2025, 10, 15))
     services.round_open_run(round_id=second.pk)
     reporter = people["fgw"][0]
     part = Report.objects.get(round=second, unit=reporter.memberships.get().unit, kind="part")
-    services.report_update(user=reporter, report_id=part.pk, data={
+    services.report_update(actor=reporter, report_id=part.pk, data={
         "narrative": "前三季度全市规上工业营收 2.63 万亿元，同比增长 7.2%，增速较上半年加快 0.4 个百分点。"
                      "汽车、电子两大支柱产业贡献率超过 55%，新能源汽车产量同比增长 1.2 倍。\n\n"
                      "存在问题：部分原材料行业价格下行，营收增速承压。下一步将加快推进重点项目投产达效，",
@@ -333,7 +333,7 @@ def report_session(transactional_db: None, settings: Any, tmp_path: Path, time_m
         "milestone_claims": [{"milestone": q3.pk, "completed_date": "2025-09-30",
                               "evidence": "市统计局 2025 年 9 月工业统计快报"}],
     })
-    services.report_attach(user=reporter, report_id=part.pk, milestone_id=q3.pk,
+    services.report_attach(actor=reporter, report_id=part.pk, milestone_id=q3.pk,
                            upload=SimpleUploadedFile("9月工业统计快报.pdf", PDF_BYTES))
     client = Client()
     client.force_login(reporter)

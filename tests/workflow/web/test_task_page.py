@@ -36,10 +36,10 @@ def test_the_task_page_shows_each_rounds_reports_with_a_state_per_part(world, pa
     first = world.open_round("2025-Q2", date(2025, 7, 10))
     fill_and_sign(world, first, "fgw")
     fill_and_sign(world, first, "kjj")
-    services.report_submit(user=world["jxw-r"], report_id=world.task_report(first).pk)
-    services.report_approve(user=world["sam"], report_id=world.task_report(first).pk)
+    services.report_submit(actor=world["jxw-r"], report_id=world.task_report(first).pk)
+    services.report_approve(actor=world["sam"], report_id=world.task_report(first).pk)
     second = world.open_round("2025-Q3")
-    services.report_submit(user=world["fgw-r"], report_id=world.part(second, "市发展改革委").pk)
+    services.report_submit(actor=world["fgw-r"], report_id=world.part(second, "市发展改革委").pk)
 
     html = page_client("jxw-r").get(TASK_PAGE).content.decode()
     section = _section(html, 'id="reports"')
@@ -64,7 +64,7 @@ def test_the_timeline_names_each_action_and_shows_the_return_reason(world, page_
     round_ = world.open_round()
     fill_and_sign(world, round_, "fgw")
     fill_and_sign(world, round_, "kjj")
-    services.report_return(user=world["jxw-r"], report_id=world.part(round_, "市科技局").pk, reason="缺少佐证材料")
+    services.report_return(actor=world["jxw-r"], report_id=world.part(round_, "市科技局").pk, reason="缺少佐证材料")
     html = page_client("sam").get(TASK_PAGE).content.decode()
     timeline = html.split('class="audit-timeline"')[1].split("</ol>")[0]
     labels = re.findall(r'<strong class="audit-label">([^<]+)</strong>', timeline)
@@ -96,8 +96,8 @@ def test_after_approval_the_timeline_shows_approval_and_what_it_applied(world, p
     fill_and_sign(world, round_, "fgw", milestone_claims=[{"milestone": world.milestone.pk,
                                                             "completed_date": "2025-09-28"}])
     fill_and_sign(world, round_, "kjj")
-    services.report_submit(user=world["jxw-r"], report_id=world.task_report(round_).pk)
-    services.report_approve(user=world["sam"], report_id=world.task_report(round_).pk)
+    services.report_submit(actor=world["jxw-r"], report_id=world.task_report(round_).pk)
+    services.report_approve(actor=world["sam"], report_id=world.task_report(round_).pk)
     html = page_client("leo").get(TASK_PAGE).content.decode()
     labels = re.findall(r'<strong class="audit-label">([^<]+)</strong>', html)
     assert labels[:3] == ["审核通过", "审核结果生效", "汇总报告提交审核"]
@@ -125,8 +125,8 @@ def test_the_task_page_costs_the_same_queries_for_one_round_and_for_three(world,
 def test_readers_outside_the_tasks_units_see_register_changes_but_no_report_events(world, page_client):
     round_ = world.open_round()
     part = world.part(round_, "市发展改革委")
-    services.report_submit(user=world["fgw-r"], report_id=part.pk)
-    services.report_return(user=world["fgw-h"], report_id=part.pk, reason="内部口径问题")
+    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
+    services.report_return(actor=world["fgw-h"], report_id=part.pk, reason="内部口径问题")
     AuditEvent.objects.create(action="task.update", object_type="plantask", object_id=str(world.task.pk),
                               actor=world["sam"], plan=world.plan, task=world.task, comment="调整表述")
     outsider = Client()

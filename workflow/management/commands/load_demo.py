@@ -42,7 +42,7 @@ class Command(BaseCommand):
             return
         plan = Plan.objects.get(code=CHONGQING_PLAN_CODE)
         period, due = current_quarter(timezone.localdate())
-        round_, created = services.round_open(user=User.objects.get(username="supervisor"), plan=plan,
+        round_, created = services.round_open(actor=User.objects.get(username="supervisor"), plan=plan,
                                               period=period, due_date=due)
         # Open it here rather than wait for the worker, so the demo starts with full inboxes.
         round_ = services.round_open_run(round_id=round_.pk)
