@@ -254,7 +254,8 @@ def main() -> None:
             if task_id in first_milestone:
                 data["milestone_claims"] = [{"milestone": first_milestone[task_id], "completed_date": "2024-12-20",
                                              "evidence": "验收报告"}]
-            services.report_update(actor=acting(reporter_of[unit_id]), report_id=pk, data=data)
+            services.report_update(actor=acting(reporter_of[unit_id]), report_id=pk,
+                                   content=services.report_content(data))
 
         def submit(part: tuple[int, int, int]) -> None:
             services.report_submit(actor=acting(reporter_of[part[1]]), report_id=part[0])

@@ -10,58 +10,48 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, CharField, Count, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from tasks.lifecycle import STEP_OF_STATUS, Status, returned_q
 from tasks.models import AuditEvent, PlanTask, Report, ReportAttachment, ReportingRound
-from tasks.policy import can_edit, visible_reports
+from tasks.policy import report_actions as allowed_actions
+from tasks.policy import visible_reports, waiting_q
 from tasks.selectors import task_list
-from units.models import Membership
 from units.selectors import user_scope
 
-S = Report.Status
-Role = Membership.Role
-
-STEP_OF_STATUS = {S.DRAFT: "fill", S.SUBMITTED: "sign_off", S.CONSOLIDATING: "consolidate", S.IN_REVIEW: "review"}
+S = Status
 
 
-def _step_annotation() -> Case:
-    return Case(*(When(status=status, then=Value(step)) for status, step in STEP_OF_STATUS.items()),
-                default=Value(""), output_field=CharField())
+def _waiting(user: AbstractBaseUser) -> QuerySet[Report]:
+    scope = user_scope(user)
+    wanted = waiting_q(scope) if scope.user_id is not None else None
+    if wanted is None:
+        return Report.objects.none()
+    return Report.objects.filter(wanted, round__status=ReportingRound.Status.OPEN)
 
 
 def inbox(*, user: AbstractBaseUser) -> QuerySet[Report]:
-    """The reports waiting for this user: parts to fill (reporters), to sign off (heads), task reports to
-    consolidate (the lead unit's reporters and heads) and to review (supervisors). Open rounds only;
-    overdue first, then by due date. Each row carries ``step``."""
-    scope = user_scope(user)
-    if scope.user_id is None:
-        return Report.objects.none()
-    reporter_units = [unit for unit, role in scope.roles_by_unit if role == Role.REPORTER]
-    head_units = [unit for unit, role in scope.roles_by_unit if role == Role.HEAD]
-    wanted = (
-        Q(kind=Report.Kind.PART, status=S.DRAFT, unit_id__in=reporter_units)
-        | Q(kind=Report.Kind.PART, status=S.SUBMITTED, unit_id__in=head_units)
-        | Q(kind=Report.Kind.TASK, status=S.CONSOLIDATING, unit_id__in=reporter_units + head_units)
-    )
-    if scope.is_supervisor:
-        wanted |= Q(kind=Report.Kind.TASK, status=S.IN_REVIEW)
+    """The reports whose current step is this user's (``tasks.policy.waiting_q``, from the lifecycle table): parts
+    to fill (reporters), to sign off (heads), task reports to consolidate (the lead unit), to sign off (the lead
+    unit's head) and to review (supervisors). Open rounds only; by due date (overdue first), task and unit —
+    sort keys copied onto the report, so one index serves the first page. Each row has ``step``."""
     return (
-        Report.objects.filter(wanted, round__status=ReportingRound.Status.OPEN)
+        _waiting(user)
         .select_related("round", "round__plan", "task", "unit")
-        .annotate(step=_step_annotation())
-        .order_by("round__due_date", "task__sort_key", "unit__order", "pk")
+        .order_by("due_date", "task_sort_key", "unit_order", "pk")
     )
 
 
 def inbox_counts(*, user: AbstractBaseUser) -> dict[str, int]:
     """Items per step and overdue, for the navigation badge (one query)."""
     today = timezone.localdate()
-    rows = inbox(user=user).order_by().values("step").annotate(
-        n=Count("pk"), overdue=Count("pk", filter=Q(round__due_date__lt=today)))
+    rows = _waiting(user).order_by().values("status").annotate(
+        n=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
     counts = {"total": 0, "overdue": 0}
     for row in rows:
-        counts[row["step"]] = row["n"]
+        step = STEP_OF_STATUS[row["status"]]
+        counts[step] = counts.get(step, 0) + row["n"]
         counts["total"] += row["n"]
         counts["overdue"] += row["overdue"]
     return counts
@@ -69,8 +59,7 @@ def inbox_counts(*, user: AbstractBaseUser) -> dict[str, int]:
 
 def report_list(*, user: AbstractBaseUser) -> QuerySet[Report]:
     """Reports the user may see, with what a list shows."""
-    return visible_reports(user=user).select_related("round", "round__plan", "task", "unit").annotate(
-        step=_step_annotation())
+    return visible_reports(user=user).select_related("round", "round__plan", "task", "unit")
 
 
 def report_detail(*, user: AbstractBaseUser, report_id: int) -> Report:
@@ -121,8 +110,7 @@ def round_counts(round_: ReportingRound, *, today: date | None = None) -> RoundC
         parts=Count("pk", filter=part),
         submitted=Count("pk", filter=part & Q(submitted_at__isnull=False)),
         signed_off=Count("pk", filter=part & Q(status__in=[S.SIGNED_OFF, S.APPROVED])),
-        returned=Count("pk", filter=Q(times_returned__gt=0) & (
-            Q(status=S.DRAFT) | Q(kind=Report.Kind.TASK, status=S.CONSOLIDATING))),
+        returned=Count("pk", filter=returned_q()),
         overdue=Count("pk", filter=part & Q(submitted_at__isnull=True, round__due_date__lt=today)),
         tasks_in_review=Count("pk", filter=task & Q(status=S.IN_REVIEW)),
         tasks_approved=Count("pk", filter=task & Q(status=S.APPROVED)),
@@ -179,31 +167,19 @@ def task_history(*, user: AbstractBaseUser, task_id: int) -> QuerySet[AuditEvent
     return AuditEvent.objects.filter(task_id=task.pk).select_related("actor", "unit").order_by("-at", "-id")
 
 
-# --- read helpers of the API (appended for workflow/api) ---------------------------------------
-
-ACTIONS = ("edit", "submit", "sign_off", "return", "approve")
+# --- read helpers of the API ---------------------------------------------------------------------------
 
 
 def report_actions(*, user: AbstractBaseUser, report: Report) -> list[str]:
-    """What the services would accept from this user on this report now, in ``ACTIONS`` order.
+    """What the services would accept from this user on this report now (``tasks.policy``, in ``ACTIONS`` order).
 
-    Built from the services' own rules, not a copy of them: ``can_edit`` decides edit and submit (a part's
-    reporter on a draft; the lead unit on the report it consolidates); sign-off is the head of a submitted
-    part's unit; approval a supervisor on a report in review; a return is any of those, or — for a signed-off
-    part — whoever may edit its task report while it is being consolidated. At most one query (that task report).
+    At most one query: a signed-off part's task report status (the lead unit may return a part only while it
+    consolidates).
     """
-    scope = user_scope(user)
-    is_part = report.kind == Report.Kind.PART
-    editable = can_edit(scope, report)
-    sign_off = is_part and report.status == S.SUBMITTED and scope.has_role(report.unit_id, Role.HEAD)
-    approve = not is_part and report.status == S.IN_REVIEW and scope.is_supervisor
-    lead_return = (
-        is_part and report.status == S.SIGNED_OFF
-        and can_edit(scope, Report.objects.select_related("task").get(pk=report.task_report_id))
-    )
-    allowed = {"edit": editable, "submit": editable, "sign_off": sign_off, "return": sign_off or approve or lead_return,
-               "approve": approve}
-    return [action for action in ACTIONS if allowed[action]]
+    task_report_status = None
+    if report.kind == Report.Kind.PART and report.status == S.SIGNED_OFF:
+        task_report_status = Report.objects.values_list("status", flat=True).get(pk=report.task_report_id)
+    return allowed_actions(user_scope(user), report, task_report_status=task_report_status)
 
 
 def report_attachment(*, user: AbstractBaseUser, report_id: int, attachment_id: int) -> ReportAttachment:

@@ -22,7 +22,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -33,6 +32,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tasks.errors import Conflict, NotFound
+from tasks.lifecycle import STEP_STATUS
 from tasks.models import Indicator, Milestone, Plan, Report, ReportAttachment, ReportingRound
 from tasks.periods import parse_period
 from tasks.selectors import plan_list
@@ -42,11 +42,6 @@ from workflow.templatetags.reporting import STEP_LABELS, due_state
 
 S = Report.Status
 CONFLICT_MESSAGE = gettext_lazy("已被处理或已过期，请刷新。")
-
-
-def step_page(request: HttpRequest, **kwargs: Any) -> HttpResponse:
-    """Viewflow's node view slot: we never mount viewflow's own UI, so any visit goes to our inbox."""
-    return redirect("inbox")
 
 
 # --- shared helpers -------------------------------------------------------------------------------------------
@@ -95,7 +90,7 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
         step = ""
     items = selectors.inbox(user=request.user)
     if step:
-        items = items.filter(step=step)
+        items = items.filter(status=STEP_STATUS[step])
     page = Paginator(items, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     groups = []
     for due, rows in groupby(page.object_list, key=lambda item: item.round.due_date):
@@ -134,7 +129,9 @@ def _mode(report: Report, actions: list[str]) -> str:
     """Which page the report shows this user: the step they may act on, or read."""
     if report.kind == Report.Kind.PART:
         return "fill" if "edit" in actions else "sign_off" if "sign_off" in actions else "read"
-    return "consolidate" if "edit" in actions else "review" if "approve" in actions else "read"
+    if "edit" in actions:
+        return "consolidate"
+    return "lead_sign_off" if "sign_off" in actions else "review" if "approve" in actions else "read"
 
 
 def _report_or_404(request: HttpRequest, report_id: int) -> Report:
@@ -317,8 +314,8 @@ def report_save(request: HttpRequest, pk: int) -> HttpResponse:
     typed = _typed(request, report) or {}
 
     def run() -> Report:
-        data = _content_from_post(request.POST, report)
-        return services.report_update(actor=request.user, report_id=pk, data=data, version=_version(request))
+        content = services.report_content(_content_from_post(request.POST, report))
+        return services.report_update(actor=request.user, report_id=pk, content=content, version=_version(request))
 
     return _perform(request, pk, run, success=lambda _r: _("已保存。"), next_url=reverse("report-detail", args=[pk]),
                     posted=typed, labels=_field_labels(report, typed))
@@ -332,16 +329,16 @@ def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report_or_404(request, pk)
 
     def run() -> Report:
-        version = _version(request)
-        with transaction.atomic():
-            if _has_content(request.POST) and "edit" in selectors.report_actions(user=request.user, report=report):
-                data = _content_from_post(request.POST, report)
-                version = services.report_update(actor=request.user, report_id=pk, data=data, version=version).version
-            return services.report_submit(actor=request.user, report_id=pk, version=version)
+        content = None
+        if _has_content(request.POST) and "edit" in selectors.report_actions(user=request.user, report=report):
+            content = services.report_content(_content_from_post(request.POST, report))
+        return services.report_submit(actor=request.user, report_id=pk, version=_version(request), content=content)
 
     def success(done: Report) -> str:
         if done.kind == Report.Kind.PART:
             return _("已提交，等待单位负责人审签。")
+        if done.status == Report.Status.LEAD_SIGN_OFF:
+            return _("汇总报告已提交，等待本单位负责人审签。")
         return _("汇总报告已提交审核。")
 
     typed = _typed(request, report)
@@ -355,7 +352,8 @@ def report_sign_off(request: HttpRequest, pk: int) -> HttpResponse:
     return _perform(
         request, pk,
         lambda: services.report_sign_off(actor=request.user, report_id=pk, version=_version(request)),
-        success=lambda done: _("已审签：%(unit)s 的报告已送牵头单位汇总。") % {"unit": done.unit.display_name},
+        success=lambda done: (_("已审签：汇总报告已送督查审核。") if done.kind == Report.Kind.TASK
+                              else _("已审签：%(unit)s 的报告已送牵头单位汇总。") % {"unit": done.unit.display_name}),
     )
 
 

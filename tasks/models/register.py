@@ -46,6 +46,10 @@ class Plan(models.Model):
     units_illustrative = models.BooleanField(
         _("单位分工为示例"), default=False, help_text=_("原文未载明分工时，系统中的牵头/责任单位仅为示例")
     )
+    lead_sign_off = models.BooleanField(
+        _("汇总报告需牵头单位负责人审签"), default=True,
+        help_text=_("开启时，牵头单位汇总后须经本单位负责人审签再送督查审核"),
+    )
     note = models.TextField(_("说明"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)

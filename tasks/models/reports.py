@@ -11,8 +11,10 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tasks.lifecycle import Kind, Status, is_returned, step_of
 from tasks.models.register import DECIMAL, Indicator, Milestone, Plan, PlanTask
 from units.models import Unit
 
@@ -60,24 +62,16 @@ class ReportingRound(models.Model):
 class Report(models.Model):
     """A progress report in a round: a unit's part of a task, or the lead unit's consolidated task report.
 
-    One row per (round, task, unit, kind). The state is the step the report waits for:
-    a part is filled (draft) → signed off (submitted) → waits for consolidation (signed_off);
-    the task report is consolidated (consolidating) → reviewed (in_review) → approved.
-    Only approved reports count anywhere. ``version`` rises with every change (409 on stale writes).
+    One row per (round, task, unit, kind). The status is the step the report waits for; the whole lifecycle
+    (who acts on which status, where each action leads) is the table in ``tasks.lifecycle``. Only approved
+    reports count anywhere. ``version`` rises with every change (409 on stale writes); ``step_started_at`` is
+    when the report entered its current status (reminders count from it). ``due_date``, ``task_sort_key`` and
+    ``unit_order`` copy the inbox's sort keys (the round's due date, the task's and the unit's order) so one
+    index serves the inbox's first page.
     """
 
-    class Kind(models.TextChoices):
-        PART = "part", _("单位报告")
-        TASK = "task", _("任务汇总报告")
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("填报中")
-        SUBMITTED = "submitted", _("待审签")
-        SIGNED_OFF = "signed_off", _("已审签")
-        WAITING = "waiting", _("待汇总")
-        CONSOLIDATING = "consolidating", _("汇总中")
-        IN_REVIEW = "in_review", _("待审核")
-        APPROVED = "approved", _("已通过")
+    Kind = Kind
+    Status = Status
 
     round = models.ForeignKey(
         ReportingRound, verbose_name=_("报送轮次"), on_delete=models.PROTECT, related_name="reports"
@@ -108,6 +102,10 @@ class Report(models.Model):
         related_name="+",
     )
     approved_at = models.DateTimeField(_("通过时间"), null=True, blank=True)
+    step_started_at = models.DateTimeField(_("进入当前环节时间"), default=timezone.now)
+    due_date = models.DateField(_("报送截止日期"))
+    task_sort_key = models.CharField(max_length=120, editable=False)
+    unit_order = models.PositiveIntegerField(default=0, editable=False)
     flow_task_id = models.BigIntegerField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(_("版本"), default=1)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -134,6 +132,8 @@ class Report(models.Model):
             models.Index(fields=["unit", "status"]),
             models.Index(fields=["round", "status"]),
             models.Index(fields=["status", "kind"]),
+            # The inbox's order: its first page is an index walk, not a sort of every open item.
+            models.Index(fields=["due_date", "task_sort_key", "unit_order", "id"], name="report_inbox_order_idx"),
         ]
 
     def __str__(self) -> str:
@@ -141,7 +141,12 @@ class Report(models.Model):
 
     @property
     def is_returned(self) -> bool:
-        return self.status == self.Status.DRAFT and self.times_returned > 0
+        return is_returned(status=self.status, times_returned=self.times_returned)
+
+    @property
+    def step(self) -> str | None:
+        """The human step the report waits for (``tasks.lifecycle``), or None."""
+        return step_of(self.status)
 
 
 class IndicatorClaim(models.Model):

@@ -76,6 +76,7 @@ def committed_units(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
 
 def fill_and_sign(world: World, round_: ReportingRound, key: str, **data) -> Report:
     part = world.part(round_, UNITS[key])
-    services.report_update(actor=world[f"{key}-r"], report_id=part.pk, data={"narrative": f"{key} 进展", **data})
+    content = services.report_content({"narrative": f"{key} 进展", **data})
+    services.report_update(actor=world[f"{key}-r"], report_id=part.pk, content=content)
     services.report_submit(actor=world[f"{key}-r"], report_id=part.pk)
     return services.report_sign_off(actor=world[f"{key}-h"], report_id=part.pk)

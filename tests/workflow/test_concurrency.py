@@ -81,6 +81,7 @@ def test_two_supervisors_approving_at_once_get_one_200_and_one_409_and_the_miles
     fill_and_sign(world, round_, "kjj")
     task_report = world.task_report(round_)
     services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     clients = {}
     for supervisor in (world["sam"], sue):
         clients[supervisor.username] = APIClient()

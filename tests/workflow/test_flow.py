@@ -39,6 +39,8 @@ def test_happy_path_applies_milestones_and_indicator_values_only_on_approval(wor
     assert task_report.indicator_claims.get().value == 14.5
 
     services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+
+    services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     world.milestone.refresh_from_db()
     assert world.milestone.status == Milestone.Status.PENDING, "nothing counts before approval"
     assert not IndicatorValue.objects.exists()
@@ -90,6 +92,7 @@ def test_the_lead_unit_returns_one_part_and_consolidates_after_it_comes_back(wor
     task_report = world.task_report(round_)
     assert task_report.status == S.CONSOLIDATING
     services.report_submit(actor=world["jxw-h"], report_id=task_report.pk)
+    services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     services.report_approve(actor=world["sam"], report_id=task_report.pk)
     assert world.task_report(round_).status == S.APPROVED
 
@@ -100,11 +103,14 @@ def test_the_supervisor_returns_to_the_lead_unit_or_to_one_named_part(world):
     fill_and_sign(world, round_, "kjj")
     task_report = world.task_report(round_)
     services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     services.report_return(actor=world["sam"], report_id=task_report.pk, reason="汇总不完整")
     task_report.refresh_from_db()
     assert task_report.status == S.CONSOLIDATING and task_report.times_returned == 1
 
     services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+
+    services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     fgw = world.part(round_, "市发展改革委")
     returned = services.report_return(actor=world["sam"], report_id=task_report.pk, reason="发改委数据有误",
                                       part_id=fgw.pk)
@@ -113,6 +119,7 @@ def test_the_supervisor_returns_to_the_lead_unit_or_to_one_named_part(world):
     assert world.task_report(round_).status == S.WAITING
     fill_and_sign(world, round_, "fgw")
     services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     services.report_approve(actor=world["sam"], report_id=task_report.pk)
     task_report.refresh_from_db()
     assert task_report.status == S.APPROVED and task_report.times_returned == 2
@@ -156,9 +163,11 @@ def test_a_second_click_is_a_conflict_and_a_stale_version_too(world):
     with pytest.raises(Conflict):
         services.report_submit(actor=world["fgw-r"], report_id=part.pk)
     kjj = world.part(round_, "市科技局")
-    services.report_update(actor=world["kjj-r"], report_id=kjj.pk, data={"narrative": "a"}, version=kjj.version)
+    services.report_update(actor=world["kjj-r"], report_id=kjj.pk, content=services.report_content({"narrative": "a"}),
+                           version=kjj.version)
     with pytest.raises(Conflict):
-        services.report_update(actor=world["kjj-r"], report_id=kjj.pk, data={"narrative": "b"}, version=kjj.version)
+        services.report_update(actor=world["kjj-r"], report_id=kjj.pk,
+                               content=services.report_content({"narrative": "b"}), version=kjj.version)
 
 
 def test_services_check_the_acting_user_themselves(world):
@@ -206,6 +215,7 @@ def test_values_carry_over_from_the_last_approved_report(world):
     fill_and_sign(world, first, "kjj")
     task_report = world.task_report(first)
     services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     services.report_approve(actor=world["sam"], report_id=task_report.pk)
     second = world.open_round("2025-Q3", date(2025, 10, 10))
     part = world.part(second, "市发展改革委")

@@ -20,6 +20,7 @@ from rest_framework import serializers
 
 from tasks.api.filters import id_or_code
 from tasks.api.serializers import PlanRefSerializer, TaskRefSerializer
+from tasks.lifecycle import ACTIONS, Step
 from tasks.models import (
     AuditEvent,
     Indicator,
@@ -33,9 +34,9 @@ from tasks.models import (
 )
 from tasks.selectors import plan_list
 from units.api.serializers import UnitRefSerializer
-from workflow.selectors import ACTIONS, STEP_OF_STATUS
 
-STEPS = [(step, step) for step in STEP_OF_STATUS.values()]
+STEPS = [(step.value, step.value) for step in Step]
+ACTION_NAMES = [str(action) for action in ACTIONS]
 
 
 # --- named enums --------------------------------------------------------------------------------
@@ -88,7 +89,8 @@ def report_kind_field(**kwargs: Any) -> EnumField:
 
 def step_field(**kwargs: Any) -> EnumField:
     return EnumField(STEPS, enum_name="ReportStepEnum", read_only=True, allow_null=True, help_text=_(
-        "报告等待的步骤：fill 填报、sign_off 审签、consolidate 汇总、review 审核；不等待任何人时为 null"), **kwargs)
+        "报告等待的步骤：fill 填报、sign_off 审签、consolidate 汇总、lead_sign_off 牵头单位负责人审签、review 审核；"
+        "不等待任何人时为 null"), **kwargs)
 
 
 def report_page_url(report_id: int) -> str:
@@ -214,7 +216,7 @@ class InboxItemOutputSerializer(serializers.ModelSerializer):
     task = TaskRefSerializer(read_only=True)
     unit = UnitRefSerializer(read_only=True)
     round = RoundRefSerializer(read_only=True)
-    due_date = serializers.DateField(source="round.due_date", read_only=True)
+    due_date = serializers.DateField(read_only=True)
     overdue = serializers.SerializerMethodField()
     link = serializers.SerializerMethodField()
 
@@ -225,7 +227,7 @@ class InboxItemOutputSerializer(serializers.ModelSerializer):
 
     def get_overdue(self, report: Report) -> bool:
         today: date = self.context["today"]
-        return report.round.due_date < today
+        return report.due_date < today
 
     def get_link(self, report: Report) -> str:
         return report_page_url(report.pk)
@@ -237,6 +239,7 @@ class InboxCountsOutputSerializer(serializers.Serializer):
     fill = serializers.IntegerField(read_only=True)
     sign_off = serializers.IntegerField(read_only=True)
     consolidate = serializers.IntegerField(read_only=True)
+    lead_sign_off = serializers.IntegerField(read_only=True)
     review = serializers.IntegerField(read_only=True)
     total = serializers.IntegerField(read_only=True)
     overdue = serializers.IntegerField(read_only=True)
@@ -382,7 +385,7 @@ class ReportDetailOutputSerializer(ReportListOutputSerializer):
         previous: Report | None = self.context["previous"]
         return None if previous is None else PreviousReportOutputSerializer(previous).data
 
-    @extend_schema_field(serializers.ListField(child=EnumField(list(ACTIONS), enum_name="ReportActionEnum")))
+    @extend_schema_field(serializers.ListField(child=EnumField(ACTION_NAMES, enum_name="ReportActionEnum")))
     def get_actions(self, report: Report) -> list[str]:
         return list(self.context["actions"])
 

@@ -273,23 +273,30 @@ class ReportDetailApi(ReportApi):
     def patch(self, request: Request, pk: int) -> Response:
         data = self.validated(ReportUpdateInputSerializer)
         version = data.pop("version", None)
-        services.report_update(actor=request.user, report_id=pk, data=data, version=version)
+        services.report_update(actor=request.user, report_id=pk, content=services.report_content(data),
+                               version=version)
         return self.rendered(pk)
 
 
 class ReportSubmitApi(ReportApi):
-    """A part's reporter submits it for sign-off; the lead unit sends its consolidated report to review."""
+    """A part's reporter submits it for sign-off; the lead unit sends its consolidated report to its head's sign-off
+    (or to review when the plan has none). Content fields in the body are saved first, atomically with the submit
+    (one call instead of PATCH then submit)."""
 
-    @extend_schema(summary=_("提交（单位报告送审签；汇总报告送审核）"), request=VersionInputSerializer,
+    @extend_schema(summary=_("提交（单位报告送审签；汇总报告送牵头单位负责人审签）"),
+                   request=ReportUpdateInputSerializer,
                    responses={200: ReportDetailOutputSerializer, **_WRITE_ERRORS})
     def post(self, request: Request, pk: int) -> Response:
-        data = self.validated(VersionInputSerializer)
-        services.report_submit(actor=request.user, report_id=pk, version=data.get("version"))
+        data = self.validated(ReportUpdateInputSerializer)
+        version = data.pop("version", None)
+        services.report_submit(actor=request.user, report_id=pk, version=version,
+                               content=services.report_content(data))
         return self.rendered(pk)
 
 
 class ReportSignOffApi(ReportApi):
-    """The head of the part's unit signs it off; the task report waits for the other parts."""
+    """The head of the part's unit signs it off (the task report waits for the other parts); the lead unit's head
+    signs off the consolidated report, which then goes to review."""
 
     @extend_schema(summary=_("单位负责人审签"), request=VersionInputSerializer,
                    responses={200: ReportDetailOutputSerializer, **_WRITE_ERRORS})

@@ -18,8 +18,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 
+from tasks.lifecycle import TABLE, Step
 from tasks.models import (
     AuditEvent,
     Indicator,
@@ -38,18 +39,8 @@ S = Report.Status
 
 # --- steps and states ----------------------------------------------------------------------------------------
 
-STEP_LABELS = {
-    "fill": gettext_lazy("填报"),
-    "sign_off": gettext_lazy("审签"),
-    "consolidate": gettext_lazy("汇总"),
-    "review": gettext_lazy("审核"),
-}
-STEP_ACTIONS = {
-    "fill": gettext_lazy("去填报"),
-    "sign_off": gettext_lazy("去审签"),
-    "consolidate": gettext_lazy("去汇总"),
-    "review": gettext_lazy("去审核"),
-}
+STEP_LABELS = {str(step): step.label for step in Step}
+STEP_ACTIONS = {str(stage.step): stage.verb for stage in TABLE.values() if stage.step}
 # The five domain colours appear on status chips only; done (approved) is blue as for tasks and milestones.
 REPORT_STATUS_COLOURS = {
     S.DRAFT: "grey",
@@ -57,6 +48,7 @@ REPORT_STATUS_COLOURS = {
     S.SIGNED_OFF: "green",
     S.WAITING: "grey",
     S.CONSOLIDATING: "yellow",
+    S.LEAD_SIGN_OFF: "yellow",
     S.IN_REVIEW: "yellow",
     S.APPROVED: "blue",
 }
@@ -82,8 +74,8 @@ def step_action(step: str | None) -> str:
 
 @register.filter(name="returned")
 def is_returned(report: Report) -> bool:
-    """Sent back and not yet passed on again: a part in draft, or a task report being consolidated again."""
-    return report.times_returned > 0 and report.status in (S.DRAFT, S.CONSOLIDATING)
+    """Sent back and not yet passed on again (``tasks.lifecycle.is_returned``)."""
+    return report.is_returned
 
 
 @register.filter
@@ -129,11 +121,9 @@ class Stage:
     state: str  # done | current | todo
 
 
-_STAGES = (("fill", STEP_LABELS["fill"]), ("sign_off", STEP_LABELS["sign_off"]),
-           ("consolidate", STEP_LABELS["consolidate"]), ("review", STEP_LABELS["review"]),
-           ("approved", S.APPROVED.label))
-_PART_STAGE = {S.DRAFT: 0, S.SUBMITTED: 1, S.SIGNED_OFF: 2, S.APPROVED: 5}
-_TASK_STAGE = {S.WAITING: 0, S.CONSOLIDATING: 2, S.IN_REVIEW: 3, S.APPROVED: 5}
+_STAGES = (*((str(step), step.label) for step in Step), ("approved", S.APPROVED.label))
+_PART_STAGE = {S.DRAFT: 0, S.SUBMITTED: 1, S.SIGNED_OFF: 2, S.APPROVED: len(_STAGES)}
+_TASK_STAGE = {S.WAITING: 0, S.CONSOLIDATING: 2, S.LEAD_SIGN_OFF: 3, S.IN_REVIEW: 4, S.APPROVED: len(_STAGES)}
 
 
 @register.simple_tag
@@ -224,10 +214,14 @@ AUDIT_LABELS = {
     "report.submit": pgettext_lazy("event", "提交"),
     "report.consolidate": pgettext_lazy("event", "汇总报告提交审核"),
     "report.sign_off": pgettext_lazy("event", "审签通过"),
+    "report.lead_sign_off": pgettext_lazy("event", "牵头单位负责人审签通过"),
+    "report.parts_ready": pgettext_lazy("event", "各单位报告已审签，开始汇总"),
     "report.return": pgettext_lazy("event", "退回牵头单位"),
     "report.return_in_unit": pgettext_lazy("event", "单位内退回"),
-    "report.return_by_lead": pgettext_lazy("event", "牵头单位退回"),
-    "report.return_by_supervisor": pgettext_lazy("event", "督查退回单位报告"),
+    "report.return_by_lead": pgettext_lazy("event", "牵头单位退回单位报告"),
+    "report.return_by_lead_head": pgettext_lazy("event", "牵头单位负责人退回汇总报告"),
+    "report.return_by_supervisor": pgettext_lazy("event", "督查退回牵头单位"),
+    "report.return_part_by_supervisor": pgettext_lazy("event", "督查退回单位报告"),
     "report.approve": pgettext_lazy("event", "审核通过"),
     "report.apply": pgettext_lazy("event", "审核结果生效"),
     "report.attach": pgettext_lazy("event", "上传佐证材料"),
@@ -244,8 +238,10 @@ AUDIT_LABELS = {
 }
 AUDIT_KINDS = {
     "report.return": "return", "report.return_in_unit": "return", "report.return_by_lead": "return",
-    "report.return_by_supervisor": "return", "report.approve": "done", "report.apply": "done",
+    "report.return_by_lead_head": "return", "report.return_by_supervisor": "return",
+    "report.return_part_by_supervisor": "return", "report.approve": "done", "report.apply": "done",
     "report.submit": "submit", "report.consolidate": "submit", "report.sign_off": "submit",
+    "report.lead_sign_off": "submit",
 }
 _MODELS: dict[str, type[Model]] = {
     "report": Report, "plantask": PlanTask, "milestone": Milestone, "indicator": Indicator, "plan": Plan,
@@ -351,12 +347,15 @@ def audit_changes(event: AuditEvent) -> list[Change]:
 
 REVISION_LABELS = {
     "update": pgettext_lazy("event", "保存"),
+    "submit": pgettext_lazy("event", "提交"),
     "report.submit": pgettext_lazy("event", "提交"),
     "report.consolidate": pgettext_lazy("event", "提交审核"),
     "sign_off": pgettext_lazy("event", "审签通过"),
     "return": pgettext_lazy("event", "退回"),
+    "parts_ready": pgettext_lazy("event", "开始汇总"),
     "part_returned": pgettext_lazy("event", "单位报告被退回"),
     "approve": pgettext_lazy("event", "审核通过"),
+    "approved": pgettext_lazy("event", "随汇总报告通过"),
     "attach": pgettext_lazy("event", "上传佐证材料"),
 }
 

@@ -79,6 +79,7 @@ def build_stage(world: World, name: str) -> Stage:
         fill_and_sign(world, round_, "kjj")
         if name == "in_review":
             services.report_submit(actor=world["jxw-r"], report_id=world.task_report(round_).pk)
+            services.report_sign_off(actor=world["jxw-h"], report_id=world.task_report(round_).pk)
     elif name == "attached":
         attachment_id = services.report_attach(actor=world["fgw-r"], report_id=part.pk,
                                                upload=upload("证据.pdf", PDF_BYTES)).pk

@@ -81,7 +81,14 @@ def test_happy_path_from_opening_to_approval(world, client_of, media_root, djang
     assert task_report["actions"] == ["edit", "submit"]
     assert jxw_r.patch(f"/api/reports/{item['id']}/", {"narrative": "汇总：进展顺利"},
                        format="json").status_code == 200
-    assert jxw_r.post(f"/api/reports/{item['id']}/submit/").json()["status"] == "in_review"
+    assert jxw_r.post(f"/api/reports/{item['id']}/submit/").json()["status"] == "lead_sign_off"
+
+    # The lead unit's head signs the consolidated report off (审签) before it goes to review.
+    jxw_h = client_of("jxw-h")
+    [item] = jxw_h.get("/api/inbox/").json()["results"]
+    assert (item["step"], item["kind"]) == ("lead_sign_off", "task")
+    assert jxw_h.get(f"/api/reports/{item['id']}/").json()["actions"] == ["sign_off", "return"]
+    assert jxw_h.post(f"/api/reports/{item['id']}/sign-off/").json()["status"] == "in_review"
 
     [item] = sam.get("/api/inbox/").json()["results"]
     assert item["step"] == "review"
@@ -208,7 +215,8 @@ def test_the_lead_unit_returns_one_part_which_comes_back_through_its_unit(world,
     assert kjj_r.post(f"/api/reports/{kjj_part.pk}/submit/").status_code == 200
     assert kjj_h.post(f"/api/reports/{kjj_part.pk}/sign-off/").status_code == 200
     assert _inbox(jxw_r) == [("consolidate", "task", "jxw")]
-    assert jxw_r.post(f"/api/reports/{stage.task.pk}/submit/").json()["status"] == "in_review"
+    assert jxw_r.post(f"/api/reports/{stage.task.pk}/submit/").json()["status"] == "lead_sign_off"
+    assert client_of("jxw-h").post(f"/api/reports/{stage.task.pk}/sign-off/").json()["status"] == "in_review"
 
 
 def test_the_supervisor_returns_to_the_lead_unit_which_resubmits(world, client_of):
@@ -219,7 +227,8 @@ def test_the_supervisor_returns_to_the_lead_unit_which_resubmits(world, client_o
         "consolidating", 1, "汇总不完整")
     assert _inbox(jxw_r) == [("consolidate", "task", "jxw")]
     assert jxw_r.patch(f"/api/reports/{stage.task.pk}/", {"narrative": "补充完整"}, format="json").status_code == 200
-    assert jxw_r.post(f"/api/reports/{stage.task.pk}/submit/").json()["status"] == "in_review"
+    assert jxw_r.post(f"/api/reports/{stage.task.pk}/submit/").json()["status"] == "lead_sign_off"
+    assert client_of("jxw-h").post(f"/api/reports/{stage.task.pk}/sign-off/").json()["status"] == "in_review"
     assert sam.post(f"/api/reports/{stage.task.pk}/approve/").json()["status"] == "approved"
 
 
@@ -236,6 +245,7 @@ def test_the_supervisor_returns_one_named_part_to_its_unit(world, client_of):
     assert fgw_r.post(f"/api/reports/{stage.part.pk}/submit/").status_code == 200
     assert fgw_h.post(f"/api/reports/{stage.part.pk}/sign-off/").status_code == 200
     assert jxw_r.post(f"/api/reports/{stage.task.pk}/submit/").status_code == 200
+    assert client_of("jxw-h").post(f"/api/reports/{stage.task.pk}/sign-off/").status_code == 200
     body = sam.post(f"/api/reports/{stage.task.pk}/approve/").json()
     assert (body["status"], body["times_returned"]) == ("approved", 1)
 
@@ -249,6 +259,7 @@ def test_last_period_values_come_with_the_report(world, client_of):
                   percent_complete="40")
     fill_and_sign(world, first, "kjj")
     services.report_submit(actor=world["jxw-r"], report_id=world.task_report(first).pk)
+    services.report_sign_off(actor=world["jxw-h"], report_id=world.task_report(first).pk)
     services.report_approve(actor=world["sam"], report_id=world.task_report(first).pk)
     second = world.open_round("2025-Q3", date(2025, 10, 10))
     body = client_of("fgw-r").get(f"/api/reports/{world.part(second, '市发展改革委').pk}/").json()

@@ -22,8 +22,8 @@ def test_the_schema_of_the_workflow_api_is_valid_and_free_of_warnings() -> None:
     }
     components = schema["components"]["schemas"]
     assert components["ReportStatusEnum"]["enum"] == [
-        "draft", "submitted", "signed_off", "waiting", "consolidating", "in_review", "approved"]
-    assert components["ReportStepEnum"]["enum"] == ["fill", "sign_off", "consolidate", "review"]
+        "draft", "submitted", "signed_off", "waiting", "consolidating", "lead_sign_off", "in_review", "approved"]
+    assert components["ReportStepEnum"]["enum"] == ["fill", "sign_off", "consolidate", "lead_sign_off", "review"]
     assert set(schema["paths"]["/api/rounds/"]["post"]["responses"]) >= {"200", "202", "400", "401", "403"}
     upload = schema["paths"]["/api/reports/{id}/attachments/"]["post"]["requestBody"]["content"]
     assert list(upload) == ["multipart/form-data"]

@@ -134,16 +134,39 @@ def test_the_lead_unit_returns_one_part_from_the_consolidation_page(world, page_
     assert again.status_code == 409
 
 
-def test_the_lead_unit_submits_the_consolidated_report_to_review(world, page_client):
+def test_the_lead_unit_submits_the_consolidated_report_to_its_head(world, page_client):
     stage = build_stage(world, "consolidating")
     data = {"version": stage.task.version, "narrative": "汇总：两单位均按期推进。", "percent_complete": "65",
             f"indicator-{world.indicator.pk}-value": "15"}
-    response = page_client("jxw-h").post(f"/reports/{stage.task.pk}/submit/", data)
+    response = page_client("jxw-r").post(f"/reports/{stage.task.pk}/submit/", data)
     assert response.status_code == 302
-    assert _messages(response) == ["汇总报告已提交审核。"]
+    assert _messages(response) == ["汇总报告已提交，等待本单位负责人审签。"]
     task_report = Report.objects.get(pk=stage.task.pk)
-    assert task_report.status == S.IN_REVIEW and task_report.narrative == "汇总：两单位均按期推进。"
+    assert task_report.status == S.LEAD_SIGN_OFF and task_report.narrative == "汇总：两单位均按期推进。"
     assert task_report.indicator_claims.get().value == 15
+
+
+def test_the_lead_unit_head_signs_off_the_consolidated_report_on_its_page(world, page_client):
+    stage = build_stage(world, "consolidating")
+    services.report_submit(actor=world["jxw-r"], report_id=stage.task.pk)
+    head = page_client("jxw-h")
+    page = head.get(f"/reports/{stage.task.pk}/").content.decode()
+    assert "mode-lead_sign_off" in page and 'id="sign-off"' in page and 'id="return-form"' in page
+    assert "mode-read" in page_client("jxw-r").get(f"/reports/{stage.task.pk}/").content.decode()
+    version = Report.objects.get(pk=stage.task.pk).version
+    response = head.post(f"/reports/{stage.task.pk}/sign-off/", {"version": version})
+    assert response.status_code == 302 and _messages(response) == ["已审签：汇总报告已送督查审核。"]
+    assert Report.objects.get(pk=stage.task.pk).status == S.IN_REVIEW
+
+
+def test_a_plan_without_the_lead_head_step_sends_consolidation_straight_to_review(world, page_client):
+    world.plan.lead_sign_off = False
+    world.plan.save(update_fields=["lead_sign_off"])
+    stage = build_stage(world, "consolidating")
+    assert "提交审核" in page_client("jxw-r").get(f"/reports/{stage.task.pk}/").content.decode()
+    response = page_client("jxw-r").post(f"/reports/{stage.task.pk}/submit/", {"version": stage.task.version})
+    assert _messages(response) == ["汇总报告已提交审核。"]
+    assert Report.objects.get(pk=stage.task.pk).status == S.IN_REVIEW
 
 
 def test_the_supervisor_must_choose_the_part_to_return_one_unit(world, page_client):
@@ -177,6 +200,7 @@ def test_the_supervisor_approves_and_the_claimed_milestone_is_done(world, page_c
     fill_and_sign(world, round_, "kjj")
     task_report = world.task_report(round_)
     services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     task_report.refresh_from_db()
     client = page_client("sam")
     response = client.post(f"/reports/{task_report.pk}/approve/", {"version": task_report.version})

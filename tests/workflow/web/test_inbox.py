@@ -105,6 +105,7 @@ def test_the_consolidation_and_review_steps_reach_the_lead_unit_and_the_supervis
     fill_and_sign(world, round_, "kjj")
     assert re.findall(r'data-step="(\w+)"', page_client("jxw-h").get("/inbox/").content.decode()) == ["consolidate"]
     services.report_submit(actor=world["jxw-r"], report_id=world.task_report(round_).pk)
+    services.report_sign_off(actor=world["jxw-h"], report_id=world.task_report(round_).pk)
     html = page_client("sam").get("/inbox/").content.decode()
     assert re.findall(r'data-step="(\w+)"', html) == ["review"]
     assert ">去审核</a>" in html

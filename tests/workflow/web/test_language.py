@@ -38,6 +38,7 @@ def _stage_everything(world):
                   milestone_claims=[{"milestone": world.milestone.pk, "completed_date": "2025-09-28"}])
     fill_and_sign(world, round_, "kjj")
     services.report_submit(actor=world["jxw-r"], report_id=world.task_report(round_).pk)
+    services.report_sign_off(actor=world["jxw-h"], report_id=world.task_report(round_).pk)
     return round_
 
 

@@ -101,6 +101,7 @@ def test_the_fill_page_shows_context_last_period_and_the_autosave_endpoints(worl
     fill_and_sign(world, first, "kjj")
     task_report = world.task_report(first)
     services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     services.report_approve(actor=world["sam"], report_id=task_report.pk)
     second = world.open_round("2025-Q3")
     part = world.part(second, "市发展改革委")
@@ -124,14 +125,15 @@ def test_the_sign_off_page_shows_what_changed_since_last_period(world, page_clie
                   indicator_values=[{"indicator": world.indicator.pk, "value": "12"}], percent_complete="40")
     fill_and_sign(world, first, "kjj")
     services.report_submit(actor=world["jxw-r"], report_id=world.task_report(first).pk)
+    services.report_sign_off(actor=world["jxw-h"], report_id=world.task_report(first).pk)
     services.report_approve(actor=world["sam"], report_id=world.task_report(first).pk)
     second = world.open_round("2025-Q3")
     part = world.part(second, "市发展改革委")
-    services.report_update(actor=world["fgw-r"], report_id=part.pk, data={
+    services.report_update(actor=world["fgw-r"], report_id=part.pk, content=services.report_content({
         "narrative": "完成立项。建成示范线。", "percent_complete": "70",
         "indicator_values": [{"indicator": world.indicator.pk, "value": "14.5"}],
         "milestone_claims": [{"milestone": world.milestone.pk, "completed_date": "2025-09-28"}],
-    })
+    }))
     services.report_submit(actor=world["fgw-r"], report_id=part.pk)
     html = page_client("fgw-h").get(f"/reports/{part.pk}/").content.decode()
     changes = html.split('id="changes"')[1].split("</section>")[0]
@@ -173,7 +175,7 @@ def test_the_review_page_offers_approve_return_to_lead_and_return_one_part(world
 
 
 def test_viewflows_node_view_slot_redirects_to_the_inbox(world, page_client):
-    from workflow.views import step_page
+    from workflow.nodes import step_page
 
     request = RequestFactory().get("/x/")
     response = step_page(request)

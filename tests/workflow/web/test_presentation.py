@@ -36,21 +36,22 @@ def test_due_states(due, label, colour, days):
 
 
 @pytest.mark.parametrize(("kind", "status", "states"), [
-    ("part", S.DRAFT, "current todo todo todo todo"),
-    ("part", S.SUBMITTED, "done current todo todo todo"),
-    ("part", S.SIGNED_OFF, "done done current todo todo"),
-    ("task", S.WAITING, "current todo todo todo todo"),
-    ("task", S.CONSOLIDATING, "done done current todo todo"),
-    ("task", S.IN_REVIEW, "done done done current todo"),
-    ("task", S.APPROVED, "done done done done done"),
-    ("part", S.APPROVED, "done done done done done"),
+    ("part", S.DRAFT, "current todo todo todo todo todo"),
+    ("part", S.SUBMITTED, "done current todo todo todo todo"),
+    ("part", S.SIGNED_OFF, "done done current todo todo todo"),
+    ("task", S.WAITING, "current todo todo todo todo todo"),
+    ("task", S.CONSOLIDATING, "done done current todo todo todo"),
+    ("task", S.LEAD_SIGN_OFF, "done done done current todo todo"),
+    ("task", S.IN_REVIEW, "done done done done current todo"),
+    ("task", S.APPROVED, "done done done done done done"),
+    ("part", S.APPROVED, "done done done done done done"),
 ])
 def test_the_stepper_shows_where_a_report_stands(kind, status, states):
     assert " ".join(stage.state for stage in report_stages(Report(kind=kind, status=status))) == states
 
 
 @pytest.mark.parametrize(("action", "label"), [
-    ("report.submit", "提交"), ("report.return_by_lead", "牵头单位退回"), ("report.approve", "审核通过"),
+    ("report.submit", "提交"), ("report.return_by_lead", "牵头单位退回单位报告"), ("report.approve", "审核通过"),
     ("milestone.move", "调整节点日期"), ("something.new", "something.new"),
 ])
 def test_audit_actions_have_human_labels_and_unknown_ones_stay_as_they_are(action, label):

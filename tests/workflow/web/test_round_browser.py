@@ -236,11 +236,15 @@ def _whole_round(loop: Loop, base: str, browser: Any) -> None:
     fgw_h.page.click("#sign-off")
     fgw_h.done("已审签")
 
-    # The lead unit sends the consolidated report to review; the supervisor approves.
+    # The lead unit consolidates, its head signs the task report off, and the supervisor approves.
     jxw_r.open_from_inbox("consolidate")
     assert "统计快报口径" in jxw_r.page.locator(".part-report[data-unit=fgw]").inner_text()
     jxw_r.page.click("#submit-report")
-    jxw_r.done("汇总报告已提交审核。")
+    jxw_r.done("汇总报告已提交，等待本单位负责人审签。")
+    jxw_h = Person(browser, base, "jxw-h")
+    jxw_h.open_from_inbox("lead_sign_off")
+    jxw_h.page.click("#sign-off")
+    jxw_h.done("已审签：汇总报告已送督查审核。")
     sam.open_from_inbox("review")
     sam.page.click("#approve")
     sam.done("审核通过")
@@ -254,7 +258,7 @@ def _whole_round(loop: Loop, base: str, browser: Any) -> None:
     report_url = base + sam.page.locator("#reports a").first.get_attribute("href")
     for url in (f"{base}/inbox/", f"{base}/rounds/", f"{base}/plans/wf/tasks/1.1/", round_url, report_url):
         assert _fits_a_phone(sam.page, url), url
-    for person in (sam, fgw_r, fgw_h, kjj_r, kjj_h, jxw_r):
+    for person in (sam, fgw_r, fgw_h, kjj_r, kjj_h, jxw_r, jxw_h):
         person.context.close()
 
 
@@ -313,18 +317,19 @@ def report_session(transactional_db: None, settings: Any, tmp_path: Path, time_m
                       ("tjj", {"narrative": "完成上半年工业统计快报。", "percent_complete": "45"})):
         reporter, head = people[key]
         part = Report.objects.get(round=first, unit=reporter.memberships.get().unit, kind="part")
-        services.report_update(actor=reporter, report_id=part.pk, data=data)
+        services.report_update(actor=reporter, report_id=part.pk, content=services.report_content(data))
         services.report_submit(actor=reporter, report_id=part.pk)
         services.report_sign_off(actor=head, report_id=part.pk)
     task_report = Report.objects.get(round=first, kind="task")
     services.report_submit(actor=people["jxw"][0], report_id=task_report.pk)
+    services.report_sign_off(actor=people["jxw"][1], report_id=task_report.pk)
     services.report_approve(actor=sam, report_id=task_report.pk)
 
     second, _ = services.round_open(actor=sam, plan=plan, period="2025-Q3", due_date=date(2025, 10, 15))
     services.round_open_run(round_id=second.pk)
     reporter = people["fgw"][0]
     part = Report.objects.get(round=second, unit=reporter.memberships.get().unit, kind="part")
-    services.report_update(actor=reporter, report_id=part.pk, data={
+    services.report_update(actor=reporter, report_id=part.pk, content=services.report_content({
         "narrative": "前三季度全市规上工业营收 2.63 万亿元，同比增长 7.2%，增速较上半年加快 0.4 个百分点。"
                      "汽车、电子两大支柱产业贡献率超过 55%，新能源汽车产量同比增长 1.2 倍。\n\n"
                      "存在问题：部分原材料行业价格下行，营收增速承压。下一步将加快推进重点项目投产达效，",
@@ -332,7 +337,7 @@ def report_session(transactional_db: None, settings: Any, tmp_path: Path, time_m
         "indicator_values": values((revenue, "3.44"), (share, "26.3")),
         "milestone_claims": [{"milestone": q3.pk, "completed_date": "2025-09-30",
                               "evidence": "市统计局 2025 年 9 月工业统计快报"}],
-    })
+    }))
     services.report_attach(actor=reporter, report_id=part.pk, milestone_id=q3.pk,
                            upload=SimpleUploadedFile("9月工业统计快报.pdf", PDF_BYTES))
     client = Client()

@@ -37,6 +37,7 @@ def test_the_task_page_shows_each_rounds_reports_with_a_state_per_part(world, pa
     fill_and_sign(world, first, "fgw")
     fill_and_sign(world, first, "kjj")
     services.report_submit(actor=world["jxw-r"], report_id=world.task_report(first).pk)
+    services.report_sign_off(actor=world["jxw-h"], report_id=world.task_report(first).pk)
     services.report_approve(actor=world["sam"], report_id=world.task_report(first).pk)
     second = world.open_round("2025-Q3")
     services.report_submit(actor=world["fgw-r"], report_id=world.part(second, "市发展改革委").pk)
@@ -68,7 +69,7 @@ def test_the_timeline_names_each_action_and_shows_the_return_reason(world, page_
     html = page_client("sam").get(TASK_PAGE).content.decode()
     timeline = html.split('class="audit-timeline"')[1].split("</ol>")[0]
     labels = re.findall(r'<strong class="audit-label">([^<]+)</strong>', timeline)
-    assert labels == ["牵头单位退回", "审签通过", "提交", "审签通过", "提交"]
+    assert labels == ["牵头单位退回单位报告", "各单位报告已审签，开始汇总", "审签通过", "提交", "审签通过", "提交"]
     returned = timeline.split('data-action="report.return_by_lead"')[1].split("</li>")[0]
     assert '<span class="audit-comment-label">退回理由：</span>缺少佐证材料' in returned
     assert '<span class="chip chip-green">已审签</span>' in returned
@@ -97,10 +98,11 @@ def test_after_approval_the_timeline_shows_approval_and_what_it_applied(world, p
                                                             "completed_date": "2025-09-28"}])
     fill_and_sign(world, round_, "kjj")
     services.report_submit(actor=world["jxw-r"], report_id=world.task_report(round_).pk)
+    services.report_sign_off(actor=world["jxw-h"], report_id=world.task_report(round_).pk)
     services.report_approve(actor=world["sam"], report_id=world.task_report(round_).pk)
     html = page_client("leo").get(TASK_PAGE).content.decode()
     labels = re.findall(r'<strong class="audit-label">([^<]+)</strong>', html)
-    assert labels[:3] == ["审核通过", "审核结果生效", "汇总报告提交审核"]
+    assert labels[:4] == ["审核通过", "审核结果生效", "牵头单位负责人审签通过", "汇总报告提交审核"]
     applied = html.split('data-action="report.apply"')[1].split("</li>\n")[0]
     assert "完成节点" in applied and world.milestone.code in applied
     assert 'id="milestone-2025"' in html and "已完成" in html.split('id="milestone-2025"')[1].split("</li>")[0]

@@ -1,0 +1,184 @@
+"""A report's content: saving what a user typed, starting a report from earlier work, applying an approval.
+
+Helpers of the services in ``workflow.services.reports`` and ``.rounds``: they run inside the caller's
+transaction, under the row lock the caller holds, and check only domain rules (input was parsed at the edge,
+``workflow.inputs``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tasks.audit import jsonable
+from tasks.lifecycle import Kind, Status
+from tasks.models import (
+    AuditEvent,
+    Indicator,
+    IndicatorClaim,
+    IndicatorValue,
+    Milestone,
+    MilestoneClaim,
+    PlanTask,
+    Report,
+    ReportRevision,
+)
+from workflow.inputs import ReportContent
+
+
+def save_content(report: Report, content: ReportContent, *, actor: AbstractBaseUser) -> None:
+    """Write ``content`` into the report (each list given replaces the report's list), bump the version and keep
+    a revision with the whole content. Field errors (an indicator or milestone not of this task, a completion in
+    the future) are raised before anything is written."""
+    errors: dict[str, list[str]] = {}
+    indicator_ids = set(Indicator.objects.filter(task_id=report.task_id).values_list("pk", flat=True))
+    milestone_ids = set(Milestone.objects.filter(task_id=report.task_id).values_list("pk", flat=True))
+    new_values: list[IndicatorClaim] = []
+    for n, row in enumerate(content.indicator_values or ()):
+        if row.indicator not in indicator_ids:
+            errors.setdefault(f"indicator_values[{n}]", []).append(
+                _("指标不属于此任务：%(value)s") % {"value": row.indicator})
+        elif row.value is not None:
+            new_values.append(IndicatorClaim(report=report, indicator_id=row.indicator, value=row.value,
+                                             note=row.note))
+    new_claims: list[MilestoneClaim] = []
+    today = timezone.localdate()
+    for n, claim in enumerate(content.milestone_claims or ()):
+        field = f"milestone_claims[{n}]"
+        if claim.milestone not in milestone_ids:
+            errors.setdefault(field, []).append(_("节点不属于此任务：%(value)s") % {"value": claim.milestone})
+        elif claim.completed_date > today:
+            errors.setdefault(field, []).append(_("完成日期不能晚于今天。"))
+        else:
+            new_claims.append(MilestoneClaim(report=report, milestone_id=claim.milestone,
+                                             completed_date=claim.completed_date, evidence=claim.evidence))
+    if errors:
+        raise ValidationError(errors)
+    if content.narrative is not None:
+        report.narrative = content.narrative
+    if content.percent_given:
+        report.percent_complete = content.percent_complete
+    if content.indicator_values is not None:
+        report.indicator_claims.all().delete()
+        IndicatorClaim.objects.bulk_create(new_values)
+    if content.milestone_claims is not None:
+        report.milestone_claims.all().delete()
+        MilestoneClaim.objects.bulk_create(new_claims)
+    report.version += 1
+    report.save(update_fields=["narrative", "percent_complete", "version", "updated_at"])
+    values = new_values if content.indicator_values is not None else report.indicator_claims.all()
+    claims = new_claims if content.milestone_claims is not None else report.milestone_claims.all()
+    ReportRevision.objects.create(report_id=report.pk, version=report.version, action="update",
+                                  data=snapshot(report, values, claims), by=actor)
+
+
+def snapshot(report: Report, values: Iterable[IndicatorClaim], claims: Iterable[MilestoneClaim]) -> dict[str, Any]:
+    """The report's content as plain data (for revisions and "what changed"), keyed by indicator/milestone id."""
+    return jsonable({
+        "status": report.status,
+        "narrative": report.narrative,
+        "percent_complete": report.percent_complete,
+        "indicator_values": {str(c.indicator_id): c.value for c in values},
+        "milestone_claims": {str(c.milestone_id): {"completed_date": c.completed_date, "evidence": c.evidence}
+                             for c in claims},
+    })
+
+
+def prefill_task_report(task_report: Report) -> list[str]:
+    """Start the consolidated report from its parts: the lead unit's part first, then the others in order.
+
+    Claims the task report already has (after a return) are kept; a first consolidation reads none (it has none).
+    Returns the task report's fields it changed (the caller saves them).
+    """
+    parts = list(Report.objects.filter(task_report_id=task_report.pk, kind=Kind.PART)
+                 .select_related("unit").prefetch_related("indicator_claims", "milestone_claims")
+                 .order_by("unit_order", "unit_id"))
+    parts.sort(key=lambda part: part.unit_id != task_report.unit_id)
+    first = task_report.version == 1  # never moved nor saved: it has no claims yet
+    values: dict[int, IndicatorClaim | None] = {} if first else dict.fromkeys(
+        task_report.indicator_claims.values_list("indicator_id", flat=True))
+    claims: dict[int, MilestoneClaim | None] = {} if first else dict.fromkeys(
+        task_report.milestone_claims.values_list("milestone_id", flat=True))
+    for part in parts:
+        for value in part.indicator_claims.all():
+            if value.indicator_id not in values:
+                values[value.indicator_id] = IndicatorClaim(
+                    report=task_report, indicator_id=value.indicator_id, value=value.value, note=value.note)
+        for claim in part.milestone_claims.all():
+            if claim.milestone_id not in claims:
+                claims[claim.milestone_id] = MilestoneClaim(
+                    report=task_report, milestone_id=claim.milestone_id, completed_date=claim.completed_date,
+                    evidence=claim.evidence)
+    IndicatorClaim.objects.bulk_create([value for value in values.values() if value is not None])
+    MilestoneClaim.objects.bulk_create([claim for claim in claims.values() if claim is not None])
+    if task_report.narrative:
+        return []
+    task_report.narrative = "\n\n".join(f"【{p.unit.short_name}】{p.narrative}" for p in parts if p.narrative)
+    percents = [p.percent_complete for p in parts if p.percent_complete is not None]
+    if task_report.percent_complete is None and percents:
+        task_report.percent_complete = min(percents)
+    return ["narrative", "percent_complete"]
+
+
+def apply_approval(task_report: Report, *, actor: AbstractBaseUser) -> None:
+    """Only approved work counts: apply the approved task report's milestone completions and indicator values,
+    with set-based statements, and audit what it applied (attributed to the approver).
+
+    Idempotent: a milestone already completed keeps its first approved completion; the indicator value of the
+    round is the latest approved report's.
+    """
+    claims = MilestoneClaim.objects.filter(report_id=task_report.pk, milestone_id=OuterRef("pk"))
+    milestones = Milestone.objects.filter(claims__report_id=task_report.pk, status=Milestone.Status.PENDING)
+    done = list(milestones.values_list("code", flat=True))
+    milestones.update(status=Milestone.Status.DONE, completion_report_id=task_report.pk,
+                      completed_date=Subquery(claims.values("completed_date")[:1]))
+    values = list(IndicatorClaim.objects.filter(report_id=task_report.pk).values_list("indicator_id", "value",
+                                                                                    "indicator__code"))
+    IndicatorValue.objects.bulk_create(
+        [IndicatorValue(indicator_id=indicator_id, round_id=task_report.round_id, value=value,
+                        report_id=task_report.pk, approved_at=task_report.approved_at)
+         for indicator_id, value, _code in values],
+        update_conflicts=True, unique_fields=["indicator", "round"], update_fields=["value", "report", "approved_at"],
+    )
+    PlanTask.objects.filter(pk=task_report.task_id, status=PlanTask.Status.NOT_STARTED).update(
+        status=PlanTask.Status.IN_PROGRESS)
+    AuditEvent.objects.create(
+        action="report.apply", object_type="report", object_id=str(task_report.pk),
+        actor=actor if actor.is_authenticated else None, unit_id=task_report.unit_id,
+        plan_id=task_report.round.plan_id, task_id=task_report.task_id,
+        after={"milestones": done, "indicators": [code for _id, _value, code in values]},
+    )
+
+
+def carry_over(parts: Iterable[Report]) -> None:
+    """一件事一次办: start each part from the unit's last approved part of the same task (a few queries for all)."""
+    wanted = {(part.task_id, part.unit_id): part for part in parts}
+    if not wanted:
+        return
+    lasts: dict[tuple[int, int], Report] = {}
+    approved = Report.objects.filter(task_id__in={key[0] for key in wanted}, unit_id__in={key[1] for key in wanted},
+                                     kind=Kind.PART, status=Status.APPROVED)
+    for last in approved.order_by("-approved_at").only("pk", "task_id", "unit_id", "narrative", "percent_complete"):
+        if (last.task_id, last.unit_id) in wanted:
+            lasts.setdefault((last.task_id, last.unit_id), last)
+    if not lasts:
+        return
+    claims: dict[int, list[IndicatorClaim]] = {}
+    for claim in IndicatorClaim.objects.filter(report_id__in=[last.pk for last in lasts.values()]):
+        claims.setdefault(claim.report_id, []).append(claim)
+    carried: list[Report] = []
+    for key, last in lasts.items():
+        part = wanted[key]
+        part.narrative, part.percent_complete = last.narrative, last.percent_complete
+        carried.append(part)
+    Report.objects.bulk_update(carried, ["narrative", "percent_complete"])
+    IndicatorClaim.objects.bulk_create([
+        IndicatorClaim(report=wanted[key], indicator_id=c.indicator_id, value=c.value, note=c.note)
+        for key, last in lasts.items() for c in claims.get(last.pk, [])
+    ])
