@@ -1,9 +1,11 @@
-"""The apps depend downward only (units ← tasks ← workflow; config wires everything), as the import contracts in
-pyproject.toml say, so that plain ``pytest`` catches an upward import as ``./run test``'s lint step does."""
+"""The apps depend downward only (units ← tasks ← workflow; config wires everything): in Python, as the import
+contracts in pyproject.toml say, so that plain ``pytest`` catches an upward import as ``./run test``'s lint step
+does; and in templates, where the pages of ``units`` and ``tasks`` load no tag library of a higher app."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -45,3 +47,45 @@ def test_an_upward_import_or_viewflow_below_workflow_breaks_a_contract(tmp_path)
     assert "0 kept, 2 broken" in result.stdout, result.stdout
     assert "tasks.probe -> workflow.selectors" in result.stdout
     assert "tasks.probe -> viewflow" in result.stdout
+
+
+HIGHER_APPS = ("workflow", "evaluation", "notifications")
+LOWER_TEMPLATE_DIRS = ("templates/units", "templates/tasks", "units/templates", "tasks/templates")
+LOAD = re.compile(r"{%-?\s*load\s+(.+?)\s*-?%}")
+
+
+def _higher_libraries() -> set[str]:
+    """The template tag libraries of the apps above ``tasks`` (Django names a library after its module)."""
+    return {
+        module.stem
+        for app in HIGHER_APPS
+        for module in (ROOT / app / "templatetags").glob("*.py")
+        if module.stem != "__init__"
+    }
+
+
+def _loaded_libraries(source: str) -> set[str]:
+    """Every library a template loads: ``{% load a b %}`` and ``{% load tag from a %}``."""
+    loaded: set[str] = set()
+    for match in LOAD.finditer(source):
+        words = match.group(1).split()
+        loaded.update(words[words.index("from") + 1:] if "from" in words else words)
+    return loaded
+
+
+def test_the_pages_of_units_and_tasks_load_no_tag_library_of_a_higher_app():
+    forbidden = _higher_libraries()
+    assert "reporting" in forbidden  # the scan knows what it looks for
+    templates = [path for folder in LOWER_TEMPLATE_DIRS for path in sorted((ROOT / folder).rglob("*.html"))]
+    assert any(path.name == "task_detail.html" for path in templates)
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(_loaded_libraries(path.read_text(encoding="utf-8")) & forbidden)
+        for path in templates
+    }
+    assert {path: libraries for path, libraries in offenders.items() if libraries} == {}
+
+
+def test_the_template_scan_reads_both_forms_of_load():
+    assert _loaded_libraries("{% load i18n luoshi %}x{% load report_colour from reporting %}") == {
+        "i18n", "luoshi", "reporting",
+    }

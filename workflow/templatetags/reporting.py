@@ -1,6 +1,7 @@
 """Template helpers of the reporting-loop pages: the navigation's inbox badge, step and status labels, due
-states, a task's reports by round and "what changed since last period". Pure presentation: reads go through
-``workflow.selectors`` with the acting user; no writes. (The audit trail's labels are tasks' ``audit`` library.)
+states and "what changed since last period". Pure presentation: reads go through ``workflow.selectors`` with
+the acting user; no writes. (The task page's reports by round are a panel, ``workflow.panels``; its audit
+trail's labels are tasks' ``audit`` library.)
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from tasks.colours import REPORT_STATUS_COLOURS
 from tasks.models import (
     Indicator,
     MilestoneClaim,
-    PlanTask,
     Report,
     ReportingRound,
 )
@@ -173,34 +173,6 @@ def inbox_nav(context: template.Context) -> InboxNav | None:
         )
         request._luoshi_inbox_nav = cached
     return cached
-
-
-# --- a task's reports by round (the task page) -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RoundReports:
-    round: ReportingRound
-    task_report: Report | None
-    parts: tuple[Report, ...]
-
-
-@register.simple_tag(takes_context=True)
-def task_rounds(context: template.Context, task: PlanTask) -> list[RoundReports]:
-    """The task's reports the user may see, by round (newest first): the task report and the unit parts.
-    One query; nothing for users who see none of them."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return []
-    reports = selectors.report_list(user=user).filter(task=task).order_by(
-        "-round__period_start", "round_id", "unit__order", "unit_id")
-    rounds: dict[int, tuple[ReportingRound, list[Report], list[Report]]] = {}
-    for report in reports:
-        _round, task_reports, parts = rounds.setdefault(report.round_id, (report.round, [], []))
-        (parts if report.kind == Report.Kind.PART else task_reports).append(report)
-    return [RoundReports(round=round_, task_report=task_reports[0] if task_reports else None, parts=tuple(parts))
-            for round_, task_reports, parts in rounds.values()]
 
 
 # --- revisions of a report ---------------------------------------------------------------------------------------
