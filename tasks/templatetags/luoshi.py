@@ -1,5 +1,6 @@
 """Template helpers for the register pages: numbers, status colours, milestone states, the
-navigation's roles and the small indicator chart. Pure presentation; no writes."""
+navigation's roles, the small indicator chart and the panels higher apps add to a page. Pure
+presentation; no writes."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from tasks.models import Indicator, Milestone, PlanTask
+from tasks.panels import page_panels
 from units.models import Unit
 from units.selectors import user_memberships
 
@@ -172,3 +175,16 @@ def unit_label(unit: Unit | None) -> str:
             if name.startswith(prefix) and len(name) > len(prefix):
                 return name[len(prefix):]
     return name
+
+
+@register.simple_tag(takes_context=True)
+def panels(context: template.Context, page: str, obj: Any) -> SafeString:
+    """The panels registered for ``page`` (``tasks.panels``), rendered in order: each panel's template sees the
+    page's context plus what its context function returns for (request, ``obj``)."""
+    request = context.get("request")
+    engine = context.template.engine
+    html = []
+    for panel in page_panels(page):
+        with context.push(panel.context(request, obj)):
+            html.append(engine.get_template(panel.template).render(context))
+    return mark_safe("".join(html))  # each template escaped what it printed

@@ -1,6 +1,7 @@
 """Template helpers of the reporting-loop pages: the navigation's inbox badge, step and status labels, due
-states, a task's reports by round, the audit timeline's labels and before → after, and "what changed since
-last period". Pure presentation: reads go through ``workflow.selectors`` with the acting user; no writes.
+states and "what changed since last period". Pure presentation: reads go through ``workflow.selectors`` with
+the acting user; no writes. (The task page's reports by round are a panel, ``workflow.panels``; its audit
+trail's labels are tasks' ``audit`` library.)
 """
 
 from __future__ import annotations
@@ -14,20 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Model
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext_lazy
 
+from tasks.colours import REPORT_STATUS_COLOURS
 from tasks.lifecycle import TABLE, Step
 from tasks.models import (
-    AuditEvent,
     Indicator,
-    Milestone,
     MilestoneClaim,
-    Plan,
-    PlanTask,
     Report,
     ReportingRound,
 )
@@ -41,17 +36,6 @@ S = Report.Status
 
 STEP_LABELS = {str(step): step.label for step in Step}
 STEP_ACTIONS = {str(stage.step): stage.verb for stage in TABLE.values() if stage.step}
-# The five domain colours appear on status chips only; done (approved) is blue as for tasks and milestones.
-REPORT_STATUS_COLOURS = {
-    S.DRAFT: "grey",
-    S.SUBMITTED: "yellow",
-    S.SIGNED_OFF: "green",
-    S.WAITING: "grey",
-    S.CONSOLIDATING: "yellow",
-    S.LEAD_SIGN_OFF: "yellow",
-    S.IN_REVIEW: "yellow",
-    S.APPROVED: "blue",
-}
 ROUND_STATUS_COLOURS = {
     ReportingRound.Status.OPENING: "yellow",
     ReportingRound.Status.OPEN: "green",
@@ -178,169 +162,6 @@ def inbox_nav(context: template.Context) -> InboxNav | None:
         )
         request._luoshi_inbox_nav = cached
     return cached
-
-
-# --- a task's reports by round (the task page) -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RoundReports:
-    round: ReportingRound
-    task_report: Report | None
-    parts: tuple[Report, ...]
-
-
-@register.simple_tag(takes_context=True)
-def task_rounds(context: template.Context, task: PlanTask) -> list[RoundReports]:
-    """The task's reports the user may see, by round (newest first): the task report and the unit parts.
-    One query; nothing for users who see none of them."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return []
-    reports = selectors.report_list(user=user).filter(task=task).order_by(
-        "-round__period_start", "round_id", "unit__order", "unit_id")
-    rounds: dict[int, tuple[ReportingRound, list[Report], list[Report]]] = {}
-    for report in reports:
-        _round, task_reports, parts = rounds.setdefault(report.round_id, (report.round, [], []))
-        (parts if report.kind == Report.Kind.PART else task_reports).append(report)
-    return [RoundReports(round=round_, task_report=task_reports[0] if task_reports else None, parts=tuple(parts))
-            for round_, task_reports, parts in rounds.values()]
-
-
-# --- the audit timeline ------------------------------------------------------------------------------------------
-
-AUDIT_LABELS = {
-    "report.submit": pgettext_lazy("event", "提交"),
-    "report.consolidate": pgettext_lazy("event", "汇总报告提交审核"),
-    "report.sign_off": pgettext_lazy("event", "审签通过"),
-    "report.lead_sign_off": pgettext_lazy("event", "牵头单位负责人审签通过"),
-    "report.parts_ready": pgettext_lazy("event", "各单位报告已审签，开始汇总"),
-    "report.return": pgettext_lazy("event", "退回牵头单位"),
-    "report.return_in_unit": pgettext_lazy("event", "单位内退回"),
-    "report.return_by_lead": pgettext_lazy("event", "牵头单位退回单位报告"),
-    "report.return_by_lead_head": pgettext_lazy("event", "牵头单位负责人退回汇总报告"),
-    "report.return_by_supervisor": pgettext_lazy("event", "督查退回牵头单位"),
-    "report.return_part_by_supervisor": pgettext_lazy("event", "督查退回单位报告"),
-    "report.approve": pgettext_lazy("event", "审核通过"),
-    "report.apply": pgettext_lazy("event", "审核结果生效"),
-    "report.attach": pgettext_lazy("event", "上传佐证材料"),
-    "round.open": pgettext_lazy("event", "开启报送轮次"),
-    "task.create": pgettext_lazy("event", "新建任务"),
-    "task.update": pgettext_lazy("event", "修改任务"),
-    "milestone.create": pgettext_lazy("event", "新增节点"),
-    "milestone.update": pgettext_lazy("event", "修改节点"),
-    "milestone.move": pgettext_lazy("event", "调整节点日期"),
-    "indicator.create": pgettext_lazy("event", "新增指标"),
-    "indicator.update": pgettext_lazy("event", "修改指标"),
-    "plan.import": pgettext_lazy("event", "导入方案"),
-    "plan.update": pgettext_lazy("event", "修改方案"),
-}
-AUDIT_KINDS = {
-    "report.return": "return", "report.return_in_unit": "return", "report.return_by_lead": "return",
-    "report.return_by_lead_head": "return", "report.return_by_supervisor": "return",
-    "report.return_part_by_supervisor": "return", "report.approve": "done", "report.apply": "done",
-    "report.submit": "submit", "report.consolidate": "submit", "report.sign_off": "submit",
-    "report.lead_sign_off": "submit",
-}
-_MODELS: dict[str, type[Model]] = {
-    "report": Report, "plantask": PlanTask, "milestone": Milestone, "indicator": Indicator, "plan": Plan,
-}
-
-
-@register.simple_tag(takes_context=True)
-def visible_events(context: template.Context, task: PlanTask, events: Iterable[AuditEvent]) -> list[AuditEvent]:
-    """The task's audit events this user may read: all of them for supervisors, leaders and the task's lead and
-    responsible units (as ``selectors.task_history``); for other readers of the register only the register's
-    own changes — the reports' events (reasons for returns included) stay within the units. No query: the
-    task comes with its responsible units (``tasks.selectors.task_list``)."""
-    request = context.get("request")
-    scope = user_scope(getattr(request, "user", None) or AnonymousUser())
-    units = {task.lead_unit_id, *(link.unit_id for link in task.task_units.all())}
-    if scope.sees_all_units or units & scope.unit_ids:
-        return list(events)
-    return [event for event in events if not event.action.startswith(("report.", "round."))]
-
-
-@register.filter
-def audit_label(event: AuditEvent) -> str:
-    """A human label for an audit action (report.return_by_lead → 牵头单位退回); unknown actions as they are."""
-    return str(AUDIT_LABELS.get(event.action, event.action))
-
-
-@register.filter
-def audit_kind(event: AuditEvent) -> str:
-    """return | done | submit | other: how the timeline marks the event."""
-    return AUDIT_KINDS.get(event.action, "other")
-
-
-@dataclass(frozen=True)
-class Change:
-    label: str
-    before: str
-    after: str
-    before_colour: str = ""
-    after_colour: str = ""
-
-
-def _field_label(model: type[Model] | None, key: str) -> str:
-    if model is not None:
-        try:
-            return str(model._meta.get_field(key).verbose_name)
-        except FieldDoesNotExist:
-            pass
-    return key
-
-
-def _shown(value: Any, limit: int = 60) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, list | tuple):
-        return "、".join(_shown(item, limit) for item in value) or "—"
-    if isinstance(value, dict):
-        return "、".join(f"{k} {_shown(v, limit)}" for k, v in value.items())
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _choice_label(model: type[Model] | None, key: str, value: Any) -> str:
-    if model is None:
-        return _shown(value)
-    try:
-        choices = dict(model._meta.get_field(key).choices or ())
-    except FieldDoesNotExist:
-        return _shown(value)
-    return str(choices.get(value, _shown(value)))
-
-
-@register.simple_tag
-def audit_changes(event: AuditEvent) -> list[Change]:
-    """What an event changed, for people: fields present before and after with different values (labels from
-    the model, statuses as chips of a report), the milestones and indicators an approval applied, the file
-    an upload attached. Creations list nothing (the label says it)."""
-    before, after = event.before or {}, event.after or {}
-    model = _MODELS.get(event.object_type)
-    changes: list[Change] = []
-    for key, new in after.items():
-        if key == "version" or key not in before or before[key] == new:
-            continue
-        label = _field_label(model, key)
-        if key == "status" and model is Report:
-            old, now = Report(status=before[key]), Report(status=new)
-            colours = (REPORT_STATUS_COLOURS.get(old.status, "grey"), REPORT_STATUS_COLOURS.get(now.status, "grey"))
-            changes.append(Change(label, str(old.get_status_display()), str(now.get_status_display()), *colours))
-        elif key == "status":
-            changes.append(Change(label, _choice_label(model, key, before[key]), _choice_label(model, key, new)))
-        else:
-            changes.append(Change(label, _shown(before[key]), _shown(new)))
-    if event.action == "report.apply":
-        if after.get("milestones"):
-            changes.append(Change(_("完成节点"), "", _shown(after["milestones"])))
-        if after.get("indicators"):
-            changes.append(Change(_("指标实际值"), "", _shown(after["indicators"])))
-    if event.action == "report.attach" and after.get("file"):
-        changes.append(Change(_("文件"), "", _shown(after["file"])))
-    return changes
 
 
 # --- revisions of a report ---------------------------------------------------------------------------------------

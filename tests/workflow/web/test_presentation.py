@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 
 from tasks.models import AuditEvent, Report
-from workflow.templatetags.reporting import audit_changes, audit_label, due_state, narrative_diff, report_stages
+from tasks.templatetags.audit import audit_changes, audit_label
+from workflow.templatetags.reporting import due_state, narrative_diff, report_stages
 
 S = Report.Status
 
