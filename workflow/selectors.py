@@ -13,6 +13,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, CharField, Count, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from tasks.due import classify_due
+from tasks.due_sql import overdue_q
 from tasks.models import AuditEvent, PlanTask, Report, ReportAttachment, ReportingRound
 from tasks.policy import can_edit, visible_reports
 from tasks.selectors import task_list
@@ -58,7 +60,7 @@ def inbox_counts(*, user: AbstractBaseUser) -> dict[str, int]:
     """Items per step and overdue, for the navigation badge (one query)."""
     today = timezone.localdate()
     rows = inbox(user=user).order_by().values("step").annotate(
-        n=Count("pk"), overdue=Count("pk", filter=Q(round__due_date__lt=today)))
+        n=Count("pk"), overdue=Count("pk", filter=overdue_q("round__due_date", today=today)))
     counts = {"total": 0, "overdue": 0}
     for row in rows:
         counts[row["step"]] = row["n"]
@@ -123,7 +125,7 @@ def round_counts(round_: ReportingRound, *, today: date | None = None) -> RoundC
         signed_off=Count("pk", filter=part & Q(status__in=[S.SIGNED_OFF, S.APPROVED])),
         returned=Count("pk", filter=Q(times_returned__gt=0) & (
             Q(status=S.DRAFT) | Q(kind=Report.Kind.TASK, status=S.CONSOLIDATING))),
-        overdue=Count("pk", filter=part & Q(submitted_at__isnull=True, round__due_date__lt=today)),
+        overdue=Count("pk", filter=part & Q(submitted_at__isnull=True) & overdue_q("round__due_date", today=today)),
         tasks_in_review=Count("pk", filter=task & Q(status=S.IN_REVIEW)),
         tasks_approved=Count("pk", filter=task & Q(status=S.APPROVED)),
     )
@@ -158,7 +160,7 @@ def round_units(round_: ReportingRound, *, today: date | None = None) -> list[di
         )
         .order_by("order", "code")
     )
-    overdue = round_.due_date < today
+    overdue = classify_due(round_.due_date, done=False, today=today).is_overdue
     return [
         {"unit": unit, "parts": unit.parts, "submitted": unit.submitted, "late": unit.late,
          "missing": unit.missing, "overdue": unit.missing if overdue else 0, "returned": unit.returned,

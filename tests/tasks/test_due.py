@@ -7,11 +7,14 @@ from datetime import date
 
 import pytest
 from django.db.models import Q
+from django.utils import translation
 
 from tasks.due import DUE_SOON_DAYS, Due, DueKey, classify_due
 from tasks.due_sql import due_key, due_soon_q, due_today_q, overdue_q
 from tasks.models import Milestone, PlanTask
+from tasks.templatetags.luoshi import milestone_state
 from tests.factories import make_milestone, make_plan, make_task
+from workflow.templatetags.reporting import due_state
 
 K = DueKey
 
@@ -105,3 +108,33 @@ def test_the_sql_twin_selects_the_tasks_the_function_classifies_undated_ones_inc
                   start_date=None)
     for today in TODAYS:
         _assert_sql_agrees(PlanTask, Q(status=PlanTask.Status.DONE), rows, today)
+
+
+# --- the chips: thin label wrappers over the rule --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("due", "status", "key", "label", "colour"), [
+    (date(2025, 10, 7), Milestone.Status.PENDING, "overdue", "逾期 3 天", "red"),
+    (date(2025, 10, 10), Milestone.Status.PENDING, "due_today", "今天到期", "yellow"),
+    (date(2025, 10, 15), Milestone.Status.PENDING, "due_soon", "5 天后到期", "yellow"),
+    (date(2025, 10, 17), Milestone.Status.PENDING, "due_soon", "7 天后到期", "yellow"),
+    # The milestone chip used a 30-day window of its own; it now follows the one 7-day rule.
+    (date(2025, 10, 18), Milestone.Status.PENDING, "later", "8 天后到期", "grey"),
+    (date(2025, 10, 1), Milestone.Status.DONE, "done", "已完成", "blue"),
+])
+def test_milestone_and_round_chips_share_the_rule_labels_and_colours(due, status, key, label, colour):
+    today = date(2025, 10, 10)
+    with translation.override("zh-hans"):
+        state = milestone_state(Milestone(due_date=due, status=status), today)
+        assert (state.key, state.label, state.colour) == (key, label, colour)
+        if status == Milestone.Status.PENDING:
+            round_due = due_state(due, today)
+            assert (round_due.label, round_due.colour) == (label, colour)
+
+
+def test_labels_speak_english_with_plurals():
+    with translation.override("en"):
+        assert due_state(date(2025, 10, 9), date(2025, 10, 10)).label == "1 day overdue"
+        assert due_state(date(2025, 10, 7), date(2025, 10, 10)).label == "3 days overdue"
+        assert due_state(date(2025, 10, 10), date(2025, 10, 10)).label == "Due today"
+        assert due_state(date(2025, 10, 11), date(2025, 10, 10)).label == "Due in 1 day"
