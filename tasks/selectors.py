@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce
 
 from tasks.codes import parent_code
 from tasks.due import Due, classify_due
 from tasks.due_sql import due_soon_q, due_today_q, overdue_q
 from tasks.models import AuditEvent, Indicator, IndicatorTarget, Milestone, Plan, PlanTask, TaskUnit
+from tasks.policy import visible_reports
 from units.models import Unit
 from units.selectors import user_scope
 
@@ -309,6 +310,40 @@ def plan_units(*, user: User, plan: Plan) -> QuerySet[Unit]:
     )
 
 
+REGISTER_ACTIONS = ("task.", "milestone.", "indicator.", "plan.")
+
+
+def task_events(*, user: User, task: PlanTask) -> QuerySet[AuditEvent]:
+    """The audit events of ``task`` this user may read, newest first, with actor and unit.
+
+    - changes to the register (``task.``, ``milestone.``, ``indicator.``, ``plan.`` actions): every reader of
+      the task;
+    - events about a report (object type ``report``, ``report.`` actions, return reasons included): only if
+      the user may see that report (``tasks.policy.visible_reports``: a unit its own parts, the lead unit
+      every part and the task report, supervisors and leaders all);
+    - ``round.`` events and anything else: supervisors, leaders and the task's lead and responsible units.
+
+    Decided in SQL (subqueries), so the query count does not depend on the events. ``task`` must be readable
+    by ``user`` (from ``task_list``); events of a plan the user may not read are never returned.
+    """
+    scope = user_scope(user)
+    if scope.user_id is None:
+        return AuditEvent.objects.none()
+    about_report = Q(object_type="report") | Q(action__startswith="report.")
+    register_action = Q(*(Q(action__startswith=prefix) for prefix in REGISTER_ACTIONS), _connector=Q.OR)
+    reports = visible_reports(user=user).filter(task=task).annotate(ref=Cast("pk", CharField())).values("ref")
+    readable = (~about_report & register_action) | Q(object_type="report", object_id__in=reports)
+    internal = ~about_report & ~register_action
+    if not scope.sees_all_units:
+        own_tasks = TaskUnit.objects.filter(unit_id__in=scope.unit_ids).values("task_id")
+        internal &= Q(task__lead_unit_id__in=scope.unit_ids) | Q(task_id__in=own_tasks)
+    return (
+        AuditEvent.objects.filter(readable | internal, task=task, task__plan__in=plan_list(user=user))
+        .select_related("actor", "unit")
+        .order_by("-at", "-id")
+    )
+
+
 @dataclass(frozen=True)
 class TaskDetail:
     """Everything the task page shows about one task."""
@@ -323,7 +358,8 @@ class TaskDetail:
 
 def task_detail(*, user: User, plan: Plan, code: str, audit_limit: int = 200) -> TaskDetail | None:
     """The task ``code`` of ``plan`` with ancestors (root first), children, indicators with interim
-    targets, milestones (by due date) and its audit trail (newest first, at most ``audit_limit``);
+    targets, milestones (by due date) and the audit events the user may read (``task_events``, newest first,
+    at most ``audit_limit``);
     None when the task does not exist or the plan is not readable. A fixed number of queries."""
     task = task_list(user=user, plan=plan).filter(code=code).first()
     if task is None:
@@ -350,9 +386,7 @@ def task_detail(*, user: User, plan: Plan, code: str, audit_limit: int = 200) ->
         children=tuple(task_list(user=user, plan=plan).filter(parent=task).order_by("sort_key")),
         indicators=tuple(indicator_list(user=user).filter(task=task).order_by("order", "code")),
         milestones=tuple(milestone_list(user=user).filter(task=task).order_by("due_date", "order", "code")),
-        audit_events=tuple(
-            AuditEvent.objects.filter(task=task).select_related("actor", "unit").order_by("-at", "-id")[:audit_limit]
-        ),
+        audit_events=tuple(task_events(user=user, task=task)[:audit_limit]),
     )
 
 

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from tasks.due import classify_due
 from tasks.due_sql import overdue_q
-from tasks.models import AuditEvent, PlanTask, Report, ReportAttachment, ReportingRound
+from tasks.models import AuditEvent, Report, ReportAttachment, ReportingRound
 from tasks.policy import can_edit, visible_reports
-from tasks.selectors import task_list
+from tasks.selectors import task_events, task_list
 from units.models import Membership
 from units.selectors import user_scope
 
@@ -170,15 +170,9 @@ def round_units(round_: ReportingRound, *, today: date | None = None) -> list[di
 
 
 def task_history(*, user: AbstractBaseUser, task_id: int) -> QuerySet[AuditEvent]:
-    """A task's audit trail, newest first. Visible to supervisors and leaders, and to the task's lead and
-    responsible units; anyone else gets DoesNotExist (404)."""
-    scope = user_scope(user)
-    task = task_list(user=user).get(pk=task_id)
-    if not scope.sees_all_units:
-        units = {task.lead_unit_id, *(link.unit_id for link in task.task_units.all())}
-        if not units & scope.unit_ids:
-            raise PlanTask.DoesNotExist
-    return AuditEvent.objects.filter(task_id=task.pk).select_related("actor", "unit").order_by("-at", "-id")
+    """A task's audit events the user may read, newest first: the same as the task page
+    (``tasks.selectors.task_events``). DoesNotExist (404) for a task the user may not read."""
+    return task_events(user=user, task=task_list(user=user).get(pk=task_id))
 
 
 # --- read helpers of the API (appended for workflow/api) ---------------------------------------

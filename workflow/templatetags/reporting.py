@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
 from django.utils.translation import gettext as _
@@ -246,20 +245,6 @@ AUDIT_KINDS = {
 _MODELS: dict[str, type[Model]] = {
     "report": Report, "plantask": PlanTask, "milestone": Milestone, "indicator": Indicator, "plan": Plan,
 }
-
-
-@register.simple_tag(takes_context=True)
-def visible_events(context: template.Context, task: PlanTask, events: Iterable[AuditEvent]) -> list[AuditEvent]:
-    """The task's audit events this user may read: all of them for supervisors, leaders and the task's lead and
-    responsible units (as ``selectors.task_history``); for other readers of the register only the register's
-    own changes — the reports' events (reasons for returns included) stay within the units. No query: the
-    task comes with its responsible units (``tasks.selectors.task_list``)."""
-    request = context.get("request")
-    scope = user_scope(getattr(request, "user", None) or AnonymousUser())
-    units = {task.lead_unit_id, *(link.unit_id for link in task.task_units.all())}
-    if scope.sees_all_units or units & scope.unit_ids:
-        return list(events)
-    return [event for event in events if not event.action.startswith(("report.", "round."))]
 
 
 @register.filter
