@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce
 
 from tasks.codes import parent_code
+from tasks.due import Due, classify_due
+from tasks.due_sql import due_soon_q, due_today_q, overdue_q
 from tasks.models import AuditEvent, Indicator, IndicatorTarget, Milestone, Plan, PlanTask, TaskUnit
+from tasks.policy import visible_reports
 from units.models import Unit
 from units.selectors import user_scope
 
@@ -70,14 +73,27 @@ def milestone_list(*, user: User) -> QuerySet[Milestone]:
     )
 
 
-def overdue_q(*, today: date) -> Q:
-    """Milestones still pending after their due date. One place for the rule; SQL and Python agree."""
-    return Q(status=Milestone.Status.PENDING, due_date__lt=today)
+# What makes a milestone "done" for the due rule's SQL twin (``tasks.due_sql``).
+MILESTONE_DONE = Q(status=Milestone.Status.DONE)
+
+
+def _overdue_milestones(today: date) -> QuerySet[Milestone]:
+    return Milestone.objects.filter(overdue_q("due_date", today=today, done=MILESTONE_DONE))
+
+
+def milestone_due(milestone: Milestone, *, today: date) -> Due:
+    """Where an already-loaded milestone stands on ``today`` (``tasks.due.classify_due``)."""
+    return classify_due(milestone.due_date, done=milestone.status == Milestone.Status.DONE, today=today)
+
+
+def task_due(task: PlanTask, *, today: date) -> Due:
+    """Where an already-loaded task stands on ``today``; a task with only a due text is ``none``."""
+    return classify_due(task.due_date, done=task.status == PlanTask.Status.DONE, today=today)
 
 
 def milestone_is_overdue(milestone: Milestone, *, today: date) -> bool:
-    """Python twin of ``overdue_q`` for an already-loaded milestone."""
-    return milestone.status == Milestone.Status.PENDING and milestone.due_date < today
+    """A milestone not done whose due date has passed."""
+    return milestone_due(milestone, today=today).is_overdue
 
 
 # --------------------------------------------------------------------------------------------
@@ -103,16 +119,17 @@ class PlanSummary:
     overdue_count: int
 
 
-def plan_summaries(*, user: User, today: date, horizon_days: int = 90) -> list[PlanSummary]:
-    """Readable plans with task and indicator counts, pending milestones due within ``horizon_days``
-    of ``today`` and overdue milestones. One query."""
-    horizon = today + timedelta(days=horizon_days)
-    pending = Milestone.objects.filter(status=Milestone.Status.PENDING)
+def plan_summaries(*, user: User, today: date) -> list[PlanSummary]:
+    """Readable plans with task and indicator counts, milestones due today or within ``DUE_SOON_DAYS``
+    and overdue milestones (``tasks.due``). One query."""
+    due_soon = due_today_q("due_date", today=today, done=MILESTONE_DONE) | due_soon_q(
+        "due_date", today=today, done=MILESTONE_DONE
+    )
     plans = plan_list(user=user).annotate(
         n_tasks=_count_by(PlanTask.objects.all(), "plan"),
         n_indicators=_count_by(Indicator.objects.all(), "plan"),
-        n_due_soon=_count_by(pending.filter(due_date__gte=today, due_date__lte=horizon), "task__plan"),
-        n_overdue=_count_by(Milestone.objects.filter(overdue_q(today=today)), "task__plan"),
+        n_due_soon=_count_by(Milestone.objects.filter(due_soon), "task__plan"),
+        n_overdue=_count_by(_overdue_milestones(today), "task__plan"),
     )
     return [
         PlanSummary(
@@ -204,7 +221,7 @@ class PlanTree:
 
 def task_is_overdue(task: PlanTask, *, today: date) -> bool:
     """A task not done whose own due date has passed (tasks with only a due text are never overdue)."""
-    return task.status != PlanTask.Status.DONE and task.due_date is not None and task.due_date < today
+    return task_due(task, today=today).is_overdue
 
 
 def plan_tree(*, user: User, plan: Plan, today: date, filters: TaskFilters | None = None) -> PlanTree:
@@ -217,7 +234,7 @@ def plan_tree(*, user: User, plan: Plan, today: date, filters: TaskFilters | Non
     filters = filters or TaskFilters()
     tasks = list(
         task_list(user=user, plan=plan).annotate(
-            n_overdue_milestones=_count_by(Milestone.objects.filter(overdue_q(today=today)), "task")
+            n_overdue_milestones=_count_by(_overdue_milestones(today), "task")
         )
     )
     if filters.active:
@@ -227,7 +244,7 @@ def plan_tree(*, user: User, plan: Plan, today: date, filters: TaskFilters | Non
     else:
         matched_ids = {task.pk for task in tasks}
     figures = Milestone.objects.filter(task__plan=plan).aggregate(
-        total=Count("pk"), overdue=Count("pk", filter=overdue_q(today=today))
+        total=Count("pk"), overdue=Count("pk", filter=overdue_q("due_date", today=today, done=MILESTONE_DONE))
     )
 
     by_id = {task.pk: task for task in tasks}
@@ -293,6 +310,40 @@ def plan_units(*, user: User, plan: Plan) -> QuerySet[Unit]:
     )
 
 
+REGISTER_ACTIONS = ("task.", "milestone.", "indicator.", "plan.")
+
+
+def task_events(*, user: User, task: PlanTask) -> QuerySet[AuditEvent]:
+    """The audit events of ``task`` this user may read, newest first, with actor and unit.
+
+    - changes to the register (``task.``, ``milestone.``, ``indicator.``, ``plan.`` actions): every reader of
+      the task;
+    - events about a report (object type ``report``, ``report.`` actions, return reasons included): only if
+      the user may see that report (``tasks.policy.visible_reports``: a unit its own parts, the lead unit
+      every part and the task report, supervisors and leaders all);
+    - ``round.`` events and anything else: supervisors, leaders and the task's lead and responsible units.
+
+    Decided in SQL (subqueries), so the query count does not depend on the events. ``task`` must be readable
+    by ``user`` (from ``task_list``); events of a plan the user may not read are never returned.
+    """
+    scope = user_scope(user)
+    if scope.user_id is None:
+        return AuditEvent.objects.none()
+    about_report = Q(object_type="report") | Q(action__startswith="report.")
+    register_action = Q(*(Q(action__startswith=prefix) for prefix in REGISTER_ACTIONS), _connector=Q.OR)
+    reports = visible_reports(user=user).filter(task=task).annotate(ref=Cast("pk", CharField())).values("ref")
+    readable = (~about_report & register_action) | Q(object_type="report", object_id__in=reports)
+    internal = ~about_report & ~register_action
+    if not scope.sees_all_units:
+        own_tasks = TaskUnit.objects.filter(unit_id__in=scope.unit_ids).values("task_id")
+        internal &= Q(task__lead_unit_id__in=scope.unit_ids) | Q(task_id__in=own_tasks)
+    return (
+        AuditEvent.objects.filter(readable | internal, task=task, task__plan__in=plan_list(user=user))
+        .select_related("actor", "unit")
+        .order_by("-at", "-id")
+    )
+
+
 @dataclass(frozen=True)
 class TaskDetail:
     """Everything the task page shows about one task."""
@@ -307,7 +358,8 @@ class TaskDetail:
 
 def task_detail(*, user: User, plan: Plan, code: str, audit_limit: int = 200) -> TaskDetail | None:
     """The task ``code`` of ``plan`` with ancestors (root first), children, indicators with interim
-    targets, milestones (by due date) and its audit trail (newest first, at most ``audit_limit``);
+    targets, milestones (by due date) and the audit events the user may read (``task_events``, newest first,
+    at most ``audit_limit``);
     None when the task does not exist or the plan is not readable. A fixed number of queries."""
     task = task_list(user=user, plan=plan).filter(code=code).first()
     if task is None:
@@ -334,9 +386,7 @@ def task_detail(*, user: User, plan: Plan, code: str, audit_limit: int = 200) ->
         children=tuple(task_list(user=user, plan=plan).filter(parent=task).order_by("sort_key")),
         indicators=tuple(indicator_list(user=user).filter(task=task).order_by("order", "code")),
         milestones=tuple(milestone_list(user=user).filter(task=task).order_by("due_date", "order", "code")),
-        audit_events=tuple(
-            AuditEvent.objects.filter(task=task).select_related("actor", "unit").order_by("-at", "-id")[:audit_limit]
-        ),
+        audit_events=tuple(task_events(user=user, task=task)[:audit_limit]),
     )
 
 
@@ -403,7 +453,11 @@ def unit_work(*, user: User, unit: Unit, today: date, horizon_days: int = 180) -
                 "due_date", "task__sort_key", "order"
             )
         ),
-        overdue_milestones=tuple(milestones.filter(overdue_q(today=today)).order_by("due_date", "task__sort_key")),
+        overdue_milestones=tuple(
+            milestones.filter(overdue_q("due_date", today=today, done=MILESTONE_DONE)).order_by(
+                "due_date", "task__sort_key"
+            )
+        ),
     )
 
 

@@ -13,11 +13,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from tasks.due import classify_due
+from tasks.due_sql import overdue_q
 from tasks.lifecycle import STEP_OF_STATUS, Status, returned_q
-from tasks.models import AuditEvent, PlanTask, Report, ReportAttachment, ReportingRound
+from tasks.models import AuditEvent, Report, ReportAttachment, ReportingRound
 from tasks.policy import report_actions as allowed_actions
 from tasks.policy import visible_reports, waiting_q
-from tasks.selectors import task_list
+from tasks.selectors import task_events, task_list
 from units.selectors import user_scope
 
 S = Status
@@ -47,7 +49,7 @@ def inbox_counts(*, user: AbstractBaseUser) -> dict[str, int]:
     """Items per step and overdue, for the navigation badge (one query)."""
     today = timezone.localdate()
     rows = _waiting(user).order_by().values("status").annotate(
-        n=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
+        n=Count("pk"), overdue=Count("pk", filter=overdue_q("due_date", today=today)))
     counts = {"total": 0, "overdue": 0}
     for row in rows:
         step = STEP_OF_STATUS[row["status"]]
@@ -111,7 +113,7 @@ def round_counts(round_: ReportingRound, *, today: date | None = None) -> RoundC
         submitted=Count("pk", filter=part & Q(submitted_at__isnull=False)),
         signed_off=Count("pk", filter=part & Q(status__in=[S.SIGNED_OFF, S.APPROVED])),
         returned=Count("pk", filter=returned_q()),
-        overdue=Count("pk", filter=part & Q(submitted_at__isnull=True, round__due_date__lt=today)),
+        overdue=Count("pk", filter=part & Q(submitted_at__isnull=True) & overdue_q("round__due_date", today=today)),
         tasks_in_review=Count("pk", filter=task & Q(status=S.IN_REVIEW)),
         tasks_approved=Count("pk", filter=task & Q(status=S.APPROVED)),
     )
@@ -146,7 +148,7 @@ def round_units(round_: ReportingRound, *, today: date | None = None) -> list[di
         )
         .order_by("order", "code")
     )
-    overdue = round_.due_date < today
+    overdue = classify_due(round_.due_date, done=False, today=today).is_overdue
     return [
         {"unit": unit, "parts": unit.parts, "submitted": unit.submitted, "late": unit.late,
          "missing": unit.missing, "overdue": unit.missing if overdue else 0, "returned": unit.returned,
@@ -156,15 +158,9 @@ def round_units(round_: ReportingRound, *, today: date | None = None) -> list[di
 
 
 def task_history(*, user: AbstractBaseUser, task_id: int) -> QuerySet[AuditEvent]:
-    """A task's audit trail, newest first. Visible to supervisors and leaders, and to the task's lead and
-    responsible units; anyone else gets DoesNotExist (404)."""
-    scope = user_scope(user)
-    task = task_list(user=user).get(pk=task_id)
-    if not scope.sees_all_units:
-        units = {task.lead_unit_id, *(link.unit_id for link in task.task_units.all())}
-        if not units & scope.unit_ids:
-            raise PlanTask.DoesNotExist
-    return AuditEvent.objects.filter(task_id=task.pk).select_related("actor", "unit").order_by("-at", "-id")
+    """A task's audit events the user may read, newest first: the same as the task page
+    (``tasks.selectors.task_events``). DoesNotExist (404) for a task the user may not read."""
+    return task_events(user=user, task=task_list(user=user).get(pk=task_id))
 
 
 # --- read helpers of the API ---------------------------------------------------------------------------

@@ -13,8 +13,8 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from tasks.due_sql import overdue_q
 from tasks.models import Indicator, Milestone, Plan, PlanTask, TaskUnit
-from tasks.selectors import overdue_q
 from units.models import Unit
 from units.selectors import unit_list
 
@@ -146,5 +146,5 @@ class MilestoneFilter(_UnitAware):
         return queryset.filter(Q(owner_unit__in=units) | Q(owner_unit__isnull=True, task__lead_unit__in=units))
 
     def filter_overdue(self, queryset: QuerySet[Milestone], name: str, value: bool) -> QuerySet[Milestone]:
-        condition = overdue_q(today=timezone.localdate())
+        condition = overdue_q("due_date", today=timezone.localdate(), done=Q(status=Milestone.Status.DONE))
         return queryset.filter(condition) if value else queryset.exclude(condition)

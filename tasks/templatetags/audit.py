@@ -1,16 +1,15 @@
-"""Template helpers of the task page's audit trail: which events a reader may see, a label and a kind for each
-action, and what an event changed, before → after. Pure presentation over ``tasks`` models (the reports' events
+"""Template helpers of the task page's audit trail: a label and a kind for each action, and what an event
+changed, before → after (which events a reader may see is decided in ``tasks.selectors.task_events``).
+Pure presentation over ``tasks`` models (the reports' events
 included, since reports live here); no writes, no queries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django import template
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
 from django.utils.translation import gettext as _
@@ -18,7 +17,6 @@ from django.utils.translation import pgettext_lazy
 
 from tasks.colours import REPORT_STATUS_COLOURS
 from tasks.models import AuditEvent, Indicator, Milestone, Plan, PlanTask, Report
-from units.selectors import user_scope
 
 register = template.Library()
 
@@ -59,20 +57,6 @@ AUDIT_KINDS = {
 _MODELS: dict[str, type[Model]] = {
     "report": Report, "plantask": PlanTask, "milestone": Milestone, "indicator": Indicator, "plan": Plan,
 }
-
-
-@register.simple_tag(takes_context=True)
-def visible_events(context: template.Context, task: PlanTask, events: Iterable[AuditEvent]) -> list[AuditEvent]:
-    """The task's audit events this user may read: all of them for supervisors, leaders and the task's lead and
-    responsible units (as the task history API); for other readers of the register only the register's
-    own changes — the reports' events (reasons for returns included) stay within the units. No query: the
-    task comes with its responsible units (``tasks.selectors.task_list``)."""
-    request = context.get("request")
-    scope = user_scope(getattr(request, "user", None) or AnonymousUser())
-    units = {task.lead_unit_id, *(link.unit_id for link in task.task_units.all())}
-    if scope.sees_all_units or units & scope.unit_ids:
-        return list(events)
-    return [event for event in events if not event.action.startswith(("report.", "round."))]
 
 
 @register.filter

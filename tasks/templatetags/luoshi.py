@@ -14,8 +14,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from tasks.due import DUE_SOON_DAYS, Due, DueKey
 from tasks.models import Indicator, Milestone, PlanTask
 from tasks.panels import page_panels
+from tasks.selectors import milestone_due
 from units.models import Unit
 from units.selectors import user_memberships
 
@@ -27,7 +29,15 @@ TASK_STATUS_COLOURS = {
     PlanTask.Status.IN_PROGRESS: "green",
     PlanTask.Status.NOT_STARTED: "grey",
 }
-DUE_SOON_DAYS = 30
+# Due states: overdue red, due today or soon yellow, later grey, done blue (rule in tasks/due.py).
+DUE_COLOURS = {
+    DueKey.DONE: "blue",
+    DueKey.OVERDUE: "red",
+    DueKey.DUE_TODAY: "yellow",
+    DueKey.DUE_SOON: "yellow",
+    DueKey.LATER: "grey",
+    DueKey.NONE: "grey",
+}
 
 
 @register.filter
@@ -46,28 +56,37 @@ def status_colour(task: PlanTask) -> str:
     return TASK_STATUS_COLOURS.get(task.status, "grey")
 
 
+def due_label(due: Due) -> str:
+    """A due state for people: 逾期 3 天, 今天到期, 5 天后到期 (also beyond the due-soon window), 已完成."""
+    if due.key == DueKey.DONE:
+        return _("已完成")
+    if due.key == DueKey.OVERDUE:
+        return ngettext("逾期 %(days)d 天", "逾期 %(days)d 天", due.days_overdue) % {"days": due.days_overdue}
+    if due.key == DueKey.DUE_TODAY:
+        return _("今天到期")
+    if due.key in (DueKey.DUE_SOON, DueKey.LATER):
+        return ngettext("%(days)d 天后到期", "%(days)d 天后到期", due.days_left) % {"days": due.days_left}
+    return "—"
+
+
+@register.simple_tag
+def due_soon_days() -> int:
+    """The due-soon window in days (``tasks.due.DUE_SOON_DAYS``), for labels such as "7 天内到期节点"."""
+    return DUE_SOON_DAYS
+
+
 @dataclass(frozen=True)
 class MilestoneState:
-    key: str  # done | overdue | soon | pending
+    key: str  # a tasks.due.DueKey: done | overdue | due_today | due_soon | later
     label: str
     colour: str
 
 
 @register.simple_tag
 def milestone_state(milestone: Milestone, today: date) -> MilestoneState:
-    """Done (blue), overdue (red, with days), due within 30 days (yellow) or pending (grey)."""
-    if milestone.status == Milestone.Status.DONE:
-        return MilestoneState("done", str(Milestone.Status.DONE.label), "blue")
-    days = (milestone.due_date - today).days
-    if days < 0:
-        label = ngettext("逾期 %(days)d 天", "逾期 %(days)d 天", -days) % {"days": -days}
-        return MilestoneState("overdue", label, "red")
-    if days <= DUE_SOON_DAYS:
-        if days == 0:
-            return MilestoneState("soon", _("今天到期"), "yellow")
-        label = ngettext("%(days)d 天后到期", "%(days)d 天后到期", days) % {"days": days}
-        return MilestoneState("soon", label, "yellow")
-    return MilestoneState("pending", str(Milestone.Status.PENDING.label), "grey")
+    """The milestone's chip: the one due rule (``tasks.due``) with its label and colour."""
+    due = milestone_due(milestone, today=today)
+    return MilestoneState(str(due.key), due_label(due), DUE_COLOURS[due.key])
 
 
 @register.simple_tag(takes_context=True)

@@ -174,9 +174,9 @@ def test_the_indicator_shows_its_path_with_illustrative_values_marked(register, 
 
 def test_the_milestone_timeline_highlights_overdue_and_shows_moved_dates(register, alice, client_for):
     html = client_for(alice).get("/plans/web/tasks/1.1/").content.decode()
-    items = dict(re.findall(r'<li class="timeline-item (is-[a-z]+)" id="milestone-([a-z-]+)">', html)[i][::-1]
+    items = dict(re.findall(r'<li class="timeline-item (is-[a-z_]+)" id="milestone-([a-z-]+)">', html)[i][::-1]
                  for i in range(3))
-    assert items == {"m-done": "is-done", "m-overdue": "is-overdue", "m-moved": "is-pending"}
+    assert items == {"m-done": "is-done", "m-overdue": "is-overdue", "m-moved": "is-later"}
     overdue = html.split('id="milestone-m-overdue"')[1].split("</li>")[0]
     assert "逾期 62 天" in overdue and "chip-red" in overdue
     moved = html.split('id="milestone-m-moved"')[1].split("</li>")[0]
@@ -264,11 +264,14 @@ def test_search_shows_at_most_fifty_hits_of_a_kind_with_the_full_count(register,
 
 
 def test_home_lists_readable_plans_with_their_figures_and_the_users_units(register, carol, client_for):
-    make_milestone(register.task_2_1, "soon", date(2025, 8, 1))  # within 90 days (m-moved, 2025-09-30, is not)
+    # Due soon is today to 7 days ahead (tasks.due); m-moved, 2025-09-30, is later.
+    make_milestone(register.task_2_1, "today", date(2025, 6, 1))
+    make_milestone(register.task_2_1, "in-7", date(2025, 6, 8))
+    make_milestone(register.task_2_1, "in-8", date(2025, 6, 9))
     html = client_for(carol).get("/").content.decode()
     card = html.split('href="/plans/web/"')[1].split("</li>")[0]
     figures = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", card))
-    assert figures == {"任务": "6", "指标": "1", "90 天内到期节点": "1", "逾期节点": "1"}
+    assert figures == {"任务": "6", "指标": "1", "7 天内到期节点": "2", "逾期节点": "1"}
     assert "草稿方案" not in html
     mine = html.split('id="units-title"')[1].split("</section>")[0]
     assert 'href="/units/jxw/"' in mine and "单位负责人" in mine

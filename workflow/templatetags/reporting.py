@@ -16,9 +16,10 @@ from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from tasks.colours import REPORT_STATUS_COLOURS
+from tasks.due import classify_due
 from tasks.lifecycle import TABLE, Step
 from tasks.models import (
     Indicator,
@@ -26,6 +27,7 @@ from tasks.models import (
     Report,
     ReportingRound,
 )
+from tasks.templatetags.luoshi import DUE_COLOURS, due_label
 from units.selectors import user_scope
 from workflow import selectors
 
@@ -41,7 +43,6 @@ ROUND_STATUS_COLOURS = {
     ReportingRound.Status.OPEN: "green",
     ReportingRound.Status.CLOSED: "blue",
 }
-DUE_SOON_DAYS = 7
 
 
 @register.filter
@@ -88,14 +89,9 @@ class DueState:
 
 @register.simple_tag
 def due_state(due: date, today: date) -> DueState:
-    """Overdue (red, "逾期 N 天"), due today or within a week (yellow), later (grey)."""
-    days = (due - today).days
-    if days < 0:
-        return DueState(ngettext("逾期 %(days)d 天", "逾期 %(days)d 天", -days) % {"days": -days}, "red", -days)
-    if days == 0:
-        return DueState(_("今天到期"), "yellow", 0)
-    label = ngettext("%(days)d 天后到期", "%(days)d 天后到期", days) % {"days": days}
-    return DueState(label, "yellow" if days <= DUE_SOON_DAYS else "grey", 0)
+    """A due date's chip by the one due rule (``tasks.due``): overdue red, due today or soon yellow, later grey."""
+    state = classify_due(due, done=False, today=today)
+    return DueState(due_label(state), DUE_COLOURS[state.key], state.days_overdue)
 
 
 @dataclass(frozen=True)

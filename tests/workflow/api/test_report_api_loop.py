@@ -305,7 +305,9 @@ def test_report_list_filters_for_a_supervisor(world, client_of):
 def test_history_shows_who_did_what_and_why(world, client_of):
     stage = build_stage(world, "submitted")
     client_of("fgw-h").post(f"/api/reports/{stage.part.pk}/return/", {"reason": "数据口径不对"}, format="json")
-    for name in ("fgw-r", "kjj-r", "jxw-r", "sam", "leo"):
+    # 市科技局, the other responsible unit, does not read 市发展改革委's part nor its return reason.
+    assert client_of("kjj-r").get(f"/api/tasks/{world.task.pk}/history/").json()["count"] == 0
+    for name in ("fgw-r", "jxw-r", "sam", "leo"):
         body = client_of(name).get(f"/api/tasks/{world.task.pk}/history/").json()
         assert body["count"] == 2
     latest, first = body["results"]

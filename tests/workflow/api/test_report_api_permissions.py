@@ -110,14 +110,18 @@ def test_anonymous_is_told_to_authenticate(world, media_root, endpoint):
     assert response["WWW-Authenticate"] == "Token"
 
 
-def test_a_unit_that_has_nothing_to_do_with_the_task_sees_no_history(world, client_of):
+def test_a_unit_that_has_nothing_to_do_with_the_task_reads_only_the_registers_changes(world, client_of):
+    from tasks.models import AuditEvent
     from tests.conftest import make_user
     from units.models import Membership
 
     build_stage(world, "submitted")
+    AuditEvent.objects.create(action="task.update", object_type="plantask", object_id=str(world.task.pk),
+                              plan=world.plan, task=world.task)
     outsider = APIClient()
     outsider.force_login(make_user("czj-r", ("市财政局", Membership.Role.REPORTER)))
-    assert outsider.get(f"/api/tasks/{world.task.pk}/history/").status_code == 404
+    history = outsider.get(f"/api/tasks/{world.task.pk}/history/").json()
+    assert [event["action"] for event in history["results"]] == ["task.update"]  # as on the task page
     assert client_of("sam").get("/api/tasks/999999/history/").status_code == 404
 
 

@@ -4,8 +4,10 @@ every action — who, when, what, why, before → after."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
+import pytest
 import time_machine
 from django.db import connection
 from django.test import Client
@@ -124,17 +126,97 @@ def test_the_task_page_costs_the_same_queries_for_one_round_and_for_three(world,
     assert count() == one
 
 
-def test_readers_outside_the_tasks_units_see_register_changes_but_no_report_events(world, page_client):
+@dataclass(frozen=True)
+class Trail:
+    """A round's audit trail on task 1.1, event ids by whose they are."""
+
+    register: set[int]
+    round: set[int]
+    fgw_part: set[int]
+    kjj_part: set[int]
+    task_report: set[int]
+
+
+def _trail(world) -> Trail:
+    """市发展改革委 returns its own part inside the unit (with a reason), both units file, the lead unit
+    consolidates, the supervisor returns the task report to the lead unit; a supervisor edits the task and a
+    round reminder is recorded on it."""
     round_ = world.open_round()
-    part = world.part(round_, "市发展改革委")
-    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
-    services.report_return(actor=world["fgw-h"], report_id=part.pk, reason="内部口径问题")
-    AuditEvent.objects.create(action="task.update", object_type="plantask", object_id=str(world.task.pk),
-                              actor=world["sam"], plan=world.plan, task=world.task, comment="调整表述")
-    outsider = Client()
-    outsider.force_login(make_user("czj-r", ("市财政局", Membership.Role.REPORTER)))
-    html = outsider.get(TASK_PAGE).content.decode()
-    assert 'data-action="task.update"' in html and "调整表述" in html
-    assert "内部口径问题" not in html and 'data-action="report.' not in html
-    inside = page_client("kjj-r").get(TASK_PAGE).content.decode()  # a responsible unit of the task
-    assert "内部口径问题" in inside and 'data-action="report.return_in_unit"' in inside
+    fgw, kjj = world.part(round_, "市发展改革委"), world.part(round_, "市科技局")
+    services.report_submit(actor=world["fgw-r"], report_id=fgw.pk)
+    services.report_return(actor=world["fgw-h"], report_id=fgw.pk, reason="内部口径问题")
+    fill_and_sign(world, round_, "fgw")
+    fill_and_sign(world, round_, "kjj")
+    task_report = world.task_report(round_)
+    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
+    services.report_return(actor=world["sam"], report_id=task_report.pk, reason="汇总口径需统一")
+    edit = AuditEvent.objects.create(action="task.update", object_type="plantask", object_id=str(world.task.pk),
+                                     actor=world["sam"], plan=world.plan, task=world.task, comment="调整表述")
+    remind = AuditEvent.objects.create(action="round.remind", object_type="reportinground", object_id=str(round_.pk),
+                                       plan=world.plan, task=world.task, comment="催报提醒")
+
+    def about(report) -> set[int]:
+        events = AuditEvent.objects.filter(object_type="report", object_id=str(report.pk))
+        return set(events.values_list("pk", flat=True))
+
+    trail = Trail(register={edit.pk}, round={remind.pk}, fgw_part=about(fgw), kjj_part=about(kjj),
+                  task_report=about(task_report))
+    # The task report: consolidation opened, submitted, signed off by the lead head, returned by the supervisor.
+    assert len(trail.fgw_part) == 4 and len(trail.kjj_part) == 2 and len(trail.task_report) == 4
+    return trail
+
+
+# Who reads which events of the task: the register's changes everyone; a report's events whoever may see the
+# report; round events the task's units, supervisors and leaders.
+READERS = {
+    "fgw-r": ("register", "round", "fgw_part"),
+    "kjj-r": ("register", "round", "kjj_part"),
+    "kjj-h": ("register", "round", "kjj_part"),
+    "jxw-r": ("register", "round", "fgw_part", "kjj_part", "task_report"),
+    "sam": ("register", "round", "fgw_part", "kjj_part", "task_report"),
+    "leo": ("register", "round", "fgw_part", "kjj_part", "task_report"),
+    "czj-r": ("register",),
+}
+
+
+@pytest.mark.parametrize("name", READERS)
+def test_the_page_and_the_history_api_show_each_reader_the_same_events(world, name):
+    trail = _trail(world)
+    user = make_user(name, ("市财政局", Membership.Role.REPORTER)) if name == "czj-r" else world[name]
+    client = Client()
+    client.force_login(user)
+    expected = set().union(*(getattr(trail, part) for part in READERS[name]))
+    html = client.get(TASK_PAGE).content.decode()
+    assert {int(pk) for pk in re.findall(r'<li class="audit-item [^"]*" id="event-(\d+)"', html)} == expected
+    history = client.get(f"/api/tasks/{world.task.pk}/history/").json()
+    assert {event["id"] for event in history["results"]} == expected
+    assert [event["id"] for event in history["results"]] == sorted(expected, reverse=True), "newest first"
+
+
+def test_a_responsible_unit_reads_neither_another_units_return_reason_nor_the_lead_units(world, page_client):
+    _trail(world)
+    inside = page_client("kjj-r").get(TASK_PAGE).content.decode()
+    assert "内部口径问题" not in inside and "汇总口径需统一" not in inside
+    assert 'data-action="report.return_in_unit"' not in inside and 'data-action="report.consolidate"' not in inside
+    assert "调整表述" in inside and "催报提醒" in inside
+    lead = page_client("jxw-r").get(TASK_PAGE).content.decode()
+    assert "内部口径问题" in lead and "汇总口径需统一" in lead
+    own = page_client("fgw-r").get(TASK_PAGE).content.decode()
+    assert "内部口径问题" in own and "汇总口径需统一" not in own
+
+
+@pytest.mark.parametrize("name", ["kjj-r", "jxw-r", "sam"])
+def test_the_task_pages_queries_do_not_grow_with_the_trail(world, page_client, name):
+    client = page_client(name)
+    world.open_round("2025-Q1", date(2025, 4, 10))
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(TASK_PAGE).status_code == 200
+        return len(queries)
+
+    before = count()
+    world.task.refresh_from_db()
+    _trail(world)
+    assert count() == before
