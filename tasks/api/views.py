@@ -40,10 +40,10 @@ from tasks.api.serializers import (
     TaskOutputSerializer,
     TaskUpdateInputSerializer,
 )
+from tasks.errors import Conflict as StaleVersion
 from tasks.models import Indicator, Milestone, Plan, PlanTask
 from tasks.selectors import indicator_list, milestone_list, plan_list, task_list
 from tasks.services import (
-    StaleWrite,
     indicator_create,
     indicator_update,
     milestone_create,
@@ -72,7 +72,7 @@ class RegisterWritePermission(BasePermission):
 
 @contextmanager
 def service_errors() -> Iterator[None]:
-    """Map the services' domain errors to API errors: field errors → 400, stale write → 409.
+    """Map the services' domain errors to API errors: field errors → 400, stale ``version`` → 409.
 
     ``PermissionDenied`` passes through; DRF already answers it with 403.
     """
@@ -80,13 +80,8 @@ def service_errors() -> Iterator[None]:
         yield
     except DjangoValidationError as exc:
         raise ValidationError(as_serializer_error(exc)) from exc
-    except StaleWrite as exc:
-        raise Conflict(
-            {
-                "detail": _("任务已被他人修改，请刷新后重试。"),
-                "updated_at": timezone.localtime(exc.current_updated_at).isoformat(),
-            }
-        ) from exc
+    except StaleVersion as exc:
+        raise Conflict(str(exc)) from exc
 
 
 _WRITE_ERRORS = {
@@ -94,7 +89,11 @@ _WRITE_ERRORS = {
     401: OpenApiResponse(description=_("未登录")),
     403: OpenApiResponse(description=_("无权修改（仅督查专班）")),
 }
-_UPDATE_ERRORS = {**_WRITE_ERRORS, 404: OpenApiResponse(description=_("对象不存在或不可见"))}
+_UPDATE_ERRORS = {
+    **_WRITE_ERRORS,
+    404: OpenApiResponse(description=_("对象不存在或不可见")),
+    409: OpenApiResponse(description=_("version 与当前版本不符：已被他人修改，未写入")),
+}
 
 
 class RegisterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -132,9 +131,9 @@ class PlanViewSet(RegisterViewSet):
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         plan = self.get_object()
         data = self.validated_input(PlanUpdateInputSerializer)
-        comment = data.pop("comment", "")
+        comment, version = data.pop("comment", ""), data.pop("version", None)
         with service_errors():
-            plan = plan_update(actor=request.user, plan=plan, changes=data, comment=comment)
+            plan = plan_update(actor=request.user, plan=plan, changes=data, version=version, comment=comment)
         return self.rendered(plan)
 
 
@@ -143,7 +142,7 @@ class PlanViewSet(RegisterViewSet):
     retrieve=extend_schema(summary=_("任务详情")),
 )
 class TaskViewSet(RegisterViewSet):
-    """Tasks of the register: list, detail, POST and PATCH (supervisors; PATCH may carry ``updated_at``)."""
+    """Tasks of the register: list, detail, POST and PATCH (supervisors; PATCH may carry ``version``)."""
 
     serializer_class = TaskOutputSerializer
     filterset_class = TaskFilter
@@ -160,19 +159,14 @@ class TaskViewSet(RegisterViewSet):
             task = task_create(actor=request.user, **data)
         return self.rendered(task, status.HTTP_201_CREATED)
 
-    @extend_schema(
-        summary=_("修改任务"), request=TaskUpdateInputSerializer,
-        responses={200: TaskOutputSerializer, **_UPDATE_ERRORS,
-                   409: OpenApiResponse(description=_("updated_at 与当前值不符：已被他人修改"))},
-    )
+    @extend_schema(summary=_("修改任务"), request=TaskUpdateInputSerializer,
+                   responses={200: TaskOutputSerializer, **_UPDATE_ERRORS})
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         task = self.get_object()
         data = self.validated_input(TaskUpdateInputSerializer)
-        comment = data.pop("comment", "")
-        expected = data.pop("updated_at", None)
+        comment, version = data.pop("comment", ""), data.pop("version", None)
         with service_errors():
-            task = task_update(actor=request.user, task=task, changes=data, expected_updated_at=expected,
-                               comment=comment)
+            task = task_update(actor=request.user, task=task, changes=data, version=version, comment=comment)
         return self.rendered(task)
 
 
@@ -203,9 +197,10 @@ class IndicatorViewSet(RegisterViewSet):
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         indicator = self.get_object()
         data = self.validated_input(IndicatorUpdateInputSerializer)
-        comment = data.pop("comment", "")
+        comment, version = data.pop("comment", ""), data.pop("version", None)
         with service_errors():
-            indicator = indicator_update(actor=request.user, indicator=indicator, changes=data, comment=comment)
+            indicator = indicator_update(actor=request.user, indicator=indicator, changes=data, version=version,
+                                         comment=comment)
         return self.rendered(indicator)
 
 
@@ -240,7 +235,8 @@ class MilestoneViewSet(RegisterViewSet):
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         milestone = self.get_object()
         data = self.validated_input(MilestoneUpdateInputSerializer)
-        reason = data.pop("reason", "")
+        reason, version = data.pop("reason", ""), data.pop("version", None)
         with service_errors():
-            milestone = milestone_update(actor=request.user, milestone=milestone, changes=data, reason=reason)
+            milestone = milestone_update(actor=request.user, milestone=milestone, changes=data, reason=reason,
+                                         version=version)
         return self.rendered(milestone)

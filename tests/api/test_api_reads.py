@@ -96,6 +96,7 @@ def test_task_detail_nests_compact_references(client_for, bob, register) -> None
     assert body["units_illustrative"] is False
     assert body["due_date"] == "2025-12-31"
     assert body["updated_at"]
+    assert body["version"] == 1
 
 
 def test_ordering_by_due_date(client_for, alice, register) -> None:

@@ -94,13 +94,15 @@ def test_task_update_records_only_changed_fields(client_for, sam, register) -> N
 
 
 def test_task_update_without_change_records_nothing(client_for, sam, register) -> None:
-    before = PlanTask.objects.get(pk=register.task_1_1.pk).updated_at
+    before = PlanTask.objects.get(pk=register.task_1_1.pk)
     response = client_for(sam).patch(
         f"/api/tasks/{register.task_1_1.pk}/", {"title": "工业营收增长", "responsible_units": ["fgw"]}, format="json"
     )
     assert response.status_code == 200
     assert not AuditEvent.objects.exists()
-    assert PlanTask.objects.get(pk=register.task_1_1.pk).updated_at == before
+    after = PlanTask.objects.get(pk=register.task_1_1.pk)
+    assert (after.updated_at, after.version) == (before.updated_at, before.version)
+    assert response.json()["version"] == before.version
 
 
 def test_closing_a_task_stamps_todays_date_in_shanghai(client_for, sam, register, time_machine) -> None:
@@ -171,19 +173,46 @@ def test_task_update_reports_field_errors(client_for, sam, register, change, fie
 def test_stale_task_update_is_refused_with_409(client_for, sam, register) -> None:
     client = client_for(sam)
     url = f"/api/tasks/{register.task_2.pk}/"
-    read = client.get(url).json()["updated_at"]
+    read = client.get(url).json()["version"]
     # Another supervisor saves first.
-    assert client.patch(url, {"note": "先改"}, format="json").status_code == 200
-    response = client.patch(url, {"title": "后改", "updated_at": read}, format="json")
+    assert client.patch(url, {"note": "先改"}, format="json").json()["version"] == read + 1
+    response = client.patch(url, {"title": "后改", "version": read}, format="json")
     assert response.status_code == 409
-    assert response.json()["detail"]
-    assert response.json()["updated_at"] != read
+    assert f"当前版本 {read + 1}，你提交的是 {read}" in response.json()["detail"]
     assert PlanTask.objects.get(pk=register.task_2.pk).title == "数字化车间"
     # With the version just read, the write goes through.
-    fresh = client.get(url).json()["updated_at"]
-    response = client.patch(url, {"title": "后改", "updated_at": fresh}, format="json")
+    fresh = client.get(url).json()["version"]
+    response = client.patch(url, {"title": "后改", "version": fresh}, format="json")
     assert response.status_code == 200
-    assert response.json()["title"] == "后改"
+    assert (response.json()["title"], response.json()["version"]) == ("后改", fresh + 1)
+
+
+@pytest.mark.parametrize(("route", "attribute", "first", "second"), [
+    ("plans", "plan", {"title": "先改"}, {"note": "后改"}),
+    ("tasks", "task_2", {"note": "先改"}, {"title": "后改"}),
+    ("milestones", "m1", {"title": "先改"}, {"weight": "40"}),
+    ("indicators", "indicator", {"name": "先改"}, {"source": "后改"}),
+])
+def test_every_register_patch_takes_the_version_it_read(client_for, sam, register, route, attribute, first,
+                                                        second) -> None:
+    client = client_for(sam)
+    url = f"/api/{route}/{getattr(register, attribute).pk}/"
+    read = client.get(url).json()["version"]
+    assert client.patch(url, {**first, "version": read}, format="json").json()["version"] == read + 1
+    stale = client.patch(url, {**second, "version": read}, format="json")
+    assert stale.status_code == 409
+    assert f"当前版本 {read + 1}，你提交的是 {read}" in stale.json()["detail"]
+    assert client.get(url).json()["version"] == read + 1
+    assert AuditEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize("version", [0, "x", None])
+def test_a_malformed_version_is_a_field_error(client_for, sam, register, version) -> None:
+    response = client_for(sam).patch(f"/api/tasks/{register.task_2.pk}/", {"title": "改名", "version": version},
+                                     format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["version"]
+    assert not AuditEvent.objects.exists()
 
 
 # --- milestones -------------------------------------------------------------------------------
