@@ -139,14 +139,14 @@ def test_task_create_reports_field_errors(client_for, sam, register, change, fie
     body.update({key: _resolve(value, register) for key, value in change.items()})
     response = client_for(sam).post("/api/tasks/", body, format="json")
     assert response.status_code == 400
-    assert field in response.json(), response.json()
+    assert field in response.json()["errors"], response.json()
     assert not AuditEvent.objects.exists()
 
 
 def test_unknown_unit_code_is_named_in_the_error(client_for, sam, register) -> None:
     body = {"plan": register.plan.pk, "code": "3", "title": "新任务", "lead_unit": "nope"}
     response = client_for(sam).post("/api/tasks/", body, format="json")
-    assert "nope" in response.json()["lead_unit"][0]
+    assert "nope" in response.json()["errors"]["lead_unit"][0]
 
 
 @pytest.mark.parametrize(
@@ -166,7 +166,7 @@ def test_task_update_reports_field_errors(client_for, sam, register, change, fie
         PlanTask.objects.filter(pk=register.task_1.pk).update(due_date=date(2027, 12, 31))
     response = client_for(sam).patch(url, body, format="json")
     assert response.status_code == 400
-    assert field in response.json(), response.json()
+    assert field in response.json()["errors"], response.json()
     assert not AuditEvent.objects.exists()
 
 
@@ -178,6 +178,7 @@ def test_stale_task_update_is_refused_with_409(client_for, sam, register) -> Non
     assert client.patch(url, {"note": "先改"}, format="json").json()["version"] == read + 1
     response = client.patch(url, {"title": "后改", "version": read}, format="json")
     assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
     assert f"当前版本 {read + 1}，你提交的是 {read}" in response.json()["detail"]
     assert PlanTask.objects.get(pk=register.task_2.pk).title == "数字化车间"
     # With the version just read, the write goes through.
@@ -201,6 +202,7 @@ def test_every_register_patch_takes_the_version_it_read(client_for, sam, registe
     assert client.patch(url, {**first, "version": read}, format="json").json()["version"] == read + 1
     stale = client.patch(url, {**second, "version": read}, format="json")
     assert stale.status_code == 409
+    assert set(stale.json()) == {"detail", "code"}
     assert f"当前版本 {read + 1}，你提交的是 {read}" in stale.json()["detail"]
     assert client.get(url).json()["version"] == read + 1
     assert AuditEvent.objects.count() == 1
@@ -211,7 +213,7 @@ def test_a_malformed_version_is_a_field_error(client_for, sam, register, version
     response = client_for(sam).patch(f"/api/tasks/{register.task_2.pk}/", {"title": "改名", "version": version},
                                      format="json")
     assert response.status_code == 400
-    assert list(response.json()) == ["version"]
+    assert list(response.json()["errors"]) == ["version"]
     assert not AuditEvent.objects.exists()
 
 
@@ -224,7 +226,7 @@ def test_moving_a_milestone_needs_a_reason_and_keeps_the_first_date(client_for, 
 
     response = client.patch(url, {"due_date": "2024-06-30"}, format="json")
     assert response.status_code == 400
-    assert "reason" in response.json()
+    assert "reason" in response.json()["errors"]
     assert Milestone.objects.get(pk=register.m1.pk).due_date == date(2024, 3, 31)
 
     response = client.patch(url, {"due_date": "2024-06-30", "reason": "受疫情影响顺延"}, format="json")
@@ -272,7 +274,7 @@ def test_milestone_create_reports_field_errors(client_for, sam, register, change
     body.update({key: _resolve(value, register) for key, value in change.items()})
     response = client_for(sam).post("/api/milestones/", body, format="json")
     assert response.status_code == 400
-    assert field in response.json(), response.json()
+    assert field in response.json()["errors"], response.json()
 
 
 def test_supervisor_creates_a_milestone_with_an_owner(client_for, sam, register) -> None:
@@ -339,7 +341,7 @@ def test_indicator_create_reports_field_errors(client_for, sam, register, change
         "/api/indicators/", {**INDICATOR, "task": register.task_2.pk, **change}, format="json"
     )
     assert response.status_code == 400
-    assert field in response.json(), response.json()
+    assert field in response.json()["errors"], response.json()
     assert not Indicator.objects.filter(code="I9").exists()
 
 
@@ -362,7 +364,7 @@ def test_supervisor_publishes_a_draft_plan(client_for, sam, alice, register) -> 
 def test_plan_end_before_start_is_a_field_error(client_for, sam, register) -> None:
     response = client_for(sam).patch(f"/api/plans/{register.plan.pk}/", {"end_date": "2022-12-31"}, format="json")
     assert response.status_code == 400
-    assert "end_date" in response.json()
+    assert "end_date" in response.json()["errors"]
 
 
 def test_plan_code_is_not_editable(client_for, sam, register) -> None:
