@@ -14,7 +14,10 @@ Contract shared by every public function here:
   ``django.core.exceptions.ValidationError`` keyed by field, so every caller (API, admin,
   importer) gets the same answer;
 - updates lock the row (``select_for_update``) before reading the "before" values; an update
-  that changes nothing writes nothing and records nothing (idempotent).
+  that changes nothing writes nothing and records nothing (idempotent);
+- every update takes the ``version`` the caller last read (optional): if the row has moved on,
+  it raises ``tasks.errors.Conflict`` naming both versions and writes nothing; an update that
+  changes something raises ``version`` by one in the same UPDATE as its changes.
 
 Unit references are ``Unit`` instances here; callers resolve codes or names first.
 """
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +39,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tasks.audit import audit_record
 from tasks.codes import is_valid_code
+from tasks.errors import Conflict
 from tasks.models import Indicator, IndicatorTarget, Milestone, Plan, PlanTask, TaskUnit
 from units.models import Membership, Unit
 from units.selectors import user_scope
@@ -73,14 +77,6 @@ class InterimTarget:
     illustrative: bool = False
 
 
-class StaleWrite(Exception):
-    """The row changed after the client read it; ``current_updated_at`` is the stored version."""
-
-    def __init__(self, *, current_updated_at: datetime) -> None:
-        super().__init__(f"stale write: current version is {current_updated_at.isoformat()}")
-        self.current_updated_at = current_updated_at
-
-
 # --- permission -------------------------------------------------------------------------------
 
 
@@ -115,6 +111,15 @@ def _audit_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_audit_value(item) for item in value]
     return value
+
+
+def _check_version(locked: Indicator | Milestone | Plan | PlanTask, version: int | None) -> None:
+    """Refuse a write based on an older read of the (locked) row: 409 naming the current and the sent version."""
+    if version is not None and version != locked.version:
+        raise Conflict(
+            _("%(object)s已被他人修改（当前版本 %(current)s，你提交的是 %(sent)s），请刷新后再试。")
+            % {"object": locked._meta.verbose_name, "current": locked.version, "sent": version}
+        )
 
 
 def _check_fields(changes: Mapping[str, Any], allowed: frozenset[str]) -> None:
@@ -267,20 +272,19 @@ def task_update(
     actor: User,
     task: PlanTask,
     changes: Mapping[str, Any],
-    expected_updated_at: datetime | None = None,
+    version: int | None = None,
     comment: str = "",
 ) -> PlanTask:
     """Change fields of a task (keys of ``TASK_EDITABLE_FIELDS``). Supervisors only; atomic; audited as
     ``task.update`` with before → after of the changed fields; idempotent (no change, no event).
 
-    Locks the task row. If ``expected_updated_at`` is given and differs from the stored
-    ``updated_at`` (someone saved in between), raises :class:`StaleWrite` and writes nothing.
+    Locks the task row. If ``version`` is given and is not the stored one (someone saved in between),
+    raises ``Conflict`` and writes nothing; a change (responsible units included) raises the version.
     """
     _require_editor(actor)
     _check_fields(changes, TASK_EDITABLE_FIELDS)
     locked = PlanTask.objects.select_for_update().get(pk=task.pk)
-    if expected_updated_at is not None and locked.updated_at != expected_updated_at:
-        raise StaleWrite(current_updated_at=locked.updated_at)
+    _check_version(locked, version)
 
     changes = dict(changes)
     if "code" in changes:
@@ -307,6 +311,7 @@ def task_update(
             _set_responsible_units(locked, new_units)
     if not after:
         return locked
+    locked.version += 1
     _save_unique(locked, "code", _("该行动方案中已有编号为“%(code)s”的任务。") % {"code": locked.code})
     audit_record(
         action="task.update", obj=locked, actor=actor, unit=_acting_unit(actor), plan=locked.plan, task=locked,
@@ -371,8 +376,10 @@ def milestone_update(
     milestone: Milestone,
     changes: Mapping[str, Any],
     reason: str = "",
+    version: int | None = None,
 ) -> Milestone:
-    """Change fields of a milestone (keys of ``MILESTONE_EDITABLE_FIELDS``). Supervisors only; atomic; locks the row.
+    """Change fields of a milestone (keys of ``MILESTONE_EDITABLE_FIELDS``). Supervisors only; atomic; locks the row;
+    a stale ``version`` is a ``Conflict``.
 
     Moving the due date (调整) requires a ``reason``, stored as the audit comment, and keeps the
     first original date in ``original_due_date`` however often the date moves; the event is then
@@ -381,6 +388,7 @@ def milestone_update(
     _require_editor(actor)
     _check_fields(changes, MILESTONE_EDITABLE_FIELDS)
     locked = Milestone.objects.select_for_update().get(pk=milestone.pk)
+    _check_version(locked, version)
     changes = dict(changes)
     if "code" in changes:
         changes["code"] = changes["code"].strip()
@@ -400,6 +408,7 @@ def milestone_update(
     before, after = _apply(locked, changes)
     if not after:
         return locked
+    locked.version += 1
     _save_unique(locked, "code", _("该任务中已有编号为“%(code)s”的节点。") % {"code": locked.code})
     audit_record(
         action="milestone.move" if moved else "milestone.update", obj=locked, actor=actor, unit=_acting_unit(actor),
@@ -502,14 +511,16 @@ def indicator_update(
     actor: User,
     indicator: Indicator,
     changes: Mapping[str, Any],
+    version: int | None = None,
     comment: str = "",
 ) -> Indicator:
     """Change fields of an indicator (keys of ``INDICATOR_EDITABLE_FIELDS``); ``interim_targets``, when given,
-    replaces the whole list. Supervisors only; atomic; locks the row; audited as ``indicator.update``;
-    idempotent (no change, no event)."""
+    replaces the whole list. Supervisors only; atomic; locks the row; a stale ``version`` is a ``Conflict``;
+    audited as ``indicator.update``; idempotent (no change, no event)."""
     _require_editor(actor)
     _check_fields(changes, INDICATOR_EDITABLE_FIELDS)
     locked = Indicator.objects.select_for_update().get(pk=indicator.pk)
+    _check_version(locked, version)
     changes = dict(changes)
     if "code" in changes:
         changes["code"] = changes["code"].strip()
@@ -532,6 +543,7 @@ def indicator_update(
         _set_interim_targets(locked, new_targets)
     if not after:
         return locked
+    locked.version += 1
     _save_unique(locked, "code", _("该行动方案中已有编号为“%(code)s”的指标。") % {"code": locked.code})
     audit_record(
         action="indicator.update", obj=locked, actor=actor, unit=_acting_unit(actor), plan=locked.plan,
@@ -544,12 +556,16 @@ def indicator_update(
 
 
 @transaction.atomic
-def plan_update(*, actor: User, plan: Plan, changes: Mapping[str, Any], comment: str = "") -> Plan:
+def plan_update(
+    *, actor: User, plan: Plan, changes: Mapping[str, Any], version: int | None = None, comment: str = ""
+) -> Plan:
     """Change fields of a plan (keys of ``PLAN_EDITABLE_FIELDS``; the code is fixed). Supervisors only; atomic;
-    locks the row; audited as ``plan.update``; idempotent (no change, no event)."""
+    locks the row; a stale ``version`` is a ``Conflict``; audited as ``plan.update``; idempotent (no change, no
+    event)."""
     _require_editor(actor)
     _check_fields(changes, PLAN_EDITABLE_FIELDS)
     locked = Plan.objects.select_for_update().get(pk=plan.pk)
+    _check_version(locked, version)
     start = changes.get("start_date", locked.start_date)
     end = changes.get("end_date", locked.end_date)
     if end < start:
@@ -557,6 +573,7 @@ def plan_update(*, actor: User, plan: Plan, changes: Mapping[str, Any], comment:
     before, after = _apply(locked, changes)
     if not after:
         return locked
+    locked.version += 1
     locked.save()
     audit_record(
         action="plan.update", obj=locked, actor=actor, unit=_acting_unit(actor), plan=locked,

@@ -44,13 +44,16 @@
     var label = document.getElementById("report-version");
     if (label) label.textContent = "v" + value;
   }
+  // Every API error is {detail, code, errors?}; a 400's field messages say more than its detail.
   function messageOf(json) {
     if (!json || typeof json !== "object") return "";
-    if (json.detail) return String(json.detail);
-    return Object.keys(json).map(function (key) {
-      var value = json[key];
+    var errors = json.errors && typeof json.errors === "object" ? json.errors : {};
+    var messages = Object.keys(errors).map(function (key) {
+      var value = errors[key];
       return Array.isArray(value) ? value.join(" ") : String(value);
-    }).join("；");
+    });
+    if (messages.length) return messages.join("；");
+    return json.detail ? String(json.detail) : "";
   }
   function readJson(response) {
     return response.json().catch(function () { return {}; });

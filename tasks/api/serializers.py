@@ -62,13 +62,13 @@ class PlanOutputSerializer(serializers.ModelSerializer):
         model = Plan
         fields = [
             "id", "code", "title", "title_en", "issuer", "issued_date", "start_date", "end_date", "cadence", "status",
-            "units_illustrative", "note", "created_at", "updated_at",
+            "units_illustrative", "note", "created_at", "updated_at", "version",
         ]
         read_only_fields = fields
 
 
 class TaskOutputSerializer(serializers.ModelSerializer):
-    """A task with compact plan, parent and unit references; ``updated_at`` is the version for stale checks."""
+    """A task with compact plan, parent and unit references; ``version`` is the token for stale checks."""
 
     plan = PlanRefSerializer(read_only=True)
     parent = TaskRefSerializer(read_only=True, allow_null=True)
@@ -85,7 +85,7 @@ class TaskOutputSerializer(serializers.ModelSerializer):
         fields = [
             "id", "plan", "parent", "code", "depth", "title", "title_en", "text", "kind", "importance",
             "importance_weight", "lead_unit", "responsible_units", "units_illustrative", "start_date", "due_date",
-            "due_text", "status", "completed_date", "note", "created_at", "updated_at",
+            "due_text", "status", "completed_date", "note", "created_at", "updated_at", "version",
         ]
         read_only_fields = fields
 
@@ -108,7 +108,7 @@ class IndicatorOutputSerializer(serializers.ModelSerializer):
         fields = [
             "id", "plan", "task", "code", "name", "name_en", "unit_of_measure", "direction", "baseline_year",
             "baseline_value", "baseline_illustrative", "target_year", "target_value", "target_text", "source", "order",
-            "interim_targets",
+            "interim_targets", "version",
         ]
         read_only_fields = fields
 
@@ -127,7 +127,7 @@ class MilestoneOutputSerializer(serializers.ModelSerializer):
         model = Milestone
         fields = [
             "id", "task", "plan", "code", "title", "due_date", "original_due_date", "moved", "overdue", "weight",
-            "target_value", "owner_unit", "status", "completed_date", "order",
+            "target_value", "owner_unit", "status", "completed_date", "order", "version",
         ]
         read_only_fields = fields
 
@@ -187,8 +187,14 @@ class TaskIdField(serializers.PrimaryKeyRelatedField):
 # --- input ------------------------------------------------------------------------------------
 
 
+def version_input_field() -> serializers.IntegerField:
+    """The ``version`` a PATCH may carry: the one last read; the service refuses it (409) if the row moved on."""
+    return serializers.IntegerField(required=False, min_value=1,
+                                    help_text=_("客户端读取时的 version；与当前版本不符则返回 409，不写入"))
+
+
 class TaskUpdateInputSerializer(serializers.Serializer):
-    """PATCH /api/tasks/{id}/: any subset of the fields; ``updated_at`` (as last read) guards against stale writes."""
+    """PATCH /api/tasks/{id}/: any subset of the fields; ``version`` (as last read) guards against stale writes."""
 
     parent = TaskIdField(required=False, allow_null=True)
     code = serializers.CharField(max_length=60, required=False)
@@ -207,9 +213,7 @@ class TaskUpdateInputSerializer(serializers.Serializer):
     completed_date = serializers.DateField(required=False, allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True)
     comment = serializers.CharField(required=False, allow_blank=True, help_text=_("修改说明，记入审计记录"))
-    updated_at = serializers.DateTimeField(
-        required=False, help_text=_("客户端读取时的 updated_at；与当前值不符则返回 409")
-    )
+    version = version_input_field()
 
 
 class TaskCreateInputSerializer(TaskUpdateInputSerializer):
@@ -218,11 +222,11 @@ class TaskCreateInputSerializer(TaskUpdateInputSerializer):
     plan = PlanIdField()
     code = serializers.CharField(max_length=60)
     title = serializers.CharField(max_length=200)
-    updated_at = None  # type: ignore[assignment]  # not part of a create
+    version = None  # type: ignore[assignment]  # not part of a create
 
 
 class MilestoneUpdateInputSerializer(serializers.Serializer):
-    """PATCH /api/milestones/{id}/: any subset; a new ``due_date`` needs a ``reason``."""
+    """PATCH /api/milestones/{id}/: any subset; a new ``due_date`` needs a ``reason``; ``version`` as for tasks."""
 
     code = serializers.CharField(max_length=40, required=False)
     title = serializers.CharField(max_length=200, required=False)
@@ -234,6 +238,7 @@ class MilestoneUpdateInputSerializer(serializers.Serializer):
     completed_date = serializers.DateField(required=False, allow_null=True)
     order = serializers.IntegerField(min_value=0, max_value=32767, required=False)
     reason = serializers.CharField(required=False, allow_blank=True, help_text=_("调整理由；修改完成日期时必填"))
+    version = version_input_field()
 
 
 class MilestoneCreateInputSerializer(MilestoneUpdateInputSerializer):
@@ -244,6 +249,7 @@ class MilestoneCreateInputSerializer(MilestoneUpdateInputSerializer):
     title = serializers.CharField(max_length=200)
     due_date = serializers.DateField()
     reason = None  # type: ignore[assignment]
+    version = None  # type: ignore[assignment]
     comment = serializers.CharField(required=False, allow_blank=True, help_text=_("说明，记入审计记录"))
 
 
@@ -257,7 +263,8 @@ class InterimTargetInputSerializer(serializers.Serializer):
 
 
 class IndicatorUpdateInputSerializer(serializers.Serializer):
-    """PATCH /api/indicators/{id}/: any subset; ``interim_targets`` replaces the whole list."""
+    """PATCH /api/indicators/{id}/: any subset; ``interim_targets`` replaces the whole list; ``version`` as for
+    tasks."""
 
     task = TaskIdField(required=False)
     code = serializers.CharField(max_length=40, required=False)
@@ -275,6 +282,7 @@ class IndicatorUpdateInputSerializer(serializers.Serializer):
     order = serializers.IntegerField(min_value=0, max_value=32767, required=False)
     interim_targets = InterimTargetInputSerializer(many=True, required=False)
     comment = serializers.CharField(required=False, allow_blank=True, help_text=_("修改说明，记入审计记录"))
+    version = version_input_field()
 
 
 class IndicatorCreateInputSerializer(IndicatorUpdateInputSerializer):
@@ -288,10 +296,12 @@ class IndicatorCreateInputSerializer(IndicatorUpdateInputSerializer):
     baseline_value = serializers.DecimalField(max_digits=20, decimal_places=4)
     target_year = serializers.IntegerField(min_value=0, max_value=32767)
     target_value = serializers.DecimalField(max_digits=20, decimal_places=4)
+    version = None  # type: ignore[assignment]
 
 
 class PlanUpdateInputSerializer(serializers.Serializer):
-    """PATCH /api/plans/{id}/: any subset of the plan's editable fields (the code is fixed)."""
+    """PATCH /api/plans/{id}/: any subset of the plan's editable fields (the code is fixed); ``version`` as for
+    tasks."""
 
     title = serializers.CharField(max_length=200, required=False)
     title_en = serializers.CharField(max_length=300, required=False, allow_blank=True)
@@ -304,3 +314,4 @@ class PlanUpdateInputSerializer(serializers.Serializer):
     units_illustrative = serializers.BooleanField(required=False)
     note = serializers.CharField(required=False, allow_blank=True)
     comment = serializers.CharField(required=False, allow_blank=True, help_text=_("修改说明，记入审计记录"))
+    version = version_input_field()

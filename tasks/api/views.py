@@ -3,29 +3,27 @@
 Each view set lists (paginated, filterable) and shows by id what the selector lets the acting
 user read — a draft plan's objects are therefore 404 for non-supervisors. Writes validate the
 input shape, call one service, and render the fresh object through the selector. The services
-check the supervisor rule themselves; the permission class below only makes the API answer 403
-before looking at the body.
+check the supervisor rule and the ``version`` a PATCH carries themselves; the permission class
+below only makes the API answer 403 before looking at the body. Errors (the services' and the
+serializers') are answered by the one handler of every API, ``tasks.api.errors``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer, as_serializer_error
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
+from tasks.api.errors import error_response
 from tasks.api.filters import IndicatorFilter, MilestoneFilter, PlanFilter, TaskFilter
 from tasks.api.serializers import (
     IndicatorCreateInputSerializer,
@@ -43,7 +41,6 @@ from tasks.api.serializers import (
 from tasks.models import Indicator, Milestone, Plan, PlanTask
 from tasks.selectors import indicator_list, milestone_list, plan_list, task_list
 from tasks.services import (
-    StaleWrite,
     indicator_create,
     indicator_update,
     milestone_create,
@@ -55,12 +52,6 @@ from tasks.services import (
 )
 
 
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = _("数据已被他人修改，请刷新后重试。")
-    default_code = "stale"
-
-
 class RegisterWritePermission(BasePermission):
     """Reads for every signed-in user; writes only for those the services let edit the register."""
 
@@ -70,31 +61,16 @@ class RegisterWritePermission(BasePermission):
         return request.method in SAFE_METHODS or register_editable_by(request.user)
 
 
-@contextmanager
-def service_errors() -> Iterator[None]:
-    """Map the services' domain errors to API errors: field errors → 400, stale write → 409.
-
-    ``PermissionDenied`` passes through; DRF already answers it with 403.
-    """
-    try:
-        yield
-    except DjangoValidationError as exc:
-        raise ValidationError(as_serializer_error(exc)) from exc
-    except StaleWrite as exc:
-        raise Conflict(
-            {
-                "detail": _("任务已被他人修改，请刷新后重试。"),
-                "updated_at": timezone.localtime(exc.current_updated_at).isoformat(),
-            }
-        ) from exc
-
-
 _WRITE_ERRORS = {
-    400: OpenApiResponse(description=_("字段校验失败，按字段返回错误")),
-    401: OpenApiResponse(description=_("未登录")),
-    403: OpenApiResponse(description=_("无权修改（仅督查专班）")),
+    400: error_response(_("字段校验失败，按字段路径返回错误")),
+    401: error_response(_("未登录")),
+    403: error_response(_("无权修改（仅督查专班）")),
 }
-_UPDATE_ERRORS = {**_WRITE_ERRORS, 404: OpenApiResponse(description=_("对象不存在或不可见"))}
+_UPDATE_ERRORS = {
+    **_WRITE_ERRORS,
+    404: error_response(_("对象不存在或不可见")),
+    409: error_response(_("version 与当前版本不符：已被他人修改，未写入")),
+}
 
 
 class RegisterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -132,9 +108,8 @@ class PlanViewSet(RegisterViewSet):
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         plan = self.get_object()
         data = self.validated_input(PlanUpdateInputSerializer)
-        comment = data.pop("comment", "")
-        with service_errors():
-            plan = plan_update(actor=request.user, plan=plan, changes=data, comment=comment)
+        comment, version = data.pop("comment", ""), data.pop("version", None)
+        plan = plan_update(actor=request.user, plan=plan, changes=data, version=version, comment=comment)
         return self.rendered(plan)
 
 
@@ -143,7 +118,7 @@ class PlanViewSet(RegisterViewSet):
     retrieve=extend_schema(summary=_("任务详情")),
 )
 class TaskViewSet(RegisterViewSet):
-    """Tasks of the register: list, detail, POST and PATCH (supervisors; PATCH may carry ``updated_at``)."""
+    """Tasks of the register: list, detail, POST and PATCH (supervisors; PATCH may carry ``version``)."""
 
     serializer_class = TaskOutputSerializer
     filterset_class = TaskFilter
@@ -156,23 +131,16 @@ class TaskViewSet(RegisterViewSet):
                    responses={201: TaskOutputSerializer, **_WRITE_ERRORS})
     def create(self, request: Request) -> Response:
         data = self.validated_input(TaskCreateInputSerializer)
-        with service_errors():
-            task = task_create(actor=request.user, **data)
+        task = task_create(actor=request.user, **data)
         return self.rendered(task, status.HTTP_201_CREATED)
 
-    @extend_schema(
-        summary=_("修改任务"), request=TaskUpdateInputSerializer,
-        responses={200: TaskOutputSerializer, **_UPDATE_ERRORS,
-                   409: OpenApiResponse(description=_("updated_at 与当前值不符：已被他人修改"))},
-    )
+    @extend_schema(summary=_("修改任务"), request=TaskUpdateInputSerializer,
+                   responses={200: TaskOutputSerializer, **_UPDATE_ERRORS})
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         task = self.get_object()
         data = self.validated_input(TaskUpdateInputSerializer)
-        comment = data.pop("comment", "")
-        expected = data.pop("updated_at", None)
-        with service_errors():
-            task = task_update(actor=request.user, task=task, changes=data, expected_updated_at=expected,
-                               comment=comment)
+        comment, version = data.pop("comment", ""), data.pop("version", None)
+        task = task_update(actor=request.user, task=task, changes=data, version=version, comment=comment)
         return self.rendered(task)
 
 
@@ -194,8 +162,7 @@ class IndicatorViewSet(RegisterViewSet):
                    responses={201: IndicatorOutputSerializer, **_WRITE_ERRORS})
     def create(self, request: Request) -> Response:
         data = self.validated_input(IndicatorCreateInputSerializer)
-        with service_errors():
-            indicator = indicator_create(actor=request.user, **data)
+        indicator = indicator_create(actor=request.user, **data)
         return self.rendered(indicator, status.HTTP_201_CREATED)
 
     @extend_schema(summary=_("修改指标"), request=IndicatorUpdateInputSerializer,
@@ -203,9 +170,9 @@ class IndicatorViewSet(RegisterViewSet):
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         indicator = self.get_object()
         data = self.validated_input(IndicatorUpdateInputSerializer)
-        comment = data.pop("comment", "")
-        with service_errors():
-            indicator = indicator_update(actor=request.user, indicator=indicator, changes=data, comment=comment)
+        comment, version = data.pop("comment", ""), data.pop("version", None)
+        indicator = indicator_update(actor=request.user, indicator=indicator, changes=data, version=version,
+                                     comment=comment)
         return self.rendered(indicator)
 
 
@@ -231,8 +198,7 @@ class MilestoneViewSet(RegisterViewSet):
                    responses={201: MilestoneOutputSerializer, **_WRITE_ERRORS})
     def create(self, request: Request) -> Response:
         data = self.validated_input(MilestoneCreateInputSerializer)
-        with service_errors():
-            milestone = milestone_create(actor=request.user, **data)
+        milestone = milestone_create(actor=request.user, **data)
         return self.rendered(milestone, status.HTTP_201_CREATED)
 
     @extend_schema(summary=_("修改节点（调整完成日期须说明理由）"), request=MilestoneUpdateInputSerializer,
@@ -240,7 +206,7 @@ class MilestoneViewSet(RegisterViewSet):
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         milestone = self.get_object()
         data = self.validated_input(MilestoneUpdateInputSerializer)
-        reason = data.pop("reason", "")
-        with service_errors():
-            milestone = milestone_update(actor=request.user, milestone=milestone, changes=data, reason=reason)
+        reason, version = data.pop("reason", ""), data.pop("version", None)
+        milestone = milestone_update(actor=request.user, milestone=milestone, changes=data, reason=reason,
+                                     version=version)
         return self.rendered(milestone)

@@ -109,6 +109,13 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]
         yield items[start : start + size]
 
 
+def _bump_versions(model: type[models.Model], pks: Iterable[int]) -> None:
+    """Raise the stale-write ``version`` of rows the import changed, so an API write based on an earlier read
+    is refused (409) as it would be after a change through ``tasks.services``."""
+    for chunk in _chunks(sorted(set(pks))):
+        model._default_manager.filter(pk__in=chunk).update(version=models.F("version") + 1)
+
+
 def _show(value: Any) -> str:
     if value is None:
         return ""
@@ -223,7 +230,8 @@ class _Writer:
             return plan
         changed = self.diff("plan", code, plan, fields)
         if changed:
-            plan.save(update_fields=[*changed, "updated_at"])
+            plan.version += 1
+            plan.save(update_fields=[*changed, "updated_at", "version"])
         self.counts["plan"] = Counts(updated=1) if changed else Counts(unchanged=1)
         return plan
 
@@ -327,6 +335,7 @@ class _Writer:
         for chunk in _chunks(replaced):
             TaskUnit.objects.filter(task_id__in=chunk).delete()
         TaskUnit.objects.bulk_create(new_rows, batch_size=_CHUNK)
+        _bump_versions(PlanTask, (self.existing_tasks[code].pk for code in updated_codes))
         existing_in_file = sum(1 for row in rows if row.doc.code in self.existing_tasks)
         self.counts["tasks"] = Counts(
             created=self.task_created, updated=len(updated_codes), unchanged=existing_in_file - len(updated_codes)
@@ -397,6 +406,7 @@ class _Writer:
                 target.indicator = by_code[code]
                 target_rows.append(target)
         IndicatorTarget.objects.bulk_create(target_rows, batch_size=_CHUNK)
+        _bump_versions(Indicator, (existing[code].pk for code in updated_codes))
         self.tick(str(_("指标")), len(rows), len(rows))
         in_file = {row.doc.code for row in rows}
         self.not_in_file.extend(("indicators", code) for code in sorted(existing) if code not in in_file)
@@ -445,6 +455,7 @@ class _Writer:
         Milestone.objects.bulk_create(created, batch_size=_CHUNK)
         for chunk in _chunks(updated):
             Milestone.objects.bulk_update(chunk, sorted(changed_fields))
+        _bump_versions(Milestone, (obj.pk for obj in updated))
         in_file = {(ids[row.doc.task_code], row.doc.code) for row in rows}
         self.not_in_file.extend(
             ("milestones", f"{self.code_of.get(task_id, task_id)}/{code}")

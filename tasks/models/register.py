@@ -22,6 +22,14 @@ from units.models import Unit
 DECIMAL = {"max_digits": 20, "decimal_places": 4}
 
 
+def version_field() -> models.PositiveIntegerField:
+    """The stale-write token of a register row the API can update: 1 when created, +1 in the same UPDATE
+    as every change a service saves (``tasks.services``); a write that carries an older one is refused."""
+    return models.PositiveIntegerField(
+        _("版本"), default=1, editable=False, help_text=_("每次修改加一；写入时带上读到的版本，过期则拒绝")
+    )
+
+
 class Plan(models.Model):
     """An action plan (行动方案) and how often it is reported on."""
 
@@ -53,6 +61,7 @@ class Plan(models.Model):
     note = models.TextField(_("说明"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    version = version_field()
 
     class Meta:
         ordering = ["-start_date", "code"]
@@ -117,6 +126,7 @@ class PlanTask(models.Model):
     note = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    version = version_field()
 
     class Meta:
         ordering = ["plan_id", "sort_key"]
@@ -207,6 +217,7 @@ class Indicator(models.Model):
     target_text = models.CharField(_("目标原文"), max_length=200, blank=True)
     source = models.CharField(_("数据来源"), max_length=200, blank=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    version = version_field()
 
     class Meta:
         ordering = ["plan_id", "order", "code"]
@@ -273,6 +284,7 @@ class Milestone(models.Model):
         help_text=_("完成只来自审核通过的报告"),
     )
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    version = version_field()
 
     class Meta:
         ordering = ["task_id", "due_date", "order", "code"]

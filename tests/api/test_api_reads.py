@@ -76,7 +76,7 @@ def test_task_list_filters(client_for, alice, register, params, expected) -> Non
 def test_task_list_rejects_malformed_filters(client_for, alice, register, params) -> None:
     response = client_for(alice).get("/api/tasks/", params)
     assert response.status_code == 400
-    assert set(response.json()) == set(params)
+    assert set(response.json()["errors"]) == set(params)
 
 
 def test_supervisor_sees_draft_plan_tasks(client_for, sam, register) -> None:
@@ -96,6 +96,7 @@ def test_task_detail_nests_compact_references(client_for, bob, register) -> None
     assert body["units_illustrative"] is False
     assert body["due_date"] == "2025-12-31"
     assert body["updated_at"]
+    assert body["version"] == 1
 
 
 def test_ordering_by_due_date(client_for, alice, register) -> None:

@@ -94,13 +94,15 @@ def test_task_update_records_only_changed_fields(client_for, sam, register) -> N
 
 
 def test_task_update_without_change_records_nothing(client_for, sam, register) -> None:
-    before = PlanTask.objects.get(pk=register.task_1_1.pk).updated_at
+    before = PlanTask.objects.get(pk=register.task_1_1.pk)
     response = client_for(sam).patch(
         f"/api/tasks/{register.task_1_1.pk}/", {"title": "工业营收增长", "responsible_units": ["fgw"]}, format="json"
     )
     assert response.status_code == 200
     assert not AuditEvent.objects.exists()
-    assert PlanTask.objects.get(pk=register.task_1_1.pk).updated_at == before
+    after = PlanTask.objects.get(pk=register.task_1_1.pk)
+    assert (after.updated_at, after.version) == (before.updated_at, before.version)
+    assert response.json()["version"] == before.version
 
 
 def test_closing_a_task_stamps_todays_date_in_shanghai(client_for, sam, register, time_machine) -> None:
@@ -137,14 +139,14 @@ def test_task_create_reports_field_errors(client_for, sam, register, change, fie
     body.update({key: _resolve(value, register) for key, value in change.items()})
     response = client_for(sam).post("/api/tasks/", body, format="json")
     assert response.status_code == 400
-    assert field in response.json(), response.json()
+    assert field in response.json()["errors"], response.json()
     assert not AuditEvent.objects.exists()
 
 
 def test_unknown_unit_code_is_named_in_the_error(client_for, sam, register) -> None:
     body = {"plan": register.plan.pk, "code": "3", "title": "新任务", "lead_unit": "nope"}
     response = client_for(sam).post("/api/tasks/", body, format="json")
-    assert "nope" in response.json()["lead_unit"][0]
+    assert "nope" in response.json()["errors"]["lead_unit"][0]
 
 
 @pytest.mark.parametrize(
@@ -164,26 +166,55 @@ def test_task_update_reports_field_errors(client_for, sam, register, change, fie
         PlanTask.objects.filter(pk=register.task_1.pk).update(due_date=date(2027, 12, 31))
     response = client_for(sam).patch(url, body, format="json")
     assert response.status_code == 400
-    assert field in response.json(), response.json()
+    assert field in response.json()["errors"], response.json()
     assert not AuditEvent.objects.exists()
 
 
 def test_stale_task_update_is_refused_with_409(client_for, sam, register) -> None:
     client = client_for(sam)
     url = f"/api/tasks/{register.task_2.pk}/"
-    read = client.get(url).json()["updated_at"]
+    read = client.get(url).json()["version"]
     # Another supervisor saves first.
-    assert client.patch(url, {"note": "先改"}, format="json").status_code == 200
-    response = client.patch(url, {"title": "后改", "updated_at": read}, format="json")
+    assert client.patch(url, {"note": "先改"}, format="json").json()["version"] == read + 1
+    response = client.patch(url, {"title": "后改", "version": read}, format="json")
     assert response.status_code == 409
-    assert response.json()["detail"]
-    assert response.json()["updated_at"] != read
+    assert response.json()["code"] == "conflict"
+    assert f"当前版本 {read + 1}，你提交的是 {read}" in response.json()["detail"]
     assert PlanTask.objects.get(pk=register.task_2.pk).title == "数字化车间"
     # With the version just read, the write goes through.
-    fresh = client.get(url).json()["updated_at"]
-    response = client.patch(url, {"title": "后改", "updated_at": fresh}, format="json")
+    fresh = client.get(url).json()["version"]
+    response = client.patch(url, {"title": "后改", "version": fresh}, format="json")
     assert response.status_code == 200
-    assert response.json()["title"] == "后改"
+    assert (response.json()["title"], response.json()["version"]) == ("后改", fresh + 1)
+
+
+@pytest.mark.parametrize(("route", "attribute", "first", "second"), [
+    ("plans", "plan", {"title": "先改"}, {"note": "后改"}),
+    ("tasks", "task_2", {"note": "先改"}, {"title": "后改"}),
+    ("milestones", "m1", {"title": "先改"}, {"weight": "40"}),
+    ("indicators", "indicator", {"name": "先改"}, {"source": "后改"}),
+])
+def test_every_register_patch_takes_the_version_it_read(client_for, sam, register, route, attribute, first,
+                                                        second) -> None:
+    client = client_for(sam)
+    url = f"/api/{route}/{getattr(register, attribute).pk}/"
+    read = client.get(url).json()["version"]
+    assert client.patch(url, {**first, "version": read}, format="json").json()["version"] == read + 1
+    stale = client.patch(url, {**second, "version": read}, format="json")
+    assert stale.status_code == 409
+    assert set(stale.json()) == {"detail", "code"}
+    assert f"当前版本 {read + 1}，你提交的是 {read}" in stale.json()["detail"]
+    assert client.get(url).json()["version"] == read + 1
+    assert AuditEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize("version", [0, "x", None])
+def test_a_malformed_version_is_a_field_error(client_for, sam, register, version) -> None:
+    response = client_for(sam).patch(f"/api/tasks/{register.task_2.pk}/", {"title": "改名", "version": version},
+                                     format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["version"]
+    assert not AuditEvent.objects.exists()
 
 
 # --- milestones -------------------------------------------------------------------------------
@@ -195,7 +226,7 @@ def test_moving_a_milestone_needs_a_reason_and_keeps_the_first_date(client_for, 
 
     response = client.patch(url, {"due_date": "2024-06-30"}, format="json")
     assert response.status_code == 400
-    assert "reason" in response.json()
+    assert "reason" in response.json()["errors"]
     assert Milestone.objects.get(pk=register.m1.pk).due_date == date(2024, 3, 31)
 
     response = client.patch(url, {"due_date": "2024-06-30", "reason": "受疫情影响顺延"}, format="json")
@@ -243,7 +274,7 @@ def test_milestone_create_reports_field_errors(client_for, sam, register, change
     body.update({key: _resolve(value, register) for key, value in change.items()})
     response = client_for(sam).post("/api/milestones/", body, format="json")
     assert response.status_code == 400
-    assert field in response.json(), response.json()
+    assert field in response.json()["errors"], response.json()
 
 
 def test_supervisor_creates_a_milestone_with_an_owner(client_for, sam, register) -> None:
@@ -310,7 +341,7 @@ def test_indicator_create_reports_field_errors(client_for, sam, register, change
         "/api/indicators/", {**INDICATOR, "task": register.task_2.pk, **change}, format="json"
     )
     assert response.status_code == 400
-    assert field in response.json(), response.json()
+    assert field in response.json()["errors"], response.json()
     assert not Indicator.objects.filter(code="I9").exists()
 
 
@@ -333,7 +364,7 @@ def test_supervisor_publishes_a_draft_plan(client_for, sam, alice, register) -> 
 def test_plan_end_before_start_is_a_field_error(client_for, sam, register) -> None:
     response = client_for(sam).patch(f"/api/plans/{register.plan.pk}/", {"end_date": "2022-12-31"}, format="json")
     assert response.status_code == 400
-    assert "end_date" in response.json()
+    assert "end_date" in response.json()["errors"]
 
 
 def test_plan_code_is_not_editable(client_for, sam, register) -> None:

@@ -10,10 +10,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from tasks.models import AuditEvent, PlanTask, TaskUnit
+from tasks.errors import Conflict
+from tasks.models import AuditEvent, Indicator, Milestone, Plan, PlanTask, TaskUnit
 from tasks.services import (
     InterimTarget,
-    StaleWrite,
     indicator_create,
     indicator_update,
     milestone_create,
@@ -60,20 +60,68 @@ def test_superuser_without_a_unit_may_write_and_is_audited_without_one(register,
 
 
 def test_another_worker_got_there_first(sam, register) -> None:
-    read = PlanTask.objects.get(pk=register.task_2.pk).updated_at
-    task_update(actor=sam, task=register.task_2, changes={"note": "先到"}, expected_updated_at=read)
-    with pytest.raises(StaleWrite) as raised:
-        task_update(actor=sam, task=register.task_2, changes={"title": "后到"}, expected_updated_at=read)
+    read = PlanTask.objects.get(pk=register.task_2.pk).version
+    task_update(actor=sam, task=register.task_2, changes={"note": "先到"}, version=read)
+    with pytest.raises(Conflict) as raised:
+        task_update(actor=sam, task=register.task_2, changes={"title": "后到"}, version=read)
     stored = PlanTask.objects.get(pk=register.task_2.pk)
-    assert raised.value.current_updated_at == stored.updated_at != read
+    assert stored.version == read + 1
+    assert f"当前版本 {stored.version}，你提交的是 {read}" in str(raised.value)
     assert (stored.title, stored.note) == ("数字化车间", "先到")
     assert AuditEvent.objects.count() == 1
 
 
+# Each update service: (model, the object in the register, a change, another change).
+UPDATES: dict[str, tuple[Callable, type, str, dict, dict]] = {
+    "task_update": (task_update, PlanTask, "task_2", {"note": "先到"}, {"title": "后到"}),
+    "milestone_update": (milestone_update, Milestone, "m1", {"title": "先到"}, {"weight": Decimal("40")}),
+    "indicator_update": (indicator_update, Indicator, "indicator", {"name": "先到"}, {"source": "后到"}),
+    "plan_update": (plan_update, Plan, "plan", {"title": "先到"}, {"note": "后到"}),
+}
+KEYWORD = {PlanTask: "task", Milestone: "milestone", Indicator: "indicator", Plan: "plan"}
+
+
+@pytest.mark.parametrize("service", list(UPDATES))
+def test_every_update_refuses_a_stale_version_and_writes_nothing(sam, register, service) -> None:
+    update, model, attribute, first, second = UPDATES[service]
+    obj = getattr(register, attribute)
+    read = model.objects.get(pk=obj.pk).version
+    update(actor=sam, **{KEYWORD[model]: obj}, changes=first, version=read)
+    with pytest.raises(Conflict) as raised:
+        update(actor=sam, **{KEYWORD[model]: obj}, changes=second, version=read)
+    assert f"当前版本 {read + 1}，你提交的是 {read}" in str(raised.value)
+    stored = model.objects.get(pk=obj.pk)
+    assert stored.version == read + 1
+    assert all(getattr(stored, field) != value for field, value in second.items())
+    assert AuditEvent.objects.count() == 1
+    # With the version just read, the write goes through and raises it again.
+    update(actor=sam, **{KEYWORD[model]: obj}, changes=second, version=read + 1)
+    assert model.objects.get(pk=obj.pk).version == read + 2
+
+
+@pytest.mark.parametrize("service", list(UPDATES))
+def test_an_update_that_changes_nothing_keeps_the_version(sam, register, service) -> None:
+    update, model, attribute, first, _second = UPDATES[service]
+    obj = getattr(register, attribute)
+    update(actor=sam, **{KEYWORD[model]: obj}, changes=first)
+    version = model.objects.get(pk=obj.pk).version
+    update(actor=sam, **{KEYWORD[model]: obj}, changes=first, version=version)
+    assert model.objects.get(pk=obj.pk).version == version
+
+
 def test_changing_only_responsible_units_bumps_the_version(sam, register) -> None:
-    read = PlanTask.objects.get(pk=register.task_2.pk).updated_at
+    read = PlanTask.objects.get(pk=register.task_2.pk)
     task_update(actor=sam, task=register.task_2, changes={"responsible_units": [Unit.objects.get(code="kjj")]})
-    assert PlanTask.objects.get(pk=register.task_2.pk).updated_at != read
+    stored = PlanTask.objects.get(pk=register.task_2.pk)
+    assert stored.version == read.version + 1
+    assert stored.updated_at != read.updated_at
+
+
+def test_changing_only_interim_targets_bumps_the_version(sam, register) -> None:
+    read = Indicator.objects.get(pk=register.indicator.pk).version
+    indicator_update(actor=sam, indicator=register.indicator,
+                     changes={"interim_targets": [InterimTarget(2026, Decimal("16"))]})
+    assert Indicator.objects.get(pk=register.indicator.pk).version == read + 1
 
 
 def test_reordering_responsible_units_keeps_their_rows(sam, register) -> None:

@@ -144,6 +144,28 @@ def test_an_edited_yaml_updates_fields_and_reports_old_and_new(tmp_path):
     assert any("2024:50.5；2025:100 → 2024:50.5；2025:120" in line for line in shown)
 
 
+def test_an_import_raises_the_version_of_what_it_changed_only(tmp_path):
+    """So an API write based on a read from before the import is refused (409), as after any other change."""
+    plan_import(source=write(tmp_path, PLAN))
+    edited = (
+        PLAN.replace("issuer: 市政府办公厅", "issuer: 市政府")
+        .replace("title: 新建绿色工厂", "title: 新建绿色工厂（扩大）")
+        .replace("responsible: [各区县]", "responsible: [市发展改革委]")
+        .replace("2025: 100", "2025: 120")
+        .replace("title: 第二批, due: 2025-12-31", "title: 第二批, due: 2026-03-31")
+    )
+
+    plan_import(source=write(tmp_path, edited, "edited.yaml"))
+
+    assert Plan.objects.get(code="demo").version == 2
+    # 1.1 by a field, 1.2 by its responsible units only; 1 is untouched.
+    assert dict(PlanTask.objects.values_list("code", "version")) == {"1": 1, "1.1": 2, "1.2": 2}
+    assert Indicator.objects.get(code="I01").version == 2  # its interim targets only
+    assert dict(Milestone.objects.values_list("code", "version")) == {"1": 1, "2": 2}
+    plan_import(source=write(tmp_path, edited, "edited.yaml"))
+    assert Plan.objects.get(code="demo").version == 2
+
+
 def test_a_milestone_moved_in_the_yaml_keeps_its_original_date(tmp_path):
     plan_import(source=write(tmp_path, PLAN))
 

@@ -1,19 +1,17 @@
 """Thin API of the reporting loop: reads through ``workflow.selectors``, writes through ``workflow.services``.
 
 Each view validates the input's shape, calls one service (which checks the acting user itself) and
-renders the fresh object through the selector. The services' errors become status codes in one place,
-``service_exception_handler``: field errors 400, ``PermissionDenied`` 403 (visible, but not this user's
-step), ``NotFound``/``DoesNotExist`` 404 (outside the user's units — never said which), ``Conflict`` 409
-(wrong state, stale version, second click). Anonymous requests get 401 from the authentication classes.
+renders the fresh object through the selector. Errors, the services' and the serializers' alike, are
+answered by the one handler of every API (``tasks.api.errors``): 400 with flat field paths,
+``PermissionDenied`` 403 (visible, but not this user's step), ``NotFound``/``DoesNotExist`` 404 (outside
+the user's units — never said which), ``Conflict`` 409 (wrong state, stale version, second click).
+Anonymous requests get 401 from the authentication classes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 from django.http import FileResponse
 from django.urls import reverse
@@ -21,19 +19,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer, as_serializer_error
-from rest_framework.views import exception_handler
+from rest_framework.serializers import Serializer
 
+from tasks.api.errors import error_response
 from tasks.api.filters import IdFilter
-from tasks.errors import Conflict, NotFound
 from tasks.models import AuditEvent, Report, ReportingRound
 from units.selectors import user_scope
 from workflow import selectors, services
@@ -55,74 +52,26 @@ from workflow.api.serializers import (
 
 # --- errors -------------------------------------------------------------------------------------
 
-
-class ConflictError(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = _("报告状态已变化，请刷新后重试。")
-    default_code = "conflict"
-
-
-def service_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, after turning the services' errors into API errors (400, 404, 409).
-
-    ``PermissionDenied`` (403) and ``Http404`` need nothing: DRF's handler maps them already.
-    """
-    if isinstance(exc, Conflict):
-        exc = ConflictError(str(exc) or None)
-    elif isinstance(exc, NotFound | ObjectDoesNotExist):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(as_serializer_error(exc))
-    return exception_handler(exc, context)
-
-
-_401 = OpenApiResponse(description=_("未登录"))
-_403 = OpenApiResponse(description=_("可见，但不是你的步骤"))
-_404 = OpenApiResponse(description=_("不存在或不在你的单位范围内"))
-_409 = OpenApiResponse(description=_("状态不允许、版本已过期或重复提交"))
-_400 = OpenApiResponse(description=_("字段校验失败，按字段返回错误"))
+_401 = error_response(_("未登录"))
+_403 = error_response(_("可见，但不是你的步骤"))
+_404 = error_response(_("不存在或不在你的单位范围内"))
+_409 = error_response(_("状态不允许、版本已过期或重复提交"))
+_400 = error_response(_("字段校验失败，按字段路径返回错误"))
 _READ_ERRORS = {401: _401, 404: _404}
 _WRITE_ERRORS = {400: _400, 401: _401, 403: _403, 404: _404, 409: _409}
 
 
 class WorkflowApi(GenericAPIView):
-    """Base of every view here: the services' errors mapped by ``service_exception_handler``; no
-    ordering or filter backends unless a view declares its own (the selectors own the order)."""
+    """Base of every view here: no ordering or filter backends unless a view declares its own (the
+    selectors own the order). Errors go to the API's one exception handler (settings)."""
 
     filter_backends: list = []
 
-    def get_exception_handler(self) -> Callable[[Exception, dict[str, Any]], Response | None]:
-        return service_exception_handler
-
     def validated(self, serializer_class: type[Serializer]) -> dict[str, Any]:
-        """The request body checked for shape; errors as flat ``{"field[n].sub": [messages]}``."""
+        """The request body checked for shape (a 400 with field paths if it is not right)."""
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        if not serializer.is_valid():
-            raise exceptions.ValidationError(flat_errors(serializer.errors))
+        serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
-
-
-def flat_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
-    """Nested serializer errors as one level of paths, the shape the services use (``indicator_values[0]``),
-    so a client reads every 400 the same way."""
-    if isinstance(errors, str):
-        return {prefix: [str(errors)]}
-    if isinstance(errors, dict):
-        items: Any = errors.items()
-    elif isinstance(errors, list) and any(isinstance(item, dict | list) for item in errors):
-        items = enumerate(errors)
-    else:
-        return {prefix: [str(message) for message in errors]} if errors else {}
-    flat: dict[str, list[str]] = {}
-    for key, value in items:
-        if not prefix:
-            path = str(key)
-        elif isinstance(key, int) or str(key).isdigit():
-            path = f"{prefix}[{key}]"
-        else:
-            path = f"{prefix}.{key}"
-        flat.update(flat_errors(value, path))
-    return flat
 
 
 # --- rounds -------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -137,7 +137,7 @@ def apply_approval(task_report: Report, *, actor: AbstractBaseUser) -> None:
     milestones = Milestone.objects.filter(claims__report_id=task_report.pk, status=Milestone.Status.PENDING)
     done = list(milestones.values_list("code", flat=True))
     milestones.update(status=Milestone.Status.DONE, completion_report_id=task_report.pk,
-                      completed_date=Subquery(claims.values("completed_date")[:1]))
+                      completed_date=Subquery(claims.values("completed_date")[:1]), version=F("version") + 1)
     values = list(IndicatorClaim.objects.filter(report_id=task_report.pk).values_list("indicator_id", "value",
                                                                                     "indicator__code"))
     IndicatorValue.objects.bulk_create(
@@ -147,7 +147,7 @@ def apply_approval(task_report: Report, *, actor: AbstractBaseUser) -> None:
         update_conflicts=True, unique_fields=["indicator", "round"], update_fields=["value", "report", "approved_at"],
     )
     PlanTask.objects.filter(pk=task_report.task_id, status=PlanTask.Status.NOT_STARTED).update(
-        status=PlanTask.Status.IN_PROGRESS)
+        status=PlanTask.Status.IN_PROGRESS, version=F("version") + 1)
     AuditEvent.objects.create(
         action="report.apply", object_type="report", object_id=str(task_report.pk),
         actor=actor if actor.is_authenticated else None, unit_id=task_report.unit_id,

@@ -67,7 +67,7 @@ def test_a_file_over_20_mb_is_refused(world, client_of, media_root):
     assert len(content) == 20 * 1024 * 1024 + 1
     response = _attach(client_of("fgw-r"), stage.part.pk, "big.pdf", content)
     assert response.status_code == 400
-    assert list(response.json()) == ["file"]
+    assert list(response.json()["errors"]) == ["file"]
     assert not ReportAttachment.objects.exists()
     assert _stored_files(media_root) == []
 
@@ -88,7 +88,7 @@ def test_content_that_is_not_an_allowed_type_is_refused(world, client_of, media_
     stage = build_stage(world, "draft")
     response = _attach(client_of("fgw-r"), stage.part.pk, name, content)
     assert response.status_code == 400
-    assert list(response.json()) == ["file"]
+    assert list(response.json()["errors"]) == ["file"]
     assert not ReportAttachment.objects.exists()
     assert _stored_files(media_root) == []
 
@@ -112,7 +112,7 @@ def test_evidence_for_a_milestone_of_another_task_is_refused(world, client_of, m
     stage = build_stage(world, "draft")
     client = client_of("fgw-r")
     response = _attach(client, stage.part.pk, "a.pdf", PDF_BYTES, milestone=other.pk)
-    assert (response.status_code, list(response.json())) == (400, ["milestone"])
+    assert (response.status_code, list(response.json()["errors"])) == (400, ["milestone"])
     response = _attach(client, stage.part.pk, "a.pdf", PDF_BYTES, milestone=world.milestone.pk)
     assert (response.status_code, response.json()["milestone"]) == (201, world.milestone.pk)
 

@@ -88,7 +88,7 @@ def test_bad_draft_input_is_a_field_error_and_changes_nothing(world, client_of, 
     response = client_of("fgw-r").patch(f"/api/reports/{stage.part.pk}/", {"narrative": "改了", **body},
                                         format="json")
     assert response.status_code == 400
-    errors = response.json()
+    errors = response.json()["errors"]
     assert list(errors) == [field]
     assert errors[field] and all(isinstance(message, str) for message in errors[field])
     part = Report.objects.get(pk=stage.part.pk)
@@ -103,9 +103,9 @@ def test_a_return_without_a_reason_is_refused(world, client_of, body, message):
     stage = build_stage(world, "submitted")
     response = client_of("fgw-h").post(f"/api/reports/{stage.part.pk}/return/", body, format="json")
     assert response.status_code == 400
-    assert list(response.json()) == ["reason"]
+    assert list(response.json()["errors"]) == ["reason"]
     if message:
-        assert response.json()["reason"] == [message]
+        assert response.json()["errors"]["reason"] == [message]
     assert Report.objects.get(pk=stage.part.pk).status == "submitted"
 
 
@@ -116,7 +116,7 @@ def test_returning_a_part_of_another_task_is_a_field_error(world, client_of):
     response = client_of("sam").post(f"/api/reports/{stage.task.pk}/return/",
                                      {"reason": "退回", "part": foreign_part.pk}, format="json")
     assert response.status_code == 400
-    assert list(response.json()) == ["part"]
+    assert list(response.json()["errors"]) == ["part"]
     assert Report.objects.get(pk=stage.task.pk).status == "in_review"
 
 
@@ -129,7 +129,7 @@ def test_returning_a_part_of_another_task_is_a_field_error(world, client_of):
 def test_bad_round_input_is_a_field_error(world, client_of, body, field):
     response = client_of("sam").post("/api/rounds/", body, format="json")
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()["errors"]) == [field]
     assert not Report.objects.exists()
 
 
