@@ -25,7 +25,7 @@ from tests.web.conftest import Register, build_register
 from units.models import Membership
 from units.services import units_load
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = {"width": 390, "height": 844}

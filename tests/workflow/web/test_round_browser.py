@@ -34,7 +34,7 @@ from tests.workflow.api.conftest import PDF_BYTES
 from units.models import Membership
 from units.services import units_load
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[3]
 R, H = Membership.Role.REPORTER, Membership.Role.HEAD
