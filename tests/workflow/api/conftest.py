@@ -1,8 +1,9 @@
 """Fixtures of the reporting-loop API tests: a signed-in client per persona of the ``world``, the stages a
 report goes through (built with the services, as a user would), and small real files to upload.
 
-Personas (see tests/workflow/conftest.py): fgw-r reporter of unit A (市发展改革委), kjj-r reporter of unit B
-(市科技局), fgw-h head of A, jxw-r reporter of the lead unit (市经济信息委), sam supervisor, leo leader.
+Personas (the world's names for the cast of tests/conftest.py): fgw-r (bob) reporter of unit A (市发展改革委),
+kjj-r (erin) reporter of unit B (市科技局), fgw-h (dave) head of A, jxw-r (alice) reporter of the lead unit
+(市经济信息委), sam supervisor, leo leader.
 """
 
 from __future__ import annotations

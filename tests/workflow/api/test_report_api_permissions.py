@@ -110,13 +110,10 @@ def test_anonymous_is_told_to_authenticate(world, media_root, endpoint):
     assert response["WWW-Authenticate"] == "Token"
 
 
-def test_a_unit_that_has_nothing_to_do_with_the_task_sees_no_history(world, client_of):
-    from tests.conftest import make_user
-    from units.models import Membership
-
+def test_a_unit_that_has_nothing_to_do_with_the_task_sees_no_history(world, client_of, oscar):
     build_stage(world, "submitted")
     outsider = APIClient()
-    outsider.force_login(make_user("czj-r", ("市财政局", Membership.Role.REPORTER)))
+    outsider.force_login(oscar)
     assert outsider.get(f"/api/tasks/{world.task.pk}/history/").status_code == 404
     assert client_of("sam").get("/api/tasks/999999/history/").status_code == 404
 
