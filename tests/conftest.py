@@ -22,8 +22,13 @@ under a name that says who they are.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.urls import clear_url_caches, get_resolver
 
 from units.models import Membership, Unit
@@ -41,6 +46,27 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Load the real units into the test database once; every test starts from them."""
     with django_db_blocker.unblock():
         units_load()
+
+
+@contextmanager
+def rolled_back_at_the_end(django_db_blocker: Any) -> Iterator[None]:
+    """A transaction (a savepoint inside another) that outlives single tests, for data that a module or a class
+    builds once and shares; nothing in it is committed, and it is rolled back when the block ends.
+
+    Database access stays blocked inside: build the data under ``django_db_blocker.unblock()``. Each test that
+    reads or writes it takes the ``db`` fixture, which runs the test in a savepoint of its own and rolls that
+    back afterwards, so what one test writes never reaches the next."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        # Marked as TestCase marks its class-wide transaction, so a durable atomic block still runs inside it.
+        atomic._from_testcase = True
+        atomic.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
 
 
 def unit(short_name: str) -> Unit:

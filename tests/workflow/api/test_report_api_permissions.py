@@ -1,16 +1,28 @@
 """Who may do what through the API: every endpoint × six personas with exact status codes, 401 for the
-anonymous, and the ``actions`` a report lists are exactly the actions the API then accepts."""
+anonymous, and the ``actions`` a report lists are exactly the actions the API then accepts.
+
+Nearly two hundred cases share a handful of stages, so the world is built once for the module and each stage
+once per test function (the cases are listed stage by stage), each in a transaction that is rolled back when
+it is no longer needed. Every case takes ``stage`` and then ``db``, so it runs in a savepoint of its own on top
+of the stage, rolled back after it: what one persona writes never reaches the next.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test import override_settings
 from rest_framework.test import APIClient
 
-from tests.workflow.api.conftest import PDF_BYTES, PERSONAS, build_stage, upload
-from tests.workflow.conftest import World
+from tests.conftest import make_persona, rolled_back_at_the_end
+from tests.workflow.api.conftest import PDF_BYTES, PERSONAS, Stage, build_stage, upload
+from tests.workflow.conftest import PEOPLE, World, build_world
+
+STAGES = ("draft", "attached", "submitted", "consolidating", "in_review")
 
 # (name, stage, method, path, body). Paths name {part} (unit A's part), {task} (the task report),
 # {attachment} (a PDF on A's part), {round} and {task_id} (the plan task).
@@ -72,9 +84,74 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int]] = {
 }
 
 
-def _call(client: APIClient, world: World, endpoint: str) -> Any:
-    stage_name, method, path, body = ENDPOINTS[endpoint]
-    ids = build_stage(world, stage_name).ids()
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The world of tests/workflow/conftest.py, built once for this module (it overrides the function-scoped one);
+    uploads go to a temporary MEDIA_ROOT of the module."""
+    with (override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")),
+          rolled_back_at_the_end(django_db_blocker)):
+        with django_db_blocker.unblock():
+            built = build_world({key: make_persona(persona) for key, persona in PEOPLE.items()})
+        yield built
+
+
+class Stages:
+    """The module's world at one stage at a time, kept in a savepoint: asking for another stage rolls the current
+    one back and builds the next with the services."""
+
+    def __init__(self, world: World, django_db_blocker: Any) -> None:
+        self.world, self.blocker = world, django_db_blocker
+        self.name: str | None = None
+        self.built: Stage | None = None
+        self.depth = len(connection.atomic_blocks)  # the world's transaction
+        self._kept = ExitStack()
+
+    def at(self, name: str) -> Stage:
+        # The stage lies beneath the case's own savepoint, which must not be open yet.
+        ours = self.depth + (1 if self.name else 0)
+        assert len(connection.atomic_blocks) == ours, (
+            "the stage must be set up before the case's transaction: take `stage` before any fixture using `db`")
+        if name != self.name:
+            self.close()
+            self._kept.enter_context(rolled_back_at_the_end(self.blocker))
+            try:
+                with self.blocker.unblock():
+                    self.built = build_stage(self.world, name)
+            except BaseException:
+                self.close()
+                raise
+            self.name = name
+        assert self.built is not None
+        return self.built
+
+    def close(self) -> None:
+        self._kept.close()
+        self.name = self.built = None
+
+
+@pytest.fixture(scope="module")
+def stages(world: World, django_db_blocker: Any) -> Iterator[Stages]:
+    kept = Stages(world, django_db_blocker)
+    yield kept
+    kept.close()
+
+
+@pytest.fixture
+def stage(request: pytest.FixtureRequest, stages: Stages) -> Stage:
+    """The world at the stage the test names (an indirect parameter). Tests take ``stage`` first and ``db`` right
+    after it, so the case's savepoint opens on top of the stage; they list their cases stage by stage, so a stage
+    is built once for a run of cases."""
+    return stages.at(request.param)
+
+
+def by_stage(cases: list[Any]) -> list[Any]:
+    """Cases ``pytest.param(stage, ...)`` in the order of STAGES, so consecutive cases share their stage."""
+    return sorted(cases, key=lambda case: STAGES.index(case.values[0]))
+
+
+def _call(client: APIClient, stage: Stage, endpoint: str) -> Any:
+    _, method, path, body = ENDPOINTS[endpoint]
+    ids = stage.ids()
     url = path.format(**ids)
     if body == "FILE":
         return client.post(url, {"file": upload("证据.pdf", PDF_BYTES)}, format="multipart")
@@ -95,23 +172,29 @@ def test_the_matrix_covers_every_routed_endpoint() -> None:
 
 
 @pytest.mark.parametrize(
-    ("endpoint", "persona", "expected"),
-    [(endpoint, persona, codes[n]) for endpoint, codes in EXPECTED.items() for n, persona in enumerate(PERSONAS)],
+    ("stage", "endpoint", "persona", "expected"),
+    by_stage([pytest.param(ENDPOINTS[endpoint][0], endpoint, persona, codes[n], id=f"{endpoint}-{persona}-{codes[n]}")
+              for endpoint, codes in EXPECTED.items() for n, persona in enumerate(PERSONAS)]),
+    indirect=["stage"],
 )
-def test_each_persona_gets_exactly_its_status_code(world, client_of, media_root, endpoint, persona, expected):
-    response = _call(client_of(persona), world, endpoint)
+def test_each_persona_gets_exactly_its_status_code(stage, db, client_of, endpoint, persona, expected):
+    response = _call(client_of(persona), stage, endpoint)
     assert response.status_code == expected, response.content[:300]
 
 
-@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
-def test_anonymous_is_told_to_authenticate(world, media_root, endpoint):
-    response = _call(APIClient(), world, endpoint)
+@pytest.mark.parametrize(
+    ("stage", "endpoint"),
+    by_stage([pytest.param(stage_name, endpoint, id=endpoint) for endpoint, (stage_name, *_) in ENDPOINTS.items()]),
+    indirect=["stage"],
+)
+def test_anonymous_is_told_to_authenticate(stage, db, endpoint):
+    response = _call(APIClient(), stage, endpoint)
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
 
 
-def test_a_unit_that_has_nothing_to_do_with_the_task_sees_no_history(world, client_of, oscar):
-    build_stage(world, "submitted")
+@pytest.mark.parametrize("stage", ["submitted"], indirect=True)
+def test_a_unit_that_has_nothing_to_do_with_the_task_sees_no_history(stage, db, world, client_of, oscar):
     outsider = APIClient()
     outsider.force_login(oscar)
     assert outsider.get(f"/api/tasks/{world.task.pk}/history/").status_code == 404
@@ -133,9 +216,9 @@ TRIALS = {
 @pytest.mark.parametrize(("stage", "which"), [
     ("draft", "part"), ("submitted", "part"), ("consolidating", "part"), ("consolidating", "task"),
     ("in_review", "part"), ("in_review", "task"),
-])
-def test_listed_actions_are_exactly_the_accepted_ones(world, client_of, stage, which, persona):
-    report_id = build_stage(world, stage).ids()[which]
+], indirect=["stage"])
+def test_listed_actions_are_exactly_the_accepted_ones(stage, db, client_of, which, persona):
+    report_id = stage.ids()[which]
     client = client_of(persona)
     response = client.get(f"/api/reports/{report_id}/")
     if response.status_code == 404:
