@@ -24,7 +24,6 @@ def _counts() -> dict[str, int]:
     }
 
 
-@pytest.mark.slow  # loads the whole Chongqing plan and opens its round, twice: over a second
 @time_machine.travel("2026-11-25 09:00 +0800")
 def test_load_demo_is_complete_and_idempotent(db):
     call_command("load_demo", stdout=StringIO())
