@@ -239,7 +239,7 @@ def test_listed_actions_are_exactly_the_accepted_ones(stage, db, client_of, whic
         assert response.status_code == 200, response.content[:300]
         listed, outcomes = response.json()["actions"], (200, 403, 409)
     else:
-        # Not theirs to see: the report is not found, and neither is it for any action.
+        # Not theirs to see: a 404 for the report and for every action on it.
         assert response.status_code == 404, response.content[:300]
         listed, outcomes = [], (404,)
     accepted = []
