@@ -59,12 +59,14 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # starts manage.py in a process of its own
 def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
     result = _manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", LUOSHI_DATA_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is required" in result.stderr
 
 
+@pytest.mark.slow  # starts manage.py in a process of its own
 def test_production_settings_pass_the_deploy_checks(tmp_path):
     result = _manage(
         "check", "--deploy", "--fail-level", "WARNING",
@@ -76,6 +78,7 @@ def test_production_settings_pass_the_deploy_checks(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow  # starts manage.py in a process of its own
 def test_a_bad_database_url_is_reported(tmp_path):
     result = _manage("check", DATABASE_URL="mysql://nope", LUOSHI_DATA_DIR=str(tmp_path))
     assert result.returncode != 0

@@ -19,13 +19,13 @@ from django.contrib.auth.models import User
 from django.test import Client
 from time_machine import TimeMachineFixture
 
-from tests.conftest import make_user
+from tests.conftest import make_persona, make_user
 from tests.support import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.web.conftest import Register, build_register
 from units.models import Membership
 from units.services import units_load
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = {"width": 390, "height": 844}
@@ -49,7 +49,7 @@ def chromium() -> Iterator[Any]:
 def site(transactional_db: None) -> tuple[Register, User]:
     """Transactional tests start from flushed tables: load the units again and build the register."""
     units_load()
-    supervisor = make_user("sam", ("市政府办公厅", Membership.Role.SUPERVISOR))
+    supervisor = make_persona("sam")
     return build_register(), supervisor
 
 

@@ -1,7 +1,8 @@
 """A small world for the reporting loop.
 
 Task 1.1 of plan "wf": lead 市经济信息委 (jxw); responsible 市发展改革委 (fgw) and 市科技局 (kjj).
-People: a reporter and a head per unit (fgw-r, fgw-h, kjj-r, kjj-h, jxw-r, jxw-h), sam (supervisor), leo (leader).
+People: the personas of tests/conftest.py, called by unit and role: a reporter and a head per unit (fgw-r bob,
+fgw-h dave, kjj-r erin, kjj-h frank, jxw-r alice, jxw-h carol), sam (supervisor), leo (leader).
 """
 
 from __future__ import annotations
@@ -15,13 +16,9 @@ import pytest
 from django.contrib.auth.models import User
 
 from tasks.models import Indicator, Milestone, Plan, PlanTask, Report, ReportingRound
-from tests.conftest import make_user
 from tests.factories import make_indicator, make_milestone, make_plan, make_task
-from units.models import Membership
 from units.services import units_load
 from workflow import services
-
-R, H = Membership.Role.REPORTER, Membership.Role.HEAD
 
 
 @dataclass
@@ -48,13 +45,18 @@ class World:
 
 UNITS = {"fgw": "市发展改革委", "kjj": "市科技局", "jxw": "市经济信息委"}
 
+# The world's name for each of its people: the persona (tests/conftest.py) it is.
+PEOPLE = {"sam": "sam", "leo": "leo", "fgw-r": "bob", "fgw-h": "dave", "kjj-r": "erin", "kjj-h": "frank",
+          "jxw-r": "alice", "jxw-h": "carol"}
+
 
 @pytest.fixture
-def world(db, sam, leo) -> World:
-    users = {"sam": sam, "leo": leo}
-    for key, short_name in UNITS.items():
-        users[f"{key}-r"] = make_user(f"{key}-r", (short_name, R))
-        users[f"{key}-h"] = make_user(f"{key}-h", (short_name, H))
+def world(request: pytest.FixtureRequest, db: None) -> World:
+    return build_world({key: request.getfixturevalue(persona) for key, persona in PEOPLE.items()})
+
+
+def build_world(users: dict[str, User]) -> World:
+    """The plan, task, indicator and milestone of the world, for its people (keyed as in ``PEOPLE``)."""
     plan = make_plan("wf")
     parent = make_task(plan, "1", lead=None)
     task = make_task(plan, "1.1", parent=parent, responsible=("市发展改革委", "市科技局"))

@@ -1,8 +1,9 @@
 """Fixtures of the reporting-loop API tests: a signed-in client per persona of the ``world``, the stages a
 report goes through (built with the services, as a user would), and small real files to upload.
 
-Personas (see tests/workflow/conftest.py): fgw-r reporter of unit A (市发展改革委), kjj-r reporter of unit B
-(市科技局), fgw-h head of A, jxw-r reporter of the lead unit (市经济信息委), sam supervisor, leo leader.
+Personas (the world's names for the cast of tests/conftest.py): fgw-r (bob) reporter of unit A (市发展改革委),
+kjj-r (erin) reporter of unit B (市科技局), fgw-h (dave) head of A, jxw-r (alice) reporter of the lead unit
+(市经济信息委), sam supervisor, leo leader.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tasks.models import Report, ReportingRound
 from tests.workflow.conftest import World, fill_and_sign
 from workflow import services
 
-PERSONAS = ("fgw-r", "kjj-r", "fgw-h", "jxw-r", "sam", "leo")
+PERSONAS = ("fgw-r", "kjj-r", "fgw-h", "jxw-r", "jxw-h", "sam", "leo")
 
 
 @pytest.fixture
@@ -67,18 +68,20 @@ def build_stage(world: World, name: str) -> Stage:
     """Bring the world's first round to a stage through the services:
 
     draft (everything open), submitted (A's part submitted), consolidating (both parts signed off, the lead
-    unit consolidates), in_review (the task report sent to review), attached (draft, with a PDF on A's part).
+    unit consolidates), lead_sign_off (the consolidated report waits for the lead unit head's sign-off), in_review
+    (the task report sent to review), attached (draft, with a PDF on A's part).
     """
     round_ = world.open_round()
     part = world.part(round_, "市发展改革委")
     attachment_id = None
     if name == "submitted":
         services.report_submit(actor=world["fgw-r"], report_id=part.pk)
-    elif name in ("consolidating", "in_review"):
+    elif name in ("consolidating", "lead_sign_off", "in_review"):
         fill_and_sign(world, round_, "fgw")
         fill_and_sign(world, round_, "kjj")
-        if name == "in_review":
+        if name in ("lead_sign_off", "in_review"):
             services.report_submit(actor=world["jxw-r"], report_id=world.task_report(round_).pk)
+        if name == "in_review":
             services.report_sign_off(actor=world["jxw-h"], report_id=world.task_report(round_).pk)
     elif name == "attached":
         attachment_id = services.report_attach(actor=world["fgw-r"], report_id=part.pk,

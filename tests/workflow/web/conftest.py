@@ -2,8 +2,9 @@
 (tests/workflow/conftest.py), in Chinese or — through the real language switch — in English, and the fill
 form's fields as a browser would post them.
 
-Personas: fgw-r / fgw-h reporter and head of unit A (市发展改革委), kjj-r / kjj-h of unit B (市科技局),
-jxw-r / jxw-h of the lead unit (市经济信息委), sam supervisor, leo leader.
+Personas (the world's names for the cast of tests/conftest.py): fgw-r / fgw-h (bob / dave) reporter and head of
+unit A (市发展改革委), kjj-r / kjj-h (erin / frank) of unit B (市科技局), jxw-r / jxw-h (alice / carol) of the lead
+unit (市经济信息委), sam supervisor, leo leader.
 """
 
 from __future__ import annotations

@@ -27,14 +27,15 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from tasks.models import Milestone, Plan, PlanTask, Report, ReportAttachment
-from tests.conftest import make_user
+from tests.conftest import make_persona, make_user
 from tests.factories import make_indicator, make_milestone, make_plan, make_task
 from tests.support import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.workflow.api.conftest import PDF_BYTES
+from tests.workflow.conftest import PEOPLE
 from units.models import Membership
 from units.services import units_load
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[3]
 R, H = Membership.Role.REPORTER, Membership.Role.HEAD
@@ -56,10 +57,8 @@ def loop(transactional_db: None, settings: Any, tmp_path: Path) -> Loop:
     require_chromium()
     settings.MEDIA_ROOT = tmp_path / "media"
     units_load()
-    users = {"sam": make_user("sam", ("市政府办公厅", Membership.Role.SUPERVISOR), first_name="王督查")}
-    for key, short_name in {"fgw": "市发展改革委", "kjj": "市科技局", "jxw": "市经济信息委"}.items():
-        users[f"{key}-r"] = make_user(f"{key}-r", (short_name, R))
-        users[f"{key}-h"] = make_user(f"{key}-h", (short_name, H))
+    users = {"sam": make_persona("sam", first_name="王督查")}
+    users.update({key: make_persona(PEOPLE[key]) for key in ("fgw-r", "fgw-h", "kjj-r", "kjj-h", "jxw-r", "jxw-h")})
     today = timezone.localdate()
     plan = make_plan("wf", title="制造业高质量发展行动方案")
     parent = make_task(plan, "1", lead=None, title="发展目标")
@@ -140,7 +139,7 @@ def _whole_round(loop: Loop, base: str, browser: Any) -> None:
     period = f"{loop.today.year}-Q{(loop.today.month - 1) // 3 + 1}"
 
     # The supervisor opens the round in the UI and lands on its page.
-    sam = Person(browser, base, "sam")
+    sam = Person(browser, base, loop.users["sam"].username)
     sam.page.goto(f"{base}/rounds/")
     sam.page.fill("#id_period", period)
     sam.page.fill("#id_due_date", (loop.today + timedelta(days=10)).isoformat())
@@ -151,7 +150,7 @@ def _whole_round(loop: Loop, base: str, browser: Any) -> None:
     assert "市发展改革委" in sam.page.locator(".round-units").inner_text()
 
     # Unit A's reporter: autosave first — type, wait for the save, reload, the text is still there.
-    fgw_r = Person(browser, base, "fgw-r")
+    fgw_r = Person(browser, base, loop.users["fgw-r"].username)
     assert fgw_r.page.locator(".nav-inbox .count").inner_text() == "1"
     part_url = fgw_r.open_from_inbox("fill")
     page = fgw_r.page
@@ -196,25 +195,25 @@ def _whole_round(loop: Loop, base: str, browser: Any) -> None:
     fgw_r.done("已提交，等待单位负责人审签。")
 
     # A's head sees what changed and signs off.
-    fgw_h = Person(browser, base, "fgw-h")
+    fgw_h = Person(browser, base, loop.users["fgw-h"].username)
     fgw_h.open_from_inbox("sign_off")
     assert "营收突破 2.9 万亿元" in fgw_h.page.locator("#changes").inner_text()
     fgw_h.page.click("#sign-off")
     fgw_h.done("已审签")
 
     # Unit B, faster.
-    kjj_r = Person(browser, base, "kjj-r")
+    kjj_r = Person(browser, base, loop.users["kjj-r"].username)
     kjj_r.open_from_inbox("fill")
     kjj_r.page.fill("#narrative", "科技局：完成创新平台布局。")
     kjj_r.page.click("#submit-report")
     kjj_r.done("已提交")
-    kjj_h = Person(browser, base, "kjj-h")
+    kjj_h = Person(browser, base, loop.users["kjj-h"].username)
     kjj_h.open_from_inbox("sign_off")
     kjj_h.page.click("#sign-off")
     kjj_h.done("已审签")
 
     # The lead unit consolidates and returns A's part with a reason.
-    jxw_r = Person(browser, base, "jxw-r")
+    jxw_r = Person(browser, base, loop.users["jxw-r"].username)
     jxw_r.open_from_inbox("consolidate")
     assert "营收快报.pdf" in jxw_r.page.locator(".part-report[data-unit=fgw]").inner_text()
     box = jxw_r.page.locator("#return-part-fgw-box")
