@@ -104,16 +104,17 @@ def round_is_open(round_id: int) -> Callable[[], bool]:
 
 
 def assert_round_opened(round_id: int, tasks: int, parts: int) -> None:
-    """Every task has its consolidated report, its parts, and one process whose fill steps are open."""
+    """Every task has its consolidated report, its parts, and one process whose consolidation step is open."""
     round_ = ReportingRound.objects.get(pk=round_id)
     assert (round_.tasks_total, round_.tasks_opened) == (tasks, tasks)
     task_reports = list(Report.objects.filter(round=round_, kind=Report.Kind.TASK).values_list("pk", flat=True))
     assert len(task_reports) == tasks
     assert sorted(Process.objects.values_list("data__task_report", flat=True)) == sorted(task_reports)
-    fill_steps = Report.objects.filter(round=round_, kind=Report.Kind.PART).values_list("flow_task_id", flat=True)
-    assert len(fill_steps) == parts and None not in fill_steps
-    assert FlowTask.objects.filter(pk__in=fill_steps, flow_task=ReportFlow.fill,
-                                   status=STATUS.NEW).count() == parts
+    assert Report.objects.filter(round=round_, kind=Report.Kind.PART, status=Report.Status.DRAFT).count() == parts
+    steps = Report.objects.filter(round=round_, kind=Report.Kind.TASK).values_list("flow_task_id", flat=True)
+    assert None not in steps
+    assert FlowTask.objects.filter(pk__in=steps, flow_task=ReportFlow.consolidate,
+                                   status=STATUS.NEW).count() == tasks
 
 
 def three_tasks(world: World) -> None:

@@ -118,16 +118,17 @@ def test_two_units_signing_off_at_once_both_succeed_and_join_once(transactional_
             for key, part in zip(("fgw", "kjj"), parts, strict=True)
         ))
 
-        # The second waits for the first one's flow lock instead of failing: no 409 for a race the user
-        # cannot see.
+        # The second waits for the first one's lock on the task report instead of failing: no 409 for a race
+        # the user cannot see, and exactly one of them opens the consolidation.
         assert all(isinstance(o, Report) for o in outcomes), (task.code, outcomes)
-        assert {FlowTask.objects.get(pk=p.flow_task_id).status for p in parts} == {STATUS.DONE}
+        assert {Report.objects.get(pk=p.pk).status for p in parts} == {S.SIGNED_OFF}
         task_report = world.task_report(round_, task=task)
         assert task_report.status == S.CONSOLIDATING, task.code
         process = FlowTask.objects.get(pk=task_report.flow_task_id).process
         assert active_steps(process, "consolidate") == 1, task.code
-        joins = FlowTask.objects.filter(process=process, flow_task=ReportFlow.join_parts)
-        assert [j.status for j in joins] == [STATUS.DONE], task.code
+        opened = AuditEvent.objects.filter(action="report.parts_ready", object_id=str(task_report.pk))
+        assert opened.count() == 1, task.code
+        assert task_report.revisions.filter(action="parts_ready").count() == 1, task.code
 
 
 def test_a_double_click_on_sign_off_signs_off_once_and_the_loser_changes_nothing(
@@ -149,10 +150,10 @@ def test_a_double_click_on_sign_off_signs_off_once_and_the_loser_changes_nothing
     assert signed.version == part.version + 1
     assert signed.revisions.filter(action="sign_off").count() == 1
     assert AuditEvent.objects.filter(action="report.sign_off", unit__short_name=UNITS["fgw"]).count() == 1
-    process = FlowTask.objects.get(pk=part.flow_task_id).process
-    assert FlowTask.objects.filter(process=process, flow_task=ReportFlow.sign_off, status=STATUS.DONE).count() == 2
-    assert active_steps(process, "consolidate") == 1
-    assert world.task_report(round_).status == S.CONSOLIDATING
+    task_report = world.task_report(round_)
+    assert task_report.status == S.CONSOLIDATING
+    assert active_steps(FlowTask.objects.get(pk=task_report.flow_task_id).process, "consolidate") == 1
+    assert AuditEvent.objects.filter(action="report.parts_ready").count() == 1
 
 
 def test_another_worker_opening_the_same_round_at_once_starts_each_process_once(
@@ -177,3 +178,74 @@ def test_another_worker_opening_the_same_round_at_once_starts_each_process_once(
     assert Process.objects.count() == 12
     assert sorted(Process.objects.values_list("data__task_report", flat=True)) == sorted(
         task_reports.values_list("pk", flat=True))
+
+
+def test_two_supervisors_opening_the_same_round_at_once_get_one_round_and_no_error(
+        transactional_db: None, world: World) -> None:
+    sue = make_user("sue", ("市政府办公厅", Membership.Role.SUPERVISOR))
+    outcomes = at_once(*(
+        lambda who=who: services.round_open(actor=who, plan=world.plan, period="2025-Q3", due_date=date(2025, 10, 10))
+        for who in (world["sam"], sue)
+    ))
+    assert all(isinstance(o, tuple) for o in outcomes), outcomes
+    assert sorted(created for _round, created in outcomes) == [False, True]
+    assert len({round_.pk for round_, _created in outcomes}) == 1
+    assert ReportingRound.objects.count() == 1
+    assert AuditEvent.objects.filter(action="round.open").count() == 1
+
+
+def _consolidated(world: World) -> tuple[ReportingRound, Report]:
+    round_ = world.open_round()
+    fill_and_sign(world, round_, "fgw")
+    fill_and_sign(world, round_, "kjj")
+    return round_, world.task_report(round_)
+
+
+def test_the_lead_unit_submitting_its_consolidation_twice_at_once_moves_it_once(
+        transactional_db: None, world: World) -> None:
+    _round, task_report = _consolidated(world)
+    outcomes = at_once(lambda: services.report_submit(actor=world["jxw-r"], report_id=task_report.pk),
+                       lambda: services.report_submit(actor=world["jxw-h"], report_id=task_report.pk))
+    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "Report"], outcomes
+    moved = Report.objects.get(pk=task_report.pk)
+    assert moved.status == S.LEAD_SIGN_OFF and moved.version == task_report.version + 1
+    process = FlowTask.objects.get(pk=moved.flow_task_id).process
+    assert active_steps(process, "lead_sign_off") == 1 and active_steps(process, "consolidate") == 0
+
+
+def test_the_lead_heads_sign_off_and_return_at_once_one_wins_and_the_flow_follows_it(
+        transactional_db: None, world: World) -> None:
+    _round, task_report = _consolidated(world)
+    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    jxw_h2 = make_user("jxw-h2", (UNITS["jxw"], Membership.Role.HEAD))
+    outcomes = at_once(
+        lambda: services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk),
+        lambda: services.report_return(actor=jxw_h2, report_id=task_report.pk, reason="口径不一致"),
+    )
+    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "Report"], outcomes
+    moved = Report.objects.get(pk=task_report.pk)
+    process = FlowTask.objects.get(pk=moved.flow_task_id).process
+    expected_step = {S.IN_REVIEW: "review", S.CONSOLIDATING: "consolidate"}[moved.status]
+    assert active_steps(process, expected_step) == 1
+    assert FlowTask.objects.filter(process=process, status__in=ACTIVE).count() == 1
+
+
+def test_a_supervisor_approving_while_another_returns_one_part_leaves_one_consistent_outcome(
+        transactional_db: None, world: World) -> None:
+    round_, task_report = _consolidated(world)
+    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
+    sue = make_user("sue", ("市政府办公厅", Membership.Role.SUPERVISOR))
+    part = world.part(round_, UNITS["kjj"])
+    outcomes = at_once(
+        lambda: services.report_approve(actor=world["sam"], report_id=task_report.pk),
+        lambda: services.report_return(actor=sue, report_id=task_report.pk, reason="科技局数据有误", part_id=part.pk),
+    )
+    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "Report"], outcomes
+    after = Report.objects.get(pk=task_report.pk)
+    parts = set(Report.objects.filter(task_report=after).values_list("status", flat=True))
+    if after.status == S.APPROVED:
+        assert parts == {S.APPROVED}
+    else:
+        assert after.status == S.WAITING and Report.objects.get(pk=part.pk).status == S.DRAFT
+        assert not Milestone.objects.filter(status=Milestone.Status.DONE).exists()
