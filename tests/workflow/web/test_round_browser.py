@@ -240,7 +240,7 @@ def _whole_round(loop: Loop, base: str, browser: Any) -> None:
     assert "统计快报口径" in jxw_r.page.locator(".part-report[data-unit=fgw]").inner_text()
     jxw_r.page.click("#submit-report")
     jxw_r.done("汇总报告已提交，等待本单位负责人审签。")
-    jxw_h = Person(browser, base, "jxw-h")
+    jxw_h = Person(browser, base, loop.users["jxw-h"].username)
     jxw_h.open_from_inbox("lead_sign_off")
     jxw_h.page.click("#sign-off")
     jxw_h.done("已审签：汇总报告已送督查审核。")
