@@ -53,7 +53,7 @@ TASK_EDITABLE_FIELDS: frozenset[str] = frozenset(
     }
 )
 MILESTONE_EDITABLE_FIELDS: frozenset[str] = frozenset(
-    {"code", "title", "due_date", "weight", "target_value", "owner_unit", "status", "completed_date", "order"}
+    {"code", "title", "due_date", "weight", "target_value", "owner_unit", "order"}
 )
 INDICATOR_EDITABLE_FIELDS: frozenset[str] = frozenset(
     {
@@ -332,7 +332,6 @@ def _check_milestone(errors: dict[str, list[Any]], *, milestone_id: int | None, 
         _add(errors, "code", _("该任务中已有编号为“%(code)s”的节点。") % {"code": code})
     if values["weight"] is None or values["weight"] <= 0:
         _add(errors, "weight", _("权重必须大于 0。"))
-    _check_completion(errors, values, Milestone.Status.DONE)
 
 
 @transaction.atomic
@@ -346,16 +345,15 @@ def milestone_create(
     weight: Decimal = Decimal("1"),
     target_value: Decimal | None = None,
     owner_unit: Unit | None = None,
-    status: str = Milestone.Status.PENDING,
-    completed_date: date | None = None,
     order: int = 0,
     comment: str = "",
 ) -> Milestone:
-    """Add a milestone (节点) to a task. Supervisors only; atomic; audited as ``milestone.create``."""
+    """Add a milestone (节点) to a task, pending: a milestone is completed only by an approved report. Supervisors
+    only; atomic; audited as ``milestone.create``."""
     _require_editor(actor)
     values: dict[str, Any] = {
         "code": code.strip(), "title": title, "due_date": due_date, "weight": weight, "target_value": target_value,
-        "owner_unit": owner_unit, "status": status, "completed_date": completed_date, "order": order,
+        "owner_unit": owner_unit, "order": order,
     }
     errors: dict[str, list[Any]] = {}
     _check_milestone(errors, milestone_id=None, task=task, values=values)
@@ -379,7 +377,7 @@ def milestone_update(
     version: int | None = None,
 ) -> Milestone:
     """Change fields of a milestone (keys of ``MILESTONE_EDITABLE_FIELDS``). Supervisors only; atomic; locks the row;
-    a stale ``version`` is a ``Conflict``.
+    a stale ``version`` is a ``Conflict``. Not its completion: that comes only from an approved report.
 
     Moving the due date (调整) requires a ``reason``, stored as the audit comment, and keeps the
     first original date in ``original_due_date`` however often the date moves; the event is then
@@ -392,8 +390,6 @@ def milestone_update(
     changes = dict(changes)
     if "code" in changes:
         changes["code"] = changes["code"].strip()
-    if changes.get("status", locked.status) != Milestone.Status.DONE and "completed_date" not in changes:
-        changes["completed_date"] = None
     values = {field: changes.get(field, getattr(locked, field)) for field in MILESTONE_EDITABLE_FIELDS}
     errors: dict[str, list[Any]] = {}
     _check_milestone(errors, milestone_id=locked.pk, task=locked.task, values=values)
@@ -401,7 +397,6 @@ def milestone_update(
     if moved and not reason.strip():
         _add(errors, "reason", _("调整完成日期必须说明理由。"))
     _raise_if(errors)
-    changes["completed_date"] = values["completed_date"]
     if moved and locked.original_due_date is None:
         changes["original_due_date"] = locked.due_date
 

@@ -234,11 +234,17 @@ class MilestoneUpdateInputSerializer(serializers.Serializer):
     weight = serializers.DecimalField(max_digits=7, decimal_places=2, required=False)
     target_value = serializers.DecimalField(max_digits=20, decimal_places=4, required=False, allow_null=True)
     owner_unit = UnitCodeField(required=False, allow_null=True)
-    status = MilestoneStatusField(required=False)
-    completed_date = serializers.DateField(required=False, allow_null=True)
     order = serializers.IntegerField(min_value=0, max_value=32767, required=False)
     reason = serializers.CharField(required=False, allow_blank=True, help_text=_("调整理由；修改完成日期时必填"))
     version = version_input_field()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Completion is not an input: it comes only from an approved report (and is read-only in the output).
+        given = [field for field in ("status", "completed_date") if field in self.initial_data]
+        if given:
+            message = _("节点是否完成只能由审核通过的进展报告确认，不能直接修改。")
+            raise serializers.ValidationError({field: [message] for field in given})
+        return attrs
 
 
 class MilestoneCreateInputSerializer(MilestoneUpdateInputSerializer):

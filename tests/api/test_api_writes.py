@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tasks.models import AuditEvent, Indicator, IndicatorTarget, Milestone, Plan, PlanTask, TaskUnit
+from tasks.services import milestone_update
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -380,3 +381,19 @@ def test_put_and_delete_are_not_offered(client_for, sam, register, url) -> None:
     assert client.put(target, {"title": "x"}, format="json").status_code == 405
     assert client.delete(target).status_code == 405
     assert TaskUnit.objects.count() == 2
+
+
+@pytest.mark.parametrize("change", [{"status": "done"}, {"completed_date": "2025-01-01"},
+                                    {"status": "done", "completed_date": "2025-01-01"}])
+def test_a_supervisor_cannot_mark_a_milestone_done_only_an_approved_report_can(client_for, sam, register,
+                                                                                change) -> None:
+    milestone = Milestone.objects.get(task=register.task_1_1, code="m1")
+    response = client_for(sam).patch(f"/api/milestones/{milestone.pk}/", change, format="json")
+    assert response.status_code == 400 and set(response.json()["errors"]) == set(change)
+    created = client_for(sam).post("/api/milestones/", {"task": register.task_1_1.pk, "code": "m9", "title": "节点",
+                                                        "due_date": "2026-01-31", **change}, format="json")
+    assert created.status_code == 400 and set(created.json()["errors"]) == set(change)
+    milestone.refresh_from_db()
+    assert milestone.status == Milestone.Status.PENDING and milestone.completed_date is None
+    with pytest.raises(TypeError):
+        milestone_update(actor=sam, milestone=milestone, changes={"status": "done"})
