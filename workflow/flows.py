@@ -1,9 +1,12 @@
 """The reporting flow of one task in one round (闭环管理), read top to bottom like the process diagram.
 
-    start ─► consolidate ─► consolidated? ─lead head signs─► lead_sign_off ─► signed? ─yes─► review ─► reviewed?
-                ▲                         └─(plan without it)──────────────────────────────┘              │
-                └──── returned to the lead unit, or a part returned to its unit ◄──────────────────────────┤
-                                                                                  approved ─► end ◄───────┘
+    start ─► consolidate ──► lead_sign_off ──signed off──► review ──approved──► end
+                ▲   └──(plan without it)──────────────────────►┘    │
+                ├──────────── returned by the lead head ◄──────┘            │
+                └──── returned to the lead unit, or a part returned to its unit ◄──┘
+
+Each human step decides where the process goes next from the task report's new status (``DecisionView``: no
+gateway task between steps).
 
 The units' parts are not viewflow tasks: each part's fill → submit → sign-off cycle (and the returns inside the
 unit or by the lead unit) is status changes of its row, declared as the engine's state machine in
@@ -29,7 +32,7 @@ from viewflow.workflow.models import Process
 
 from workflow import hooks
 from workflow.models import ReportProcess
-from workflow.nodes import step_page
+from workflow.nodes import DecisionView, step_page
 
 
 class ReportFlow(flow.Flow):
@@ -42,17 +45,19 @@ class ReportFlow(flow.Flow):
     # Started by workflow.services.rounds (in bulk when a round opens) with the consolidated report.
     start = flow.StartHandle(hooks.start_process).Next(this.consolidate)
 
-    # The lead unit consolidates its co-units' signed-off parts into the task report (or returns one part).
-    consolidate = flow.View(step_page).onCreate(hooks.link_step).Next(this.consolidated)
-    consolidated = flow.Switch().Case(this.lead_sign_off, hooks.awaits_lead_sign_off).Default(this.review)
+    # The lead unit consolidates its co-units' signed-off parts into the task report (or returns one part); it
+    # goes to the lead unit head's sign-off, or straight to review when the plan has none.
+    consolidate = (
+        DecisionView(step_page).onCreate(hooks.link_step)
+        .Case(this.lead_sign_off, hooks.awaits_lead_sign_off).Next(this.review)
+    )
 
     # The lead unit's head signs the consolidated report off (审签), or returns it to the lead unit.
-    lead_sign_off = flow.View(step_page).onCreate(hooks.link_step).Next(this.lead_signed_off)
-    lead_signed_off = flow.Switch().Case(this.review, hooks.in_review).Default(this.consolidate)
+    lead_sign_off = DecisionView(step_page).onCreate(hooks.link_step).Case(this.review, hooks.in_review).Next(
+        this.consolidate)
 
     # A supervisor approves, or returns to the lead unit or one unit's part (both reopen consolidation).
-    review = flow.View(step_page).onCreate(hooks.link_step).Next(this.reviewed)
-    reviewed = flow.Switch().Case(this.end, hooks.approved).Default(this.consolidate)
+    review = DecisionView(step_page).onCreate(hooks.link_step).Case(this.end, hooks.approved).Next(this.consolidate)
 
     end = flow.End()
 

@@ -76,8 +76,7 @@ def test_a_bulk_opened_process_runs_to_approval_like_any_other(world: World) -> 
     process = Process.objects.get(data__task_report=task_report.pk)
     assert process.status == "DONE" and process.finished is not None
     assert list(FlowTask.objects.filter(process=process).order_by("pk").values_list("flow_task", flat=True)) == [
-        ReportFlow.start, ReportFlow.consolidate, ReportFlow.consolidated, ReportFlow.lead_sign_off,
-        ReportFlow.lead_signed_off, ReportFlow.review, ReportFlow.reviewed, ReportFlow.end]
+        ReportFlow.start, ReportFlow.consolidate, ReportFlow.lead_sign_off, ReportFlow.review, ReportFlow.end]
 
 
 def test_opening_a_batch_costs_the_same_statements_whatever_its_size(world: World) -> None:

@@ -37,8 +37,12 @@ def save_content(report: Report, content: ReportContent, *, actor: AbstractBaseU
     a revision with the whole content. Field errors (an indicator or milestone not of this task, a completion in
     the future) are raised before anything is written."""
     errors: dict[str, list[str]] = {}
-    indicator_ids = set(Indicator.objects.filter(task_id=report.task_id).values_list("pk", flat=True))
-    milestone_ids = set(Milestone.objects.filter(task_id=report.task_id).values_list("pk", flat=True))
+    indicator_ids: set[int] = set()
+    if content.indicator_values:
+        indicator_ids = set(Indicator.objects.filter(task_id=report.task_id).values_list("pk", flat=True))
+    milestone_ids: set[int] = set()
+    if content.milestone_claims:
+        milestone_ids = set(Milestone.objects.filter(task_id=report.task_id).values_list("pk", flat=True))
     new_values: list[IndicatorClaim] = []
     for n, row in enumerate(content.indicator_values or ()):
         if row.indicator not in indicator_ids:
@@ -72,22 +76,25 @@ def save_content(report: Report, content: ReportContent, *, actor: AbstractBaseU
         MilestoneClaim.objects.bulk_create(new_claims)
     report.version += 1
     report.save(update_fields=["narrative", "percent_complete", "version", "updated_at"])
-    values = new_values if content.indicator_values is not None else report.indicator_claims.all()
-    claims = new_claims if content.milestone_claims is not None else report.milestone_claims.all()
     ReportRevision.objects.create(report_id=report.pk, version=report.version, action="update",
-                                  data=snapshot(report, values, claims), by=actor)
+                                  data=saved(report, content, new_values, new_claims), by=actor)
 
 
-def snapshot(report: Report, values: Iterable[IndicatorClaim], claims: Iterable[MilestoneClaim]) -> dict[str, Any]:
-    """The report's content as plain data (for revisions and "what changed"), keyed by indicator/milestone id."""
-    return jsonable({
-        "status": report.status,
-        "narrative": report.narrative,
-        "percent_complete": report.percent_complete,
-        "indicator_values": {str(c.indicator_id): c.value for c in values},
-        "milestone_claims": {str(c.milestone_id): {"completed_date": c.completed_date, "evidence": c.evidence}
-                             for c in claims},
-    })
+def saved(report: Report, content: ReportContent, values: Iterable[IndicatorClaim],
+          claims: Iterable[MilestoneClaim]) -> dict[str, Any]:
+    """What a save wrote, as plain data for its revision: the fields it was given (lists keyed by indicator and
+    milestone id), nothing it left as it was — so the revision costs no read."""
+    data: dict[str, Any] = {"status": report.status}
+    if content.narrative is not None:
+        data["narrative"] = report.narrative
+    if content.percent_given:
+        data["percent_complete"] = report.percent_complete
+    if content.indicator_values is not None:
+        data["indicator_values"] = {str(c.indicator_id): c.value for c in values}
+    if content.milestone_claims is not None:
+        data["milestone_claims"] = {str(c.milestone_id): {"completed_date": c.completed_date, "evidence": c.evidence}
+                                    for c in claims}
+    return jsonable(data)
 
 
 def prefill_task_report(task_report: Report) -> list[str]:

@@ -167,7 +167,7 @@ def report_approve(*, actor: AbstractBaseUser, report_id: int, version: int | No
     """A supervisor approves a task report in review: it and its parts are approved, and what it claims is
     applied (milestone completions, indicator values). Parts are locked before the task report (the lock order)."""
     parts = list(Report.objects.select_for_update().filter(task_report_id=report_id).order_by("pk")
-                 .values_list("pk", flat=True))
+                 .values_list("pk", "version", "status"))
     report = lock_report(actor, report_id)
     check_version(report, version)
     authorize(user_scope(actor), report, Action.APPROVE)

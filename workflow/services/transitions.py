@@ -118,19 +118,19 @@ def apply(report: Report, move: str, *, actor: AbstractBaseUser | None, now: dat
     return report
 
 
-def apply_set(report_ids: list[int], move: str, *, kind: str, actor: AbstractBaseUser | None, now: datetime,
-              **values: Any) -> int:
-    """``apply`` for many reports of one kind at once, set-based: only rows in a status the table lets ``move``
-    leave are moved (one UPDATE), each with its status-only revision (one INSERT). No audit event: the caller's
-    own event covers them. Returns how many moved."""
+def apply_set(locked: list[tuple[int, int, str]], move: str, *, kind: str, actor: AbstractBaseUser | None,
+              now: datetime, **values: Any) -> int:
+    """``apply`` for many reports of one kind at once, set-based. ``locked`` are (id, version, status) of rows the
+    caller has locked; only those in a status the table lets ``move`` leave are moved (one UPDATE), each with its
+    status-only revision (one INSERT). No audit event: the caller's own event covers them. Returns how many."""
     sources = {status: stage.moves[move] for (k, status), stage in lifecycle.TABLE.items()
                if k == kind and move in stage.moves}
     targets = set(sources.values())
     assert len(targets) == 1, f"{move} must lead to one status from every source"
     target = targets.pop()
-    rows = Report.objects.filter(pk__in=report_ids, kind=kind, status__in=list(sources))
-    moved = list(rows.values_list("pk", "version"))
-    rows.update(status=target, version=F("version") + 1, step_started_at=now, updated_at=now, **values)
+    moved = [(pk, version) for pk, version, status in locked if status in sources]
+    Report.objects.filter(pk__in=[pk for pk, _version in moved]).update(
+        status=target, version=F("version") + 1, step_started_at=now, updated_at=now, **values)
     ReportRevision.objects.bulk_create([
         ReportRevision(report_id=pk, version=version + 1, action=move, data={"status": target}, by=actor)
         for pk, version in moved
@@ -155,10 +155,11 @@ def complete_step(report: Report, *, actor: AbstractBaseUser, step: str) -> None
     activation = task.flow_task.activation_class(task)
     activation.process.report_status = report.status
     try:
+        # Assigning the task to the actor is saved by the completion below, in the same UPDATE (viewflow's
+        # assign() would write the row once more just before).
+        task.owner = actor
         if task.status == STATUS.NEW:
-            activation.assign(actor)
-        elif task.owner_id != actor.pk:
-            activation.reassign(actor)
+            task.status = STATUS.ASSIGNED
         if task.status == STATUS.ASSIGNED:
             activation.start(None)
         activation.execute()
