@@ -216,11 +216,12 @@ def test_the_lead_unit_submitting_its_consolidation_twice_at_once_moves_it_once(
 def test_the_lead_heads_sign_off_and_return_at_once_one_wins_and_the_flow_follows_it(
         transactional_db: None, world: World) -> None:
     _round, task_report = _consolidated(world)
-    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    version = services.report_submit(actor=world["jxw-r"], report_id=task_report.pk).version
     jxw_h2 = make_user("jxw-h2", (UNITS["jxw"], Membership.Role.HEAD))
+    # Both send the version they read, as the report page does: the loser is told the report moved on (409).
     outcomes = at_once(
-        lambda: services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk),
-        lambda: services.report_return(actor=jxw_h2, report_id=task_report.pk, reason="口径不一致"),
+        lambda: services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk, version=version),
+        lambda: services.report_return(actor=jxw_h2, report_id=task_report.pk, reason="口径不一致", version=version),
     )
     assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "Report"], outcomes
     moved = Report.objects.get(pk=task_report.pk)
