@@ -155,9 +155,13 @@ class RegisterPagination(PageNumberPagination):
         return source.render(rows)
 
     def _numbered_page(self, queryset: QuerySet, source: ListRows) -> list[Row]:
-        ordering = list(queryset.query.order_by or queryset.model._meta.ordering)
-        if not {"pk", "-pk", "id", "-id"} & set(ordering):
-            ordering.append("pk")  # ties would otherwise change places between pages
+        # The keyset is the default order made unique; an ?ordering= gets the id to break its ties, which
+        # would otherwise change places between pages.
+        ordering = list(queryset.query.order_by)
+        if not ordering:
+            ordering = list(source.keyset)
+        elif not {"pk", "-pk", "id", "-id"} & set(ordering):
+            ordering.append("pk")
         paginator = DjangoPaginator(queryset, self.page_size)
         number = self.get_page_number(self.request, paginator)
         try:
