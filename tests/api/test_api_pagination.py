@@ -154,3 +154,10 @@ def test_an_empty_list_has_one_empty_page(client_for: Callable, alice) -> None:
     body = client_for(alice).get("/api/milestones/").json()
     assert body == {"count": 0, "next": None, "previous": None, "results": []}
     assert client_for(alice).get("/api/tasks/", {"page": 1}).json()["results"] == []
+
+
+@pytest.mark.parametrize("params", [{}, {"page": "2"}])
+def test_the_browsable_api_renders_both_kinds_of_page(client_for, alice, big_plan, params) -> None:
+    response = client_for(alice).get("/api/milestones/", {"plan": "big", **params}, HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert ("page=3" if params else "cursor=") in response.content.decode()  # the next link
