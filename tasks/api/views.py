@@ -25,6 +25,8 @@ from rest_framework.views import APIView
 
 from tasks.api.errors import error_response
 from tasks.api.filters import IndicatorFilter, MilestoneFilter, PlanFilter, TaskFilter
+from tasks.api.pagination import RowListMixin
+from tasks.api.rows import MilestoneRows, TaskRows
 from tasks.api.serializers import (
     IndicatorCreateInputSerializer,
     IndicatorOutputSerializer,
@@ -117,8 +119,9 @@ class PlanViewSet(RegisterViewSet):
     list=extend_schema(summary=_("任务列表")),
     retrieve=extend_schema(summary=_("任务详情")),
 )
-class TaskViewSet(RegisterViewSet):
-    """Tasks of the register: list, detail, POST and PATCH (supervisors; PATCH may carry ``version``)."""
+class TaskViewSet(RowListMixin, RegisterViewSet):
+    """Tasks of the register: list (by cursor or page, see tasks.api.pagination), detail, POST and PATCH
+    (supervisors; PATCH may carry ``version``)."""
 
     serializer_class = TaskOutputSerializer
     filterset_class = TaskFilter
@@ -126,6 +129,9 @@ class TaskViewSet(RegisterViewSet):
 
     def get_queryset(self) -> QuerySet[PlanTask]:
         return task_list(user=self.request.user)
+
+    def list_rows(self) -> TaskRows:
+        return TaskRows()
 
     @extend_schema(summary=_("新建任务"), request=TaskCreateInputSerializer,
                    responses={201: TaskOutputSerializer, **_WRITE_ERRORS})
@@ -180,8 +186,9 @@ class IndicatorViewSet(RegisterViewSet):
     list=extend_schema(summary=_("节点列表")),
     retrieve=extend_schema(summary=_("节点详情")),
 )
-class MilestoneViewSet(RegisterViewSet):
-    """Milestones: list, detail, POST and PATCH (supervisors; moving the due date needs a ``reason``)."""
+class MilestoneViewSet(RowListMixin, RegisterViewSet):
+    """Milestones: list (by cursor or page, see tasks.api.pagination), detail, POST and PATCH (supervisors;
+    moving the due date needs a ``reason``)."""
 
     serializer_class = MilestoneOutputSerializer
     filterset_class = MilestoneFilter
@@ -193,6 +200,9 @@ class MilestoneViewSet(RegisterViewSet):
     def get_serializer_context(self) -> dict[str, Any]:
         # One "today" per request, in Asia/Shanghai, for every row's overdue flag.
         return {**super().get_serializer_context(), "today": timezone.localdate()}
+
+    def list_rows(self) -> MilestoneRows:
+        return MilestoneRows(today=timezone.localdate())
 
     @extend_schema(summary=_("新建节点"), request=MilestoneCreateInputSerializer,
                    responses={201: MilestoneOutputSerializer, **_WRITE_ERRORS})

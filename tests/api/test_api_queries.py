@@ -107,3 +107,19 @@ def test_unit_name_search_costs_one_query_whatever_it_finds(client_for: Callable
     assert one[1] == 1
     assert many[1] > 20
     assert one[0] == many[0] == plain[0] + 1
+
+
+@pytest.mark.parametrize("url", ["/api/tasks/", "/api/milestones/"])
+def test_a_deep_page_takes_as_many_queries_as_the_first(client_for: Callable, alice, url: str) -> None:
+    _plan_with(160, "deep")
+    client = client_for(alice)
+    first = _measure(client, url, {"plan": "deep"})
+    cursor = client.get(url, {"plan": "deep"}).json()["next"]
+    for _ in range(2):
+        cursor = client.get(cursor).json()["next"]
+    by_cursor = _measure(client, cursor, {})
+    by_number = _measure(client, url, {"plan": "deep", "page": "4"})
+    filtered = _measure(client, url, {"plan": "deep", "unit": "kjj", "page": "2"})
+    assert (first[1], by_cursor[1], by_number[1]) == (50, 10, 10)
+    assert filtered[1] > 0
+    assert first[0] == by_cursor[0] == by_number[0] == filtered[0] <= MAX_LIST_QUERIES
