@@ -163,9 +163,10 @@ def apply_approval(task_report: Report, *, actor: AbstractBaseUser) -> None:
     )
 
 
-def carry_over(parts: Iterable[Report]) -> None:
-    """一件事一次办: start each part from the unit's last approved part of the same task (a few queries for all)."""
-    wanted = {(part.task_id, part.unit_id): part for part in parts}
+def carry_over(parts: Iterable[tuple[int, int, int]]) -> None:
+    """一件事一次办: start each new part — (id, task id, unit id) — from the unit's last approved part of the same
+    task: its narrative, % complete and indicator values (a few queries for all)."""
+    wanted = {(task_id, unit_id): pk for pk, task_id, unit_id in parts}
     if not wanted:
         return
     lasts: dict[tuple[int, int], Report] = {}
@@ -179,13 +180,10 @@ def carry_over(parts: Iterable[Report]) -> None:
     claims: dict[int, list[IndicatorClaim]] = {}
     for claim in IndicatorClaim.objects.filter(report_id__in=[last.pk for last in lasts.values()]):
         claims.setdefault(claim.report_id, []).append(claim)
-    carried: list[Report] = []
-    for key, last in lasts.items():
-        part = wanted[key]
-        part.narrative, part.percent_complete = last.narrative, last.percent_complete
-        carried.append(part)
-    Report.objects.bulk_update(carried, ["narrative", "percent_complete"])
+    Report.objects.bulk_update(
+        [Report(pk=wanted[key], narrative=last.narrative, percent_complete=last.percent_complete)
+         for key, last in lasts.items()], ["narrative", "percent_complete"])
     IndicatorClaim.objects.bulk_create([
-        IndicatorClaim(report=wanted[key], indicator_id=c.indicator_id, value=c.value, note=c.note)
+        IndicatorClaim(report_id=wanted[key], indicator_id=c.indicator_id, value=c.value, note=c.note)
         for key, last in lasts.items() for c in claims.get(last.pk, [])
     ])
