@@ -1,6 +1,7 @@
 """The apps depend downward only (units ← tasks ← workflow; config wires everything): in Python, as the import
 contracts in pyproject.toml say, so that plain ``pytest`` catches an upward import as ``./run test``'s lint step
-does; and in templates, where the pages of ``units`` and ``tasks`` load no tag library of a higher app."""
+does; and in templates, where the pages of ``units`` and ``tasks`` load no tag library of a higher app. Inside
+``workflow`` the modules are layered too: pages and entry points → services | selectors → flows → nodes → models."""
 
 from __future__ import annotations
 
@@ -28,14 +29,18 @@ def _lint_imports(cwd: Path) -> subprocess.CompletedProcess:
 def test_the_apps_keep_their_import_contracts():
     result = _lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 kept, 0 broken" in result.stdout, result.stdout
+    assert "3 kept, 0 broken" in result.stdout, result.stdout
+
+
+def _copy_apps(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    for package in CHECKED:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
 def test_an_upward_import_or_viewflow_below_workflow_breaks_a_contract(tmp_path):
     """The contracts bite: a copy of the apps with one late upward import and one viewflow import in ``tasks``."""
-    shutil.copy(ROOT / "pyproject.toml", tmp_path)
-    for package in CHECKED:
-        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    _copy_apps(tmp_path)
     (tmp_path / "tasks" / "probe.py").write_text(
         "def late():\n"
         "    from workflow import selectors\n"
@@ -44,9 +49,25 @@ def test_an_upward_import_or_viewflow_below_workflow_breaks_a_contract(tmp_path)
     )
     result = _lint_imports(tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "0 kept, 2 broken" in result.stdout, result.stdout
+    assert "1 kept, 2 broken" in result.stdout, result.stdout
     assert "tasks.probe -> workflow.selectors" in result.stdout
     assert "tasks.probe -> viewflow" in result.stdout
+
+
+def test_the_flow_reaching_up_to_the_services_or_the_pages_breaks_the_workflow_layers(tmp_path):
+    """The circle stays broken: a copy where ``workflow.flows`` imports the services and the pages, late."""
+    _copy_apps(tmp_path)
+    with (tmp_path / "workflow" / "flows.py").open("a", encoding="utf-8") as flows:
+        flows.write(
+            "\n\ndef late():\n"
+            "    from workflow import services, views\n"
+            "    return services, views\n"
+        )
+    result = _lint_imports(tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "2 kept, 1 broken" in result.stdout, result.stdout
+    assert "workflow.flows -> workflow.services" in result.stdout
+    assert "workflow.flows -> workflow.views" in result.stdout
 
 
 HIGHER_APPS = ("workflow", "evaluation", "notifications")

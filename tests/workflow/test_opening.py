@@ -1,8 +1,8 @@
 """Opening a round in bulk writes what viewflow's own start writes, in a constant number of statements.
 
 ``services.open_tasks`` inserts the reports and viewflow's processes and tasks a batch at a time, with ids drawn
-first and plain INSERTs; ``services.open_task`` drives ``ReportFlow.start`` for one task. Pinned to django-viewflow 2.4.0: if an
-upgrade changes what a start writes, the first test says so.
+first and plain INSERTs; ``services.open_task`` drives ``ReportFlow.start`` for one task. Pinned to django-viewflow
+2.4.0: if an upgrade changes what a start writes, the first test says so.
 """
 
 from __future__ import annotations

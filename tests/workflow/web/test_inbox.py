@@ -142,12 +142,12 @@ def test_the_badge_costs_one_query_on_any_page(world, page_client):
 
 def test_a_long_inbox_is_paginated_and_keeps_the_step_filter(world, client, monkeypatch):
     from tests.factories import make_task
-    from workflow import views
+    from workflow.views import inbox
 
     for n in range(3):
         make_task(world.plan, f"1.{n + 5}", parent=world.task.parent, responsible=("市发展改革委",))
     world.open_round()
-    monkeypatch.setattr(views, "INBOX_PAGE_SIZE", 2)
+    monkeypatch.setattr(inbox, "INBOX_PAGE_SIZE", 2)
     client.force_login(world["fgw-r"])
     first = client.get("/inbox/?step=fill")
     assert first.status_code == 200

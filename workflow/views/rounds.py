@@ -1,0 +1,148 @@
+"""The rounds, for supervisors and leaders: the list, where supervisors open a round (the page then shows the
+opening job's progress), and one round's progress per unit (submitted / late / missing / returned)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from tasks.models import Plan, Report, ReportingRound
+from tasks.periods import parse_period
+from tasks.selectors import plan_list
+from units.selectors import user_scope
+from workflow import selectors, services
+from workflow.templatetags.reporting import due_state
+from workflow.views.common import _forbidden
+
+S = Report.Status
+
+
+def _current_quarter(today: date) -> tuple[str, date]:
+    """The quarter that ends next (its code) and a due date ten days after its end, as the form's suggestion."""
+    quarter = (today.month - 1) // 3 + 1
+    period = parse_period(f"{today.year}-Q{quarter}")
+    return period.code, period.end + timedelta(days=10)
+
+
+class RoundOpenForm(forms.Form):
+    """Open a round: an active plan, a period (2025-Q3 or 2025-07) and a due date. The service decides the rest."""
+
+    plan = forms.ModelChoiceField(label=gettext_lazy("行动方案"), queryset=Plan.objects.none(), empty_label=None)
+    period = forms.CharField(label=gettext_lazy("期次"), max_length=10,
+                             widget=forms.TextInput(attrs={"placeholder": "2025-Q3", "autocomplete": "off"}),
+                             help_text=gettext_lazy("如 2025-Q3 或 2025-07"))
+    due_date = forms.DateField(label=gettext_lazy("报送截止日期"),
+                               widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def __init__(self, *args: Any, plans: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].queryset = plans
+
+    def clean_period(self) -> str:
+        try:
+            return parse_period(self.cleaned_data["period"]).code
+        except ValueError:
+            raise forms.ValidationError(_("期次格式应为 2025-Q3 或 2025-07。")) from None
+
+
+def _rounds_forbidden(request: HttpRequest) -> HttpResponse:
+    return _forbidden(request, _("报送轮次只对督查专班和领导开放。"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def round_list_page(request: HttpRequest) -> HttpResponse:
+    """Rounds with their progress (supervisors and leaders); supervisors open a round here (POST), then land on
+    its page, which shows the opening job's progress."""
+    scope = user_scope(request.user)
+    if not scope.sees_all_units:
+        return _rounds_forbidden(request)
+    plans = plan_list(user=request.user).filter(status=Plan.Status.ACTIVE).order_by("-start_date", "code")
+    period, due = _current_quarter(timezone.localdate())
+    form = RoundOpenForm(request.POST or None, plans=plans, initial={"period": period, "due_date": due})
+    status = 200
+    if request.method == "POST":
+        if not scope.is_supervisor:
+            return _forbidden(request, _("只有督查专班可以开启报送轮次。"))
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                round_, created = services.round_open(actor=request.user, plan=data["plan"], period=data["period"],
+                                                      due_date=data["due_date"])
+            except ValidationError as exc:
+                for key, errors in exc.message_dict.items():
+                    form.add_error(key if key in form.fields else None, errors)
+            else:
+                if created:
+                    messages.success(request, _("已开启 %(period)s 报送轮次，正在为各任务生成报告。")
+                                     % {"period": round_.period})
+                else:
+                    messages.info(request, _("%(period)s 报送轮次此前已开启。") % {"period": round_.period})
+                return redirect("round-detail", pk=round_.pk)
+        status = 400
+    part, task = Q(reports__kind=Report.Kind.PART), Q(reports__kind=Report.Kind.TASK)
+    rounds = selectors.round_list(user=request.user).annotate(
+        parts=Count("reports", filter=part),
+        parts_submitted=Count("reports", filter=part & Q(reports__submitted_at__isnull=False)),
+        reports_tasks=Count("reports", filter=task),
+        tasks_approved=Count("reports", filter=task & Q(reports__status=S.APPROVED)),
+    ).order_by("-period_start", "plan__code")
+    return render(request, "workflow/round_list.html", {
+        "rounds": rounds, "form": form if scope.is_supervisor else None, "today": timezone.localdate(),
+        "nav": "rounds",
+    }, status=status)
+
+
+UNIT_SORTS = {
+    "missing": gettext_lazy("未报"), "overdue": gettext_lazy("逾期未报"), "late": gettext_lazy("迟报"),
+    "returned": gettext_lazy("被退回"), "submitted": gettext_lazy("已报"), "approved": gettext_lazy("已通过"),
+    "parts": gettext_lazy("应报"),
+}
+
+
+def _laggards_first(row: dict[str, Any]) -> tuple:
+    return (-row["overdue"], -row["missing"], -row["late"], -row["returned"], row["unit"].order, row["unit"].code)
+
+
+@login_required
+@require_GET
+def round_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """One round: counts and one row per unit, laggards first (``?sort=`` a column). Supervisors and leaders;
+    a round outside the readable plans is 404. While it opens, the page refreshes itself every 3 seconds."""
+    round_ = selectors.round_list(user=request.user).filter(pk=pk).first()
+    if round_ is None:
+        raise Http404(_("没有这个报送轮次"))
+    if not user_scope(request.user).sees_all_units:
+        return _rounds_forbidden(request)
+    today = timezone.localdate()
+    units = selectors.round_units(round_, today=today)
+    sort = request.GET.get("sort", "")
+    if sort in UNIT_SORTS:
+        units.sort(key=lambda row: (-row[sort], row["unit"].order, row["unit"].code))
+    else:
+        sort = ""
+        units.sort(key=_laggards_first)
+    for row in units:
+        row["share"] = round(100 * row["submitted"] / row["parts"]) if row["parts"] else 0
+    opening = round_.status == ReportingRound.Status.OPENING
+    response = render(request, "workflow/round_detail.html", {
+        "round": round_, "counts": selectors.round_counts(round_, today=today), "units": units, "sort": sort,
+        "sort_label": UNIT_SORTS.get(sort, ""), "sorts": UNIT_SORTS, "opening": opening, "today": today,
+        "due": due_state(round_.due_date, today), "nav": "rounds",
+        "open_share": round(100 * round_.tasks_opened / round_.tasks_total) if round_.tasks_total else 0,
+    })
+    if opening:
+        response["Refresh"] = "3"
+    return response
