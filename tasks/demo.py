@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission, User
 from django.db import transaction
 
@@ -68,3 +69,23 @@ def demo_accounts_load(*, password: str = DEMO_PASSWORD) -> list[User]:
             user.user_permissions.add(*perms)
         users.append(user)
     return users
+
+
+@transaction.atomic
+def round_accounts_load(*, unit_ids: set[int], password: str = DEMO_PASSWORD) -> list[str]:
+    """A reporter and a head (``<unit-code>-reporter`` / ``-head``, the demo password) for each of ``unit_ids``
+    — the units with a part in the demo's open round — so every report loop of the round can be finished with
+    demo accounts. Existing accounts keep their names and get the demo password back. Returns the usernames."""
+    hashed = make_password(password)  # one hash for all: the same password, and hashing is slow on purpose
+    names = []
+    for unit in Unit.objects.filter(pk__in=unit_ids).order_by("order", "code"):
+        for suffix, label, role in (("reporter", "填报员", Membership.Role.REPORTER),
+                                    ("head", "负责人", Membership.Role.HEAD)):
+            user, _ = User.objects.get_or_create(username=f"{unit.code}-{suffix}")
+            if not user.first_name:
+                user.first_name = f"{unit.short_name} {label}（示例）"
+            user.password = hashed
+            user.save()
+            Membership.objects.get_or_create(user=user, unit=unit, role=role)
+            names.append(user.username)
+    return names

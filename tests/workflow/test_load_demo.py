@@ -52,3 +52,30 @@ def test_load_demo_is_complete_and_idempotent(db):
 )
 def test_the_demo_round_is_the_current_quarter(today, period, due):
     assert current_quarter(date.fromisoformat(today)) == (period, date.fromisoformat(due))
+
+
+@time_machine.travel("2026-11-25 09:00 +0800")
+def test_the_readmes_walk_through_can_be_finished_with_the_demo_accounts(db):
+    """README: task 2.3.3 轻合金材料, parts of fgw and kjj, lead jxw — every step by a listed or generated account."""
+    from workflow import services
+
+    call_command("load_demo", stdout=StringIO())
+    task_report = Report.objects.get(kind="task", task__code="2.3.3", round__status="open")
+    parts = Report.objects.filter(task_report=task_report)
+    assert sorted(parts.values_list("unit__code", flat=True)) == ["fgw", "kjj"]
+
+    def user(name: str) -> User:
+        found = authenticate(username=name, password=DEMO_PASSWORD)
+        assert found is not None, name
+        return found
+
+    for part in parts:
+        code = part.unit.code
+        content = services.report_content({"narrative": f"{code} 本季度进展", "percent_complete": "40"})
+        services.report_submit(actor=user(f"{code}-reporter"), report_id=part.pk, content=content)
+        services.report_sign_off(actor=user(f"{code}-head"), report_id=part.pk)
+    services.report_submit(actor=user("jxw-reporter"), report_id=task_report.pk)
+    services.report_sign_off(actor=user("jxw-head"), report_id=task_report.pk)
+    approved = services.report_approve(actor=user("supervisor"), report_id=task_report.pk)
+    assert approved.status == Report.Status.APPROVED
+    assert set(parts.values_list("status", flat=True)) == {Report.Status.APPROVED}

@@ -8,9 +8,16 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from tasks.demo import CHONGQING_PLAN_CODE, CHONGQING_PLAN_FILE, DEMO_ACCOUNTS, DEMO_PASSWORD, demo_accounts_load
+from tasks.demo import (
+    CHONGQING_PLAN_CODE,
+    CHONGQING_PLAN_FILE,
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    demo_accounts_load,
+    round_accounts_load,
+)
 from tasks.importing.apply import plan_import
-from tasks.models import Plan
+from tasks.models import Plan, Report
 from units.services import units_load
 from workflow import services
 
@@ -48,3 +55,7 @@ class Command(BaseCommand):
         round_ = services.round_open_run(round_id=round_.pk)
         state = "opened" if created else "already open"
         self.stdout.write(f"round {round_.period}: {state}, {round_.tasks_opened} tasks, due {round_.due_date}")
+        units = set(Report.objects.filter(round=round_).values_list("unit_id", flat=True))
+        names = round_accounts_load(unit_ids=units)
+        self.stdout.write(f"a reporter and a head for each of the {len(units)} units with a report in the round "
+                          f"({len(names)} accounts named <unit-code>-reporter / -head, password {DEMO_PASSWORD!r})")
