@@ -14,8 +14,7 @@ from tasks.audit import audit_record
 from tasks.files import ALLOWED_LABELS, MAX_ATTACHMENT_BYTES, clean_filename, detect_type
 from tasks.lifecycle import Action
 from tasks.models import Milestone, ReportAttachment, ReportRevision
-from units.selectors import user_scope
-from workflow.services.transitions import authorize, lock_report
+from workflow.services.transitions import locked_for
 
 
 @transaction.atomic
@@ -24,8 +23,7 @@ def report_attach(*, actor: AbstractBaseUser, report_id: int, upload: UploadedFi
     """Attach evidence to a report the actor may edit. The type is judged from the content (PDF, images, Word,
     Excel); at most 20 MB; stored under a generated name; the uploader's name is kept only as a label. Bumps the
     report's version (the attachment list is part of what a reviewer sees)."""
-    report = lock_report(actor, report_id)
-    authorize(user_scope(actor), report, Action.EDIT)
+    report = locked_for(actor, report_id, Action.EDIT)
     if upload.size is None or upload.size > MAX_ATTACHMENT_BYTES:
         raise ValidationError({"file": [_("文件不能超过 20 MB。")]})
     if upload.size == 0:

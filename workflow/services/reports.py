@@ -19,16 +19,14 @@ from tasks.models import Report
 from units.selectors import user_scope
 from workflow.inputs import ReportContent
 from workflow.services import content as report_content
-from workflow.services.transitions import apply, apply_set, authorize, check_version, lock_report
+from workflow.services.transitions import apply, apply_set, authorize, check_version, lock_report, locked_for
 
 
 @transaction.atomic
 def report_update(*, actor: AbstractBaseUser, report_id: int, content: ReportContent,
                   version: int | None = None) -> Report:
     """Save a draft or the consolidation in progress (autosave). Lists given replace what was there."""
-    report = lock_report(actor, report_id)
-    check_version(report, version)
-    authorize(user_scope(actor), report, Action.EDIT)
+    report = locked_for(actor, report_id, Action.EDIT, version=version)
     report_content.save_content(report, content, actor=actor)
     return report
 
@@ -43,9 +41,7 @@ def report_submit(*, actor: AbstractBaseUser, report_id: int, version: int | Non
     The first submission of a part records submitted_at and whether it was on time (by the round's due date,
     Asia/Shanghai). A second click gets 409.
     """
-    report = lock_report(actor, report_id)
-    check_version(report, version)
-    authorize(user_scope(actor), report, Action.SUBMIT)
+    report = locked_for(actor, report_id, Action.SUBMIT, version=version)
     if content is not None and not content.empty:
         report_content.save_content(report, content, actor=actor)
     now = timezone.now()
@@ -64,9 +60,7 @@ def report_submit(*, actor: AbstractBaseUser, report_id: int, version: int | Non
 def report_sign_off(*, actor: AbstractBaseUser, report_id: int, version: int | None = None) -> Report:
     """A unit head signs off the unit's submitted part; the lead unit's head signs off the consolidated report,
     which then goes to review. The last part signed off opens the consolidation (part, then task report lock)."""
-    report = lock_report(actor, report_id)
-    check_version(report, version)
-    authorize(user_scope(actor), report, Action.SIGN_OFF)
+    report = locked_for(actor, report_id, Action.SIGN_OFF, version=version)
     now = timezone.now()
     report.signed_off_by = actor
     report.signed_off_at = now
@@ -134,9 +128,7 @@ def _return_part_from_review(*, actor: AbstractBaseUser, task_report_id: int, pa
     # Part, then task report: the lock order. The part is locked before we know the actor may see the task
     # report; nothing is read from it or changed until they may.
     part = Report.objects.select_for_update().filter(pk=part_id, task_report_id=task_report_id).first()
-    task_report = lock_report(actor, task_report_id)
-    check_version(task_report, version)
-    authorize(user_scope(actor), task_report, Action.RETURN)
+    task_report = locked_for(actor, task_report_id, Action.RETURN, version=version)
     if part is None or part.kind != Kind.PART:
         raise ValidationError({"part": [_("该单位报告不属于此任务报告。")]})
     if part.status != Status.SIGNED_OFF:
@@ -168,9 +160,7 @@ def report_approve(*, actor: AbstractBaseUser, report_id: int, version: int | No
     applied (milestone completions, indicator values). Parts are locked before the task report (the lock order)."""
     parts = list(Report.objects.select_for_update().filter(task_report_id=report_id).order_by("pk")
                  .values_list("pk", "version", "status"))
-    report = lock_report(actor, report_id)
-    check_version(report, version)
-    authorize(user_scope(actor), report, Action.APPROVE)
+    report = locked_for(actor, report_id, Action.APPROVE, version=version)
     now = timezone.now()
     report.approved_by = actor
     report.approved_at = now

@@ -28,7 +28,7 @@ from tasks import lifecycle, policy
 from tasks.errors import Conflict, NotFound
 from tasks.lifecycle import Action, Kind
 from tasks.models import AuditEvent, Report, ReportRevision
-from units.selectors import Scope
+from units.selectors import Scope, user_scope
 from workflow.machine import ReportMachine
 
 ACTIVE_FLOW_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -80,6 +80,15 @@ def authorize(scope: Scope, report: Report, action: str, *, task_report_status: 
                 and policy.is_actor(scope, other.actor, report)):
             raise conflict_of_status(report)
     raise PermissionDenied(_("你无权执行此步骤。"))
+
+
+def locked_for(actor: AbstractBaseUser, report_id: int, action: str, *, version: int | None = None) -> Report:
+    """The report row-locked (404 when not visible), at the ``version`` sent (409), and ``action`` allowed to the
+    actor now (403/409): the opening of every report service."""
+    report = lock_report(actor, report_id)
+    check_version(report, version)
+    authorize(user_scope(actor), report, action)
+    return report
 
 
 def apply(report: Report, move: str, *, actor: AbstractBaseUser | None, now: datetime | None = None,
