@@ -14,7 +14,7 @@ from operator import or_
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
-from tasks.lifecycle import ACTIONS, TABLE, Action, Actor, Kind, Status
+from tasks.lifecycle import ACTIONS, TABLE, Actor, Kind, Status
 from tasks.models import Plan, Report
 from units.models import Membership
 from units.selectors import Scope, user_scope
@@ -63,11 +63,6 @@ def allowed(scope: Scope, report: Report, action: str, *, task_report_status: st
     if report.kind == Kind.PART and report.status == Status.SIGNED_OFF:
         return task_report_status == Status.CONSOLIDATING and is_lead_member(scope, report)
     return is_actor(scope, stage.actor, report)
-
-
-def can_edit(scope: Scope, report: Report) -> bool:
-    """Drafts are edited by the unit's reporters; the consolidated report by the lead unit."""
-    return allowed(scope, report, Action.EDIT)
 
 
 def report_actions(scope: Scope, report: Report, *, task_report_status: str | None = None) -> list[str]:
