@@ -370,11 +370,19 @@ def main() -> None:
               f"(open {open1.queries / tasks_n:.1f} + drive {drive.queries / tasks_n:.1f}); "
               f"bare {(bare_open.queries + bare_drive.queries) / bare_n:.1f} "
               f"(start {bare_open.queries / bare_n:.1f} + view {bare_drive.queries / bare_n:.1f})")
+        without_drafts = (open1.queries + steps.queries) / tasks_n
+        print(f"    queries per process without the drafts (autosaves): {without_drafts:.0f}; "
+              f"per call: {fmt_calls(phases)}")
         print(f"\n  inbox with {open_items} open items (round 2025-Q3 in review, 2025-Q4 unfilled); target p95 ≤ 50 ms")
         width = max(len(name) for name, _, _ in inbox_rows)
         for name, items, stats in inbox_rows:
             print(f"    {name:<{width}}  {items:6d} items  {fmt(stats)}")
         profiler.report()
+
+
+def fmt_calls(phases: list[Phase]) -> str:
+    """Queries per call of each phase, for reading where a process's queries go."""
+    return ", ".join(f"{p.name.split(':')[0].split(' (')[0]} {p.queries / max(p.calls, 1):.1f}" for p in phases)
 
 
 def _units_load() -> None:
