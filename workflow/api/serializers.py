@@ -262,7 +262,7 @@ class ReportListOutputSerializer(serializers.ModelSerializer):
         model = Report
         fields = [
             "id", "kind", "status", "step", "round", "task", "unit", "task_report", "percent_complete",
-            "submitted_at", "on_time", "times_returned", "version", "updated_at",
+            "submitted_at", "on_time", "times_returned", "step_started_at", "version", "updated_at",
         ]
         read_only_fields = fields
 

@@ -72,7 +72,10 @@ def save_content(report: Report, content: ReportContent, *, actor: AbstractBaseU
         report.indicator_claims.all().delete()
         IndicatorClaim.objects.bulk_create(new_values)
     if content.milestone_claims is not None:
-        report.milestone_claims.all().delete()
+        # A report never saved (version 1) has no milestone claims: they come only from saves and consolidation,
+        # and both raise the version.
+        if report.version > 1:
+            report.milestone_claims.all().delete()
         MilestoneClaim.objects.bulk_create(new_claims)
     report.version += 1
     report.save(update_fields=["narrative", "percent_complete", "version", "updated_at"])

@@ -318,3 +318,16 @@ def test_history_shows_who_did_what_and_why(world, client_of):
         {"status": "submitted"}, "draft", "数据口径不对")
     assert (first["action"], first["actor"]["username"]) == ("report.submit", world["fgw-r"].username)
     assert latest["time"] >= first["time"]
+
+
+def test_a_report_says_when_its_current_step_started(world, client_of):
+    import time_machine
+
+    with time_machine.travel("2025-10-01 09:00 +0800", tick=False):
+        round_ = world.open_round()
+    part = world.part(round_, "市发展改革委")
+    assert client_of("fgw-r").get(f"/api/reports/{part.pk}/").json()["step_started_at"].startswith("2025-10-01T09:00")
+    with time_machine.travel("2025-10-03 15:30 +0800", tick=False):
+        assert client_of("fgw-r").post(f"/api/reports/{part.pk}/submit/").status_code == 200
+    body = client_of("fgw-h").get(f"/api/reports/{part.pk}/").json()
+    assert (body["step"], body["step_started_at"][:16]) == ("sign_off", "2025-10-03T15:30")
