@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from rest_framework.test import APIClient
 from viewflow.workflow.models import Process
 from viewflow.workflow.models import Task as FlowTask
@@ -250,3 +250,42 @@ def test_a_supervisor_approving_while_another_returns_one_part_leaves_one_consis
     else:
         assert after.status == S.WAITING and Report.objects.get(pk=part.pk).status == S.DRAFT
         assert not Milestone.objects.filter(status=Milestone.Status.DONE).exists()
+
+
+def test_the_last_sign_off_and_a_lead_return_lock_only_reports_not_the_rounds_row(
+        transactional_db: None, world: World) -> None:
+    """The task report is locked with its round joined for reading: only the report row may be locked, or every
+    sign-off of a round (and its opening job) would queue on one row."""
+    round_ = world.open_round()
+    fill_and_sign(world, round_, "kjj")
+    part = world.part(round_, UNITS["fgw"])
+    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_round() -> None:
+        try:
+            with transaction.atomic():
+                ReportingRound.objects.select_for_update().get(pk=round_.pk)
+                held.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_round)
+    holder.start()
+
+    def promptly(call: Callable[[], Any]) -> None:
+        # Each call in its own transaction, as a request: waiting on the round's row would time out.
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '3s'")
+            call()
+
+    try:
+        assert held.wait(10)
+        promptly(lambda: services.report_sign_off(actor=world["fgw-h"], report_id=part.pk))
+        promptly(lambda: services.report_return(actor=world["jxw-r"], report_id=part.pk, reason="缺少佐证"))
+    finally:
+        release.set()
+        holder.join(30)
+    assert world.task_report(round_).status == S.WAITING and world.part(round_, UNITS["fgw"]).status == S.DRAFT

@@ -75,7 +75,7 @@ def report_sign_off(*, actor: AbstractBaseUser, report_id: int, version: int | N
 
 def _open_consolidation_when_ready(part: Report, *, actor: AbstractBaseUser, now: timezone.datetime) -> None:
     """Lock the task report; when every part is signed off, it moves to consolidation, pre-filled from the parts."""
-    task_report = (Report.objects.select_for_update().select_related("round").get(pk=part.task_report_id))
+    task_report = Report.objects.select_for_update(of=("self",)).select_related("round").get(pk=part.task_report_id)
     if task_report.status != Status.WAITING:
         return
     pending = Report.objects.filter(task_report_id=task_report.pk, kind=Kind.PART).exclude(status=Status.SIGNED_OFF)
@@ -107,7 +107,8 @@ def report_return(*, actor: AbstractBaseUser, report_id: int, reason: str, part_
     scope = user_scope(actor)
     if report.kind == Kind.PART and report.status == Status.SIGNED_OFF:
         # Part, then task report: the lock order.
-        task_report = Report.objects.select_for_update().select_related("round").get(pk=report.task_report_id)
+        task_report = (Report.objects.select_for_update(of=("self",)).select_related("round")
+                       .get(pk=report.task_report_id))
         authorize(scope, report, Action.RETURN, task_report_status=task_report.status)
         _send_back(report, actor=actor, reason=reason, audit="report.return_by_lead")
         apply(task_report, System.PART_RETURNED, actor=actor)

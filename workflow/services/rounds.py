@@ -84,7 +84,9 @@ def round_open_run(*, round_id: int, chunk: int = 100) -> ReportingRound:
     """
     while True:
         with transaction.atomic():
-            round_ = ReportingRound.objects.select_for_update().select_related("plan").get(pk=round_id)
+            # NO KEY UPDATE: excludes another opening job, but not the foreign-key checks of writes to its reports.
+            round_ = (ReportingRound.objects.select_for_update(no_key=True, of=("self",)).select_related("plan")
+                      .get(pk=round_id))
             if round_.status != ReportingRound.Status.OPENING:
                 return round_
             done = Report.objects.filter(round=round_, kind=Kind.TASK)
