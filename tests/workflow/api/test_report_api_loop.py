@@ -331,3 +331,22 @@ def test_a_report_says_when_its_current_step_started(world, client_of):
         assert client_of("fgw-r").post(f"/api/reports/{part.pk}/submit/").status_code == 200
     body = client_of("fgw-h").get(f"/api/reports/{part.pk}/").json()
     assert (body["step"], body["step_started_at"][:16]) == ("sign_off", "2025-10-03T15:30")
+
+
+def test_a_deep_inbox_page_is_read_by_ids_first_in_the_same_order(world, client_of):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from workflow import selectors
+
+    tasks = [make_task(world.plan, f"1.{n}", parent=world.task.parent, responsible=("市发展改革委",))
+             for n in range(2, 14)]
+    round_ = world.open_round()
+    everything = list(selectors.inbox(user=world["fgw-r"]).values_list("pk", flat=True))
+    assert len(everything) == len(tasks) + 1
+    with CaptureQueriesContext(connection) as queries:
+        page = selectors.inbox(user=world["fgw-r"])[5:10]
+    assert [report.pk for report in page] == everything[5:10]
+    ids_query = queries.captured_queries[-2]["sql"]
+    assert "JOIN" not in ids_query.upper() or "tasks_plantask" not in ids_query, "ids are picked on narrow rows"
+    assert all(report.round.period == round_.period and report.task.code for report in page)
