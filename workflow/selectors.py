@@ -17,7 +17,7 @@ from django.utils import timezone
 from tasks.due import classify_due
 from tasks.due_sql import overdue_q
 from tasks.lifecycle import STEP_OF_STATUS, Status, returned_q
-from tasks.models import AuditEvent, Report, ReportAttachment, ReportingRound
+from tasks.models import AuditEvent, Plan, Report, ReportAttachment, ReportingRound
 from tasks.policy import report_actions as allowed_actions
 from tasks.policy import visible_reports, waiting_q
 from tasks.selectors import task_events, task_list
@@ -44,7 +44,9 @@ def _waiting(user: AbstractBaseUser) -> QuerySet[Report]:
     wanted = waiting_q(scope) if scope.user_id is not None else None
     if wanted is None:
         return Report.objects.none()
-    return PageByIdsQuerySet(model=Report).filter(wanted, round__status=ReportingRound.Status.OPEN)
+    # A plan set back to draft leaves its rounds open, but nobody may act on it: its items leave the inbox.
+    return (PageByIdsQuerySet(model=Report).filter(wanted, round__status=ReportingRound.Status.OPEN)
+            .exclude(round__plan__status=Plan.Status.DRAFT))
 
 
 def inbox(*, user: AbstractBaseUser) -> QuerySet[Report]:

@@ -350,3 +350,13 @@ def test_a_deep_inbox_page_is_read_by_ids_first_in_the_same_order(world, client_
     ids_query = queries.captured_queries[-2]["sql"]
     assert "JOIN" not in ids_query.upper() or "tasks_plantask" not in ids_query, "ids are picked on narrow rows"
     assert all(report.round.period == round_.period and report.task.code for report in page)
+
+
+def test_a_plan_set_back_to_draft_leaves_every_inbox(world, client_of):
+    build_stage(world, "draft")
+    assert _inbox(client_of("fgw-r")) == [("fill", "part", "fgw")]
+    world.plan.status = "draft"
+    world.plan.save(update_fields=["status"])
+    for persona in ("fgw-r", "kjj-r", "sam"):
+        assert _inbox(client_of(persona)) == [], persona
+        assert client_of(persona).get("/api/inbox/counts/").json()["total"] == 0, persona
