@@ -203,6 +203,21 @@ def _milestone_sheet(sheet: Worksheet, milestones: list[Milestone]) -> None:
             cell.number_format = "@"
 
 
+# What a spreadsheet reads as the start of a formula (OWASP's list for CSV/formula injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cells_stay_text(workbook: Workbook) -> None:
+    """Every text cell that a spreadsheet would run as a formula (a title such as ``=HYPERLINK(…)``) is written as
+    text, with the quote prefix Excel shows for typed-in text: nothing runs, and the value reads back unchanged."""
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+
+
 def plan_workbook(*, plan: Plan) -> Workbook:
     """The whole register of *plan* as a workbook (a constant number of queries)."""
     tasks = list(PlanTask.objects.filter(plan=plan).select_related("lead_unit").order_by("sort_key"))
@@ -229,6 +244,7 @@ def plan_workbook(*, plan: Plan) -> Workbook:
     _plan_sheet(workbook.create_sheet(PLAN_SHEET), plan)
     _indicator_sheet(workbook.create_sheet(INDICATOR_SHEET), indicators)
     _milestone_sheet(workbook.create_sheet(MILESTONE_SHEET), milestones)
+    text_cells_stay_text(workbook)
     return workbook
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from datetime import date
 from decimal import Decimal
 from io import StringIO
@@ -237,3 +238,27 @@ def test_export_lays_out_the_taizhang_with_title_two_row_header_and_extra_sheets
 def test_export_of_an_unknown_plan_fails(tmp_path):
     with pytest.raises(CommandError, match="no-such-plan"):
         call_command("export_plan", "no-such-plan", "-o", str(tmp_path / "x.xlsx"), stdout=StringIO())
+
+
+FORMULAS = ('=HYPERLINK("http://example.invalid/","点我")', "=cmd|' /C calc'!A0", "+1+2", "-3+4", "@SUM(1,2)",
+            "\t=1+1", "\r=2")
+
+
+def test_text_that_looks_like_a_formula_is_exported_as_text_and_reads_back_unchanged(factory_plan, tmp_path):
+    """Issue 7, item 7: formula injection on export."""
+    tasks = list(PlanTask.objects.filter(plan=factory_plan).exclude(depth=0).order_by("sort_key"))
+    for task, formula in zip(tasks, FORMULAS, strict=False):
+        PlanTask.objects.filter(pk=task.pk).update(title=f"{formula}", note=formula)
+    path = tmp_path / "formulas.xlsx"
+    call_command("export_plan", "factory-plan", "-o", str(path), stdout=StringIO())
+
+    with zipfile.ZipFile(path) as archive:
+        sheets = [archive.read(name).decode() for name in archive.namelist() if name.startswith("xl/worksheets/")]
+    assert not any("<f>" in xml or "<f " in xml for xml in sheets), "no cell is a formula"
+    cells = [cell for row in openpyxl.load_workbook(path).worksheets[0].iter_rows() for cell in row]
+    written = [cell for cell in cells if isinstance(cell.value, str) and cell.value in FORMULAS]
+    assert written and all(cell.data_type == "s" and cell.quotePrefix for cell in written)
+
+    before, after = round_trip("factory-plan", path)
+    assert after == before
+    assert {t.title for t in PlanTask.objects.filter(plan__code="factory-plan")} >= set(FORMULAS[:len(tasks)])
