@@ -228,8 +228,8 @@ class UnitIndex(Generic[K]):
         return keys
 
     def _suggest(self, normalized: str) -> list[str]:
-        """Short names of the units whose names are closest to *normalized*."""
-        if not normalized:
+        """Short names of the units whose names are closest to *normalized* (none when there are no units)."""
+        if not normalized or not self._suggestion_pool:
             return []
         matches = difflib.get_close_matches(
             normalized,

@@ -41,6 +41,7 @@ from tasks.importing.report import Counts, FieldChange, ImportReport
 from tasks.importing.xlsx_reader import read_xlsx
 from tasks.importing.yaml_reader import read_yaml
 from tasks.models import Indicator, IndicatorTarget, Milestone, Plan, PlanTask, TaskUnit
+from units.models import Unit
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while applying; stage is 任务 / 指标 / 节点."""
@@ -91,6 +92,9 @@ def plan_import(
     """
     source = Path(source)
     document = read_document(source)
+    if not Unit.objects.exists():
+        message = _("单位库为空：请先运行 python manage.py load_units 载入单位和赛道，再导入方案。")
+        raise PlanImportError([Problem(document.where, str(message))])
     started = time.monotonic()
     try:
         with transaction.atomic():

@@ -83,3 +83,28 @@ def test_scope_reflects_memberships_and_is_cached(alice, sam, leo, django_assert
     assert not scope.is_supervisor and not scope.sees_all_units
     assert user_scope(sam).is_supervisor and user_scope(sam).sees_all_units
     assert user_scope(leo).sees_all_units and not user_scope(leo).is_supervisor
+
+
+def test_importing_a_plan_into_a_register_without_units_says_to_load_them_first(tmp_path):
+    """Issue 7, item 10a: a fresh production database has no units; the import used to crash in the suggester."""
+    from io import StringIO
+
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+
+    from tasks.demo import CHONGQING_PLAN_FILE
+    from tasks.importing.apply import plan_import
+    from tasks.importing.errors import PlanImportError
+    from tasks.models import Plan
+
+    Membership.objects.all().delete()
+    Unit.objects.all().delete()
+    with pytest.raises(PlanImportError, match="load_units"):
+        plan_import(source=CHONGQING_PLAN_FILE)
+    assert not Plan.objects.exists()
+
+    out = StringIO()
+    call_command("load_units", stdout=out)
+    assert "created" in out.getvalue() and Unit.objects.filter(kind__in=Unit.DISTRICT_KINDS).count() == 38
+    assert not User.objects.exists() and not Plan.objects.exists(), "no demo account, no plan"
+    assert plan_import(source=CHONGQING_PLAN_FILE).changed
