@@ -6,6 +6,8 @@ list does not depend on its filters or its page size.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,15 +23,24 @@ from units.selectors import unit_list
 UNIT_ROLES = (("lead", _("牵头单位")), ("responsible", _("责任单位")), ("any", _("牵头或责任单位")))
 
 
+MAX_ID = 2**63 - 1  # the largest id a 64-bit column holds: beyond it, SQLite refuses the parameter (a 500)
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(filters.NumberFilter):
-    """An object id (integer) in a query parameter."""
+    """An object id (integer) in a query parameter; out of range is a 400 naming the parameter."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 def id_or_code(value: str, prefix: str = "") -> Q:
-    """Match an object by its code, or by its id when *value* is all digits."""
+    """Match an object by its code, or by its id when *value* is an id (ASCII digits within 64 bits: ``²`` passes
+    ``str.isdigit`` but is no number ``int`` reads)."""
     condition = Q(**{f"{prefix}code": value})
-    if value.isdigit():
+    if value.isascii() and value.isdigit() and int(value) <= MAX_ID:
         condition |= Q(**{f"{prefix}pk": int(value)})
     return condition
 
