@@ -7,10 +7,11 @@ the future…). Nothing is silently cut: text over its limit is a field error.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -68,14 +69,27 @@ def _error(errors: dict[str, list[str]], field: str, message: str) -> None:
     errors.setdefault(field, []).append(message)
 
 
-def _decimal(value: Any, field: str, errors: dict[str, list[str]]) -> Decimal | None:
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
+# A plain decimal as people type it: ASCII digits, one point, no exponent, no digit groups ("１２", "1_000",
+# "1e30", "NaN" are not numbers here, though Python's Decimal reads them all).
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def _decimal(value: Any, field: str, errors: dict[str, list[str]], *, places: int = 4,
+             digits: int = 20) -> Decimal | None:
+    """A number with at most ``places`` decimals and ``digits`` digits in all (the column's), or a field error:
+    nothing is rounded or cut silently."""
+    text = format(value, "f") if isinstance(value, Decimal) and value.is_finite() else str(value).strip()
+    if not _NUMBER.fullmatch(text):
         _error(errors, field, _("不是有效的数字：%(value)s") % {"value": value})
         return None
-    if not number.is_finite():
-        _error(errors, field, _("不是有效的数字：%(value)s") % {"value": value})
+    number = Decimal(text)
+    significant = number.normalize()  # "50.0000" from a serializer has no decimals that matter
+    decimals = max(0, -int(significant.as_tuple().exponent))
+    if decimals > places:
+        _error(errors, field, _("最多 %(places)d 位小数：%(value)s") % {"places": places, "value": value})
+        return None
+    if number and significant.adjusted() + 1 > digits - places:
+        _error(errors, field, _("数值过大：%(value)s") % {"value": value})
         return None
     return number
 
@@ -119,7 +133,7 @@ def report_content(data: Mapping[str, Any]) -> ReportContent:
         narrative = _text(data["narrative"], "narrative", NARRATIVE_MAX, errors)
     percent = None
     if "percent_complete" in data and data["percent_complete"] not in (None, ""):
-        percent = _decimal(data["percent_complete"], "percent_complete", errors)
+        percent = _decimal(data["percent_complete"], "percent_complete", errors, places=2, digits=5)
         if percent is not None and not Decimal("0") <= percent <= Decimal("100"):
             _error(errors, "percent_complete", _("完成百分比应在 0 到 100 之间。"))
     values = None
