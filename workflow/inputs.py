@@ -106,6 +106,9 @@ def _date(value: Any, field: str, errors: dict[str, list[str]]) -> date | None:
 
 def _text(value: Any, field: str, limit: int, errors: dict[str, list[str]]) -> str:
     text = str(value or "")
+    if "\x00" in text:  # PostgreSQL refuses NUL in text (a 500); nobody types one
+        _error(errors, field, _("不能包含空字符（\\x00）。"))
+        return text.replace("\x00", "")
     if len(text) > limit:
         message = _("不能超过 %(limit)d 个字符（现有 %(length)d 个）。") % {"limit": limit, "length": len(text)}
         _error(errors, field, message)

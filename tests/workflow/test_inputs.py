@@ -29,6 +29,9 @@ ROW = "indicator_values[0]"
     ({"narrative": "进" * (NARRATIVE_MAX + 1)}, "narrative"),
     ({"milestone_claims": [{"milestone": 1, "completed_date": "2025-13-01"}]}, "milestone_claims[0]"),
     ({"milestone_claims": "not a list"}, "milestone_claims"),
+    ({"narrative": "进展\x00"}, "narrative"),
+    ({"milestone_claims": [{"milestone": 1, "completed_date": "2025-01-01", "evidence": "\x00"}]},
+     "milestone_claims[0]"),
 ])
 def test_what_is_not_plainly_valid_is_a_field_error(data, field):
     with pytest.raises(ValidationError) as raised:
