@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
@@ -73,6 +74,18 @@ def report_colour(report: Report) -> str:
 def report_state(report: Report) -> str:
     """The chip text of a report's state: 已退回 while returned, else the status label."""
     return _("已退回") if is_returned(report) else str(report.get_status_display())
+
+
+@register.filter
+def waiting_parts(parts: Iterable[Report]) -> list[Report]:
+    """The parts a task report still waits for: not yet signed off (each holds its unit's next step)."""
+    return [part for part in parts if part.step is not None]
+
+
+@register.filter
+def waited_days(report: Report) -> int:
+    """Whole days (Asia/Shanghai) since the report entered its current step."""
+    return (timezone.localdate() - timezone.localdate(report.step_started_at)).days
 
 
 @register.filter

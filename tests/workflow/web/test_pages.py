@@ -201,3 +201,23 @@ def test_supervisors_and_leaders_see_the_rounds_link(world, page_client, oscar):
     client = Client()
     client.force_login(oscar)
     assert 'href="/rounds/"' not in client.get("/").content.decode().split("</header>")[0]
+
+
+def test_the_lead_unit_sees_who_is_holding_its_task_up_and_for_how_long(world, page_client):
+    """Issue 7, item 15: while parts are unfiled, the lead unit's report lists each with its state and wait."""
+    import time_machine
+
+    from tests.workflow.conftest import fill_and_sign
+
+    with time_machine.travel("2025-10-01 09:00 +0800", tick=False):
+        round_ = world.open_round()
+    with time_machine.travel("2025-10-04 10:00 +0800", tick=False):
+        fill_and_sign(world, round_, "fgw")
+        services.report_submit(actor=world["kjj-r"], report_id=world.part(round_, "市科技局").pk)
+    with time_machine.travel("2025-10-09 10:00 +0800", tick=False):
+        html = page_client("jxw-r").get(f"/reports/{world.task_report(round_).pk}/").content.decode()
+    assert "还差 1 个单位" in html and "只读" not in html
+    kjj = html.split('data-unit="kjj"')[1].split("</summary>")[0]
+    assert "待审签" in kjj and 'data-waited="5"' in kjj and "已等待 5 天" in kjj
+    fgw = html.split('data-unit="fgw"')[1].split("</summary>")[0]
+    assert "已审签" in fgw and "已等待" not in fgw
