@@ -15,7 +15,7 @@ from django.db.models import Model
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from tasks.colours import REPORT_STATUS_COLOURS
+from tasks.colours import report_status_colour
 from tasks.models import AuditEvent, Indicator, Milestone, Plan, PlanTask, Report
 
 register = template.Library()
@@ -124,7 +124,7 @@ def audit_changes(event: AuditEvent) -> list[Change]:
         label = _field_label(model, key)
         if key == "status" and model is Report:
             old, now = Report(status=before[key]), Report(status=new)
-            colours = (REPORT_STATUS_COLOURS.get(old.status, "grey"), REPORT_STATUS_COLOURS.get(now.status, "grey"))
+            colours = (report_status_colour(old.status), report_status_colour(now.status))
             changes.append(Change(label, str(old.get_status_display()), str(now.get_status_display()), *colours))
         elif key == "status":
             changes.append(Change(label, _choice_label(model, key, before[key]), _choice_label(model, key, new)))

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from tasks.colours import REPORT_STATUS_COLOURS
+from tasks.colours import report_status_colour
 from tasks.due import classify_due
 from tasks.lifecycle import TABLE, Step
 from tasks.models import (
@@ -67,7 +67,7 @@ def is_returned(report: Report) -> bool:
 @register.filter
 def report_colour(report: Report) -> str:
     """The chip colour of a report's state; a returned report is orange until it moves on."""
-    return "orange" if is_returned(report) else REPORT_STATUS_COLOURS.get(report.status, "grey")
+    return "orange" if is_returned(report) else report_status_colour(report.status)
 
 
 @register.filter
