@@ -37,19 +37,25 @@ def audit_record(
     unit: Unit | None = None,
     plan: Plan | None = None,
     task: PlanTask | None = None,
+    unit_id: int | None = None,
+    plan_id: int | None = None,
+    task_id: int | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     comment: str = "",
 ) -> AuditEvent:
-    """Append one audit event. Must run inside the caller's transaction so the event and the change land together."""
+    """Append one audit event. Must run inside the caller's transaction so the event and the change land together.
+
+    The unit, plan and task are given as objects or, where the caller has only their ids (a hot path that loads
+    nothing more), as ``unit_id``, ``plan_id``, ``task_id``."""
     return AuditEvent.objects.create(
         action=action,
         object_type=obj._meta.model_name or "",
         object_id=str(obj.pk),
         actor=actor if actor is not None and actor.is_authenticated else None,
-        unit=unit,
-        plan=plan,
-        task=task,
+        unit_id=unit.pk if unit is not None else unit_id,
+        plan_id=plan.pk if plan is not None else plan_id,
+        task_id=task.pk if task is not None else task_id,
         before=jsonable(before or {}),
         after=jsonable(after or {}),
         comment=comment,

@@ -16,10 +16,9 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tasks.audit import jsonable
+from tasks.audit import audit_record, jsonable
 from tasks.lifecycle import Kind, Status
 from tasks.models import (
-    AuditEvent,
     Indicator,
     IndicatorClaim,
     IndicatorValue,
@@ -158,12 +157,9 @@ def apply_approval(task_report: Report, *, actor: AbstractBaseUser) -> None:
     )
     PlanTask.objects.filter(pk=task_report.task_id, status=PlanTask.Status.NOT_STARTED).update(
         status=PlanTask.Status.IN_PROGRESS, version=F("version") + 1)
-    AuditEvent.objects.create(
-        action="report.apply", object_type="report", object_id=str(task_report.pk),
-        actor=actor if actor.is_authenticated else None, unit_id=task_report.unit_id,
-        plan_id=task_report.round.plan_id, task_id=task_report.task_id,
-        after={"milestones": done, "indicators": [code for _id, _value, code in values]},
-    )
+    audit_record(action="report.apply", obj=task_report, actor=actor, unit_id=task_report.unit_id,
+                 plan_id=task_report.round.plan_id, task_id=task_report.task_id,
+                 after={"milestones": done, "indicators": [code for _id, _value, code in values]})
 
 
 def carry_over(parts: Iterable[tuple[int, int, int]]) -> None:

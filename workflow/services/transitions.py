@@ -25,9 +25,10 @@ from viewflow.workflow.models import Task as FlowTask
 from viewflow.workflow.status import STATUS
 
 from tasks import lifecycle, policy
+from tasks.audit import audit_record
 from tasks.errors import Conflict, NotFound
 from tasks.lifecycle import Action, Kind
-from tasks.models import AuditEvent, Report, ReportRevision
+from tasks.models import Report, ReportRevision
 from units.selectors import Scope, user_scope
 from workflow.machine import ReportMachine
 
@@ -117,13 +118,9 @@ def apply(report: Report, move: str, *, actor: AbstractBaseUser | None, now: dat
     ReportRevision.objects.create(report_id=report.pk, version=report.version, action=move,
                                   data={"status": report.status}, by=actor)
     if audit:
-        AuditEvent.objects.create(
-            action=audit, object_type="report", object_id=str(report.pk),
-            actor=actor if actor is not None and actor.is_authenticated else None,
-            unit_id=report.unit_id, plan_id=report.round.plan_id, task_id=report.task_id,
-            before={"status": before}, after={"status": report.status, "version": report.version, **(after or {})},
-            comment=comment,
-        )
+        audit_record(action=audit, obj=report, actor=actor, unit_id=report.unit_id, plan_id=report.round.plan_id,
+                     task_id=report.task_id, before={"status": before},
+                     after={"status": report.status, "version": report.version, **(after or {})}, comment=comment)
     return report
 
 
