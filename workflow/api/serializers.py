@@ -20,6 +20,7 @@ from rest_framework import serializers
 
 from tasks.api.filters import id_or_code
 from tasks.api.serializers import PlanRefSerializer, TaskRefSerializer
+from tasks.due import classify_due
 from tasks.lifecycle import ACTIONS, Step
 from tasks.models import (
     AuditEvent,
@@ -227,7 +228,7 @@ class InboxItemOutputSerializer(serializers.ModelSerializer):
 
     def get_overdue(self, report: Report) -> bool:
         today: date = self.context["today"]
-        return report.due_date < today
+        return classify_due(report.due_date, done=False, today=today).is_overdue
 
     def get_link(self, report: Report) -> str:
         return report_page_url(report.pk)

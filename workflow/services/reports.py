@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tasks.due import classify_due
 from tasks.errors import Conflict
 from tasks.lifecycle import Action, Kind, Status, Step, System
 from tasks.models import Report
@@ -48,7 +49,7 @@ def report_submit(*, actor: AbstractBaseUser, report_id: int, version: int | Non
     if report.kind == Kind.PART:
         if report.submitted_at is None:
             report.submitted_at = now
-            report.on_time = timezone.localdate() <= report.round.due_date
+            report.on_time = not classify_due(report.round.due_date, done=False, today=timezone.localdate()).is_overdue
         return apply(report, Action.SUBMIT, actor=actor, now=now, fields=["submitted_at", "on_time"],
                      audit="report.submit")
     report.submitted_at = report.submitted_at or now
