@@ -130,8 +130,6 @@ TABLE: dict[tuple[str, str], Stage] = {
 STEP_STATUS: dict[Step, Status] = {stage.step: stage.status for stage in TABLE.values() if stage.step}
 #: The step a status waits for, or none.
 STEP_OF_STATUS: dict[Status, Step] = {status: step for step, status in STEP_STATUS.items()}
-#: Statuses in which a report's unit (or the lead unit) still has to do something before the round's due date.
-OPEN_STATUSES = frozenset(STEP_STATUS.values()) | {Status.WAITING, Status.SIGNED_OFF}
 
 
 def stage(kind: str, status: str) -> Stage:
