@@ -11,11 +11,12 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from tasks.due import classify_due
 from tasks.due_sql import overdue_q
+from tasks.files import LEGACY_OLE, FileType, Refused, detect_type, stored_type
 from tasks.lifecycle import STEP_OF_STATUS, Status, returned_q
 from tasks.models import AuditEvent, Plan, Report, ReportAttachment, ReportingRound
 from tasks.policy import report_actions as allowed_actions
@@ -199,3 +200,51 @@ def report_attachment(*, user: AbstractBaseUser, report_id: int, attachment_id: 
     """One attachment of a report the user may see; raises ReportAttachment.DoesNotExist otherwise (404)."""
     return ReportAttachment.objects.get(pk=attachment_id, report_id=report_id,
                                         report__in=visible_reports(user=user).values("pk"))
+
+
+def attachment_type(attachment: ReportAttachment) -> FileType:
+    """The type an attachment is served as: the one detected at upload (``content_type``). Uploads stored before
+    legacy Office files were told apart carry the generic compound-file type: those are detected again from the
+    stored file when served (a lazy fallback instead of a data migration that would read every stored file; the
+    row is left as it is). A file that no longer passes keeps the generic type (download only)."""
+    kind = stored_type(attachment.content_type)
+    if kind is not LEGACY_OLE:
+        return kind
+    try:
+        with attachment.file.open("rb") as stream:
+            return detect_type(stream)
+    except (Refused, OSError):
+        return LEGACY_OLE
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A report's evidence as its reader meets it: the files of the report and, for a task report, of the parts
+    the reader may see, in that order (then by unit and upload); each file's ``report.unit`` loaded."""
+
+    files: tuple[ReportAttachment, ...]
+
+    def of(self, milestone_id: int) -> list[ReportAttachment]:
+        """The files that evidence one milestone."""
+        return [f for f in self.files if f.milestone_id == milestone_id]
+
+    def besides(self, milestone_ids: set[int]) -> list[ReportAttachment]:
+        """The files that evidence none of these milestones (no milestone, or one the report does not claim)."""
+        return [f for f in self.files if f.milestone_id not in milestone_ids]
+
+
+def report_evidence(*, user: AbstractBaseUser, report: Report) -> Evidence:
+    """The evidence a reader of ``report`` sees (one query): its own files and, for a consolidated report, those
+    of its parts — scoped by ``visible_reports``, exactly like the parts themselves (those who see a task report
+    see all its parts today; the filter keeps it so if that rule ever narrows)."""
+    reports = Q(report_id=report.pk)
+    if report.kind == Report.Kind.TASK:
+        parts = visible_reports(user=user).filter(task_report_id=report.pk, kind=Report.Kind.PART)
+        reports |= Q(report_id__in=parts.values("pk"))
+    files = (
+        ReportAttachment.objects.filter(reports)
+        .select_related("report__unit")
+        .annotate(own=Case(When(report_id=report.pk, then=Value(0)), default=Value(1)))
+        .order_by("own", "report__unit_order", "report__unit_id", "uploaded_at", "pk")
+    )
+    return Evidence(files=tuple(files))

@@ -235,16 +235,27 @@
     var type = document.createElement("span");
     type.className = "file-type";
     type.setAttribute("aria-hidden", "true");
-    type.textContent = (file.original_name.split(".").pop() || "").slice(0, 4).toUpperCase();
+    // The server's name: the uploader's base name under the type detected from the content.
+    type.textContent = (file.download_name.split(".").pop() || "").slice(0, 4).toUpperCase();
     var link = document.createElement("a");
     link.href = file.url;
     link.setAttribute("download", "");
-    link.textContent = file.original_name;
+    link.textContent = file.download_name;
     var meta = document.createElement("span");
     meta.className = "muted small";
     meta.textContent = " " + sizeLabel(file.size);
     item.appendChild(type);
     item.appendChild(link);
+    if (file.preview_url) {
+      var preview = document.createElement("a");
+      preview.className = "file-preview";
+      preview.href = file.preview_url;
+      preview.target = "_blank";
+      preview.rel = "noopener";
+      preview.textContent = d.msgPreview;
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(preview);
+    }
     item.appendChild(meta);
     list.appendChild(item);
   }
@@ -277,7 +288,7 @@
           if (response.status === 201) {
             addFile(key, json);
             setVersion(version + 1);  // the upload is one revision; the queue kept it in step
-            say(d.msgUploaded.replace("{name}", json.original_name), false);
+            say(d.msgUploaded.replace("{name}", json.download_name), false);
           } else {
             say(d.msgUploadFailed + messageOf(json), true);
           }

@@ -21,6 +21,7 @@ from rest_framework import serializers
 from tasks.api.filters import id_or_code
 from tasks.api.serializers import PlanRefSerializer, TaskRefSerializer
 from tasks.due import classify_due
+from tasks.files import download_name, stored_type
 from tasks.lifecycle import ACTIONS, Step
 from tasks.models import (
     AuditEvent,
@@ -314,17 +315,50 @@ class TaskMilestoneOutputSerializer(serializers.ModelSerializer):
 
 
 class AttachmentOutputSerializer(serializers.ModelSerializer):
-    """Evidence; ``url`` downloads it (always as an attachment, never inline)."""
+    """Evidence. ``url`` downloads it (always as an attachment, named ``download_name``: the uploader's base name
+    with the detected type's extension); ``preview_url`` shows a PDF or PNG/JPEG/GIF image inline in a sandbox
+    (null for every other type); ``report`` and ``unit`` say whose report it belongs to (a consolidated report lists
+    its parts' evidence too)."""
 
+    report = serializers.IntegerField(source="report_id", read_only=True)
+    unit = UnitRefSerializer(source="report.unit", read_only=True)
+    download_name = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    preview_url = serializers.SerializerMethodField()
 
     class Meta:
         model = ReportAttachment
-        fields = ["id", "original_name", "content_type", "size", "milestone", "uploaded_at", "url"]
+        fields = ["id", "report", "unit", "original_name", "download_name", "content_type", "size", "milestone",
+                  "uploaded_at", "url", "preview_url"]
         read_only_fields = fields
+
+    def get_download_name(self, attachment: ReportAttachment) -> str:
+        return download_name(attachment.original_name, stored_type(attachment.content_type))
 
     def get_url(self, attachment: ReportAttachment) -> str:
         return reverse("api-report-attachment", kwargs={"pk": attachment.report_id, "attachment_id": attachment.pk})
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_preview_url(self, attachment: ReportAttachment) -> str | None:
+        if not stored_type(attachment.content_type).previewable:
+            return None
+        return reverse("api-report-attachment-inline",
+                       kwargs={"pk": attachment.report_id, "attachment_id": attachment.pk})
+
+
+class ClaimWithEvidenceOutputSerializer(MilestoneClaimOutputSerializer):
+    """A milestone claim with the evidence that supports it: the files of the report and, on a consolidated report,
+    of its parts, uploaded for that milestone (``context["evidence"]``, ``workflow.selectors.report_evidence``)."""
+
+    attachments = serializers.SerializerMethodField()
+
+    class Meta(MilestoneClaimOutputSerializer.Meta):
+        fields = [*MilestoneClaimOutputSerializer.Meta.fields, "attachments"]
+        read_only_fields = fields
+
+    @extend_schema_field(AttachmentOutputSerializer(many=True))
+    def get_attachments(self, claim: MilestoneClaim) -> list[dict[str, Any]]:
+        return AttachmentOutputSerializer(self.context["evidence"].of(claim.milestone_id), many=True).data
 
 
 class PartOutputSerializer(serializers.ModelSerializer):
@@ -359,13 +393,17 @@ class PreviousReportOutputSerializer(serializers.ModelSerializer):
 class ReportDetailOutputSerializer(ReportListOutputSerializer):
     """A report with its content, evidence, parts and what the acting user may do with it.
 
+    ``attachments`` are the report's own files; each of ``milestone_claims`` carries the ``attachments`` that
+    support it (on a consolidated report, its parts' too) and ``other_attachments`` the rest
+    (``context["evidence"]``, from ``workflow.selectors.report_evidence``).
     ``context["previous"]`` (the last approved report, or None) and ``context["actions"]`` come from
     ``workflow.selectors.previous_approved`` and ``workflow.selectors.report_actions``.
     """
 
     indicator_values = IndicatorClaimOutputSerializer(source="indicator_claims", many=True, read_only=True)
-    milestone_claims = MilestoneClaimOutputSerializer(many=True, read_only=True)
+    milestone_claims = ClaimWithEvidenceOutputSerializer(many=True, read_only=True)
     attachments = AttachmentOutputSerializer(many=True, read_only=True)
+    other_attachments = serializers.SerializerMethodField()
     parts = PartOutputSerializer(many=True, read_only=True)
     indicators = TaskIndicatorOutputSerializer(source="task.indicators", many=True, read_only=True)
     milestones = TaskMilestoneOutputSerializer(source="task.milestones", many=True, read_only=True)
@@ -376,10 +414,17 @@ class ReportDetailOutputSerializer(ReportListOutputSerializer):
     class Meta(ReportListOutputSerializer.Meta):
         fields = [
             *ReportListOutputSerializer.Meta.fields, "lead_unit", "narrative", "indicator_values",
-            "milestone_claims", "attachments", "parts", "indicators", "milestones", "last_return_reason",
+            "milestone_claims", "attachments", "other_attachments", "parts", "indicators", "milestones",
+            "last_return_reason",
             "signed_off_at", "approved_at", "previous", "actions",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(AttachmentOutputSerializer(many=True))
+    def get_other_attachments(self, report: Report) -> list[dict[str, Any]]:
+        """Evidence tied to none of the report's claims (no milestone, or one it does not claim): "其他附件"."""
+        claimed = {claim.milestone_id for claim in report.milestone_claims.all()}
+        return AttachmentOutputSerializer(self.context["evidence"].besides(claimed), many=True).data
 
     @extend_schema_field(PreviousReportOutputSerializer(allow_null=True))
     def get_previous(self, report: Report) -> dict[str, Any] | None:

@@ -18,5 +18,7 @@ urlpatterns = [
     path("reports/<int:pk>/attachments/", views.AttachmentCreateApi.as_view(), name="api-report-attachments"),
     path("reports/<int:pk>/attachments/<int:attachment_id>/", views.AttachmentDownloadApi.as_view(),
          name="api-report-attachment"),
+    path("reports/<int:pk>/attachments/<int:attachment_id>/inline/", views.AttachmentInlineApi.as_view(),
+         name="api-report-attachment-inline"),
     path("tasks/<int:pk>/history/", views.TaskHistoryApi.as_view(), name="api-task-history"),
 ]

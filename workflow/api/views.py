@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -31,7 +31,8 @@ from rest_framework.serializers import Serializer
 
 from tasks.api.errors import error_response
 from tasks.api.filters import IdFilter
-from tasks.models import AuditEvent, Report, ReportingRound
+from tasks.files import content_disposition, download_name
+from tasks.models import AuditEvent, Report, ReportAttachment, ReportingRound
 from units.selectors import user_scope
 from workflow import selectors, services
 from workflow.api.serializers import (
@@ -57,6 +58,7 @@ _403 = error_response(_("可见，但不是你的步骤"))
 _404 = error_response(_("不存在或不在你的单位范围内"))
 _409 = error_response(_("状态不允许、版本已过期或重复提交"))
 _400 = error_response(_("字段校验失败，按字段路径返回错误"))
+_415 = error_response(_("此类型不能在线预览"))
 _READ_ERRORS = {401: _401, 404: _404}
 _WRITE_ERRORS = {400: _400, 401: _401, 403: _403, 404: _404, 409: _409}
 
@@ -206,7 +208,8 @@ class ReportApi(WorkflowApi):
         user = self.request.user
         report = selectors.report_detail(user=user, report_id=report_id)
         context = {**self.get_serializer_context(), "previous": selectors.previous_approved(report),
-                   "actions": selectors.report_actions(user=user, report=report)}
+                   "actions": selectors.report_actions(user=user, report=report),
+                   "evidence": selectors.report_evidence(user=user, report=report)}
         return Response(ReportDetailOutputSerializer(report, context=context).data, status=status_code)
 
 
@@ -311,22 +314,57 @@ class FirstRenderer(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
+def _serve(attachment: ReportAttachment, *, inline: bool) -> FileResponse:
+    """The stored file, under the detected type and the download name. Uploaded content never runs in our origin:
+    nosniff, and a CSP sandbox without ``allow-scripts`` or ``allow-same-origin`` (an opaque origin that runs no
+    script, in the tab or in a frame)."""
+    kind = selectors.attachment_type(attachment)
+    name = download_name(attachment.original_name, kind)
+    response = FileResponse(attachment.file.open("rb"), content_type=kind.content_type)
+    response["Content-Disposition"] = content_disposition("inline" if inline else "attachment", name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = INLINE_POLICY if inline else "sandbox; default-src 'none'"
+    return response
+
+
+# Chromium's PDF viewer and image view render under this policy (tests/workflow/web/test_evidence_browser.py);
+# no script runs. ``frame-ancestors`` lets only our own pages frame a preview.
+INLINE_POLICY = ("sandbox; default-src 'none'; img-src 'self'; frame-ancestors 'self'; form-action 'none'; "
+                 "base-uri 'none'")
+
+
 class AttachmentDownloadApi(WorkflowApi):
     """Download evidence: always as an attachment, with the type detected at upload and nosniff."""
 
     content_negotiation_class = FirstRenderer
 
     @extend_schema(summary=_("下载佐证材料"),
+                   description=_("以附件下载，文件名为上传时的文件名加按内容识别的类型扩展名。"),
                    responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **_READ_ERRORS})
     def get(self, request: Request, pk: int, attachment_id: int) -> FileResponse:
         attachment = selectors.report_attachment(user=request.user, report_id=pk, attachment_id=attachment_id)
-        response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
-                                content_type=attachment.content_type)
-        # Uploaded content is never rendered by the browser: no sniffing, no scripts even if opened.
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return _serve(attachment, inline=False)
+
+
+class AttachmentInlineApi(WorkflowApi):
+    """Preview evidence in the browser: PDFs and PNG/JPEG/GIF images only, inline in a CSP sandbox; any other type
+    is 415 (download it instead). The same scope as the download."""
+
+    content_negotiation_class = FirstRenderer
+
+    @extend_schema(
+        summary=_("在线预览佐证材料"),
+        description=_("仅 PDF 和 PNG、JPEG、GIF 图片（按内容识别）以 inline 方式返回，带沙箱 CSP，脚本不能运行；"
+                      "其他类型返回 415，请用下载地址。"),
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 415: _415, **_READ_ERRORS},
+    )
+    def get(self, request: Request, pk: int, attachment_id: int) -> FileResponse:
+        attachment = selectors.report_attachment(user=request.user, report_id=pk, attachment_id=attachment_id)
+        if not selectors.attachment_type(attachment).previewable:
+            raise exceptions.UnsupportedMediaType(
+                attachment.content_type, detail=_("只有 PDF 和图片（PNG、JPEG、GIF）可以在线预览，请下载查看。"))
+        return _serve(attachment, inline=True)
 
 
 # --- history ------------------------------------------------------------------------------------

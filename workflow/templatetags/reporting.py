@@ -21,11 +21,13 @@ from django.utils.translation import pgettext_lazy
 
 from tasks.colours import report_status_colour
 from tasks.due import classify_due
+from tasks.files import download_name, stored_type
 from tasks.lifecycle import TABLE, Step
 from tasks.models import (
     Indicator,
     MilestoneClaim,
     Report,
+    ReportAttachment,
     ReportingRound,
 )
 from tasks.templatetags.luoshi import DUE_COLOURS, due_label
@@ -292,3 +294,18 @@ def report_changes(report: Report, previous: Report | None) -> ReportChanges:
         indicators=tuple(indicators),
         new_claims=tuple(claim for claim in report.milestone_claims.all() if claim.milestone_id not in claimed_before),
     )
+
+
+# --- evidence ------------------------------------------------------------------------------------------------
+
+
+@register.filter
+def attachment_name(attachment: ReportAttachment) -> str:
+    """The name a file downloads under: the uploader's base name with the detected type's extension."""
+    return download_name(attachment.original_name, stored_type(attachment.content_type))
+
+
+@register.filter
+def previewable(attachment: ReportAttachment) -> bool:
+    """Whether the file opens in the browser's own viewer (PDF, PNG, JPEG, GIF), sandboxed."""
+    return stored_type(attachment.content_type).previewable

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from tasks.models import Indicator, Milestone, Report, ReportAttachment
 from workflow import services
+from workflow.selectors import Evidence
 
 
 @dataclass(frozen=True)
@@ -94,10 +95,11 @@ def _field_labels(report: Report, content: dict[str, Any]) -> dict[str, str]:
     return labels
 
 
-def _form_rows(report: Report, content: dict[str, Any], previous: Report | None,
-               year: int) -> tuple[list[IndicatorRow], list[MilestoneRow]]:
+def _form_rows(report: Report, content: dict[str, Any], previous: Report | None, year: int,
+               evidence: Evidence) -> tuple[list[IndicatorRow], list[MilestoneRow]]:
     """The editable rows of the fill form: each indicator with last period's approved value and this year's
-    interim target beside the value being typed; each open milestone with its claim and evidence files."""
+    interim target beside the value being typed; each open milestone with its claim and evidence files (while
+    consolidating, the parts' files too)."""
     values = {services.as_int(row.get("indicator")): row for row in content.get("indicator_values") or []}
     last = {claim.indicator_id: claim.value for claim in previous.indicator_claims.all()} if previous else {}
     indicator_rows = []
@@ -108,16 +110,12 @@ def _form_rows(report: Report, content: dict[str, Any], previous: Report | None,
                                            note=str(row.get("note", "")), previous=last.get(indicator.pk),
                                            interim=interim))
     claims = {services.as_int(row.get("milestone")): row for row in content.get("milestone_claims") or []}
-    files: dict[int, list[ReportAttachment]] = {}
-    for attachment in report.attachments.all():
-        if attachment.milestone_id is not None:
-            files.setdefault(attachment.milestone_id, []).append(attachment)
     milestone_rows = []
     for m in _open_milestones(report):
         claim = claims.get(m.pk, {})
         milestone_rows.append(MilestoneRow(
             milestone=m, claimed=m.pk in claims, completed_date=str(claim.get("completed_date", "")),
-            evidence=str(claim.get("evidence", "")), attachments=tuple(files.get(m.pk, ()))))
+            evidence=str(claim.get("evidence", "")), attachments=tuple(evidence.of(m.pk))))
     return indicator_rows, milestone_rows
 
 

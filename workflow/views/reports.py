@@ -70,12 +70,16 @@ def _report_response(request: HttpRequest, report_id: int, *, status: int = 200,
     today = timezone.localdate()
     previous = selectors.previous_approved(report)
     prefetch_related_objects(list(report.task.indicators.all()), "interim_targets")
+    evidence = selectors.report_evidence(user=request.user, report=report)
+    claims = list(report.milestone_claims.all())
     context: dict[str, Any] = {
         "report": report, "actions": actions, "mode": mode, "previous": previous, "today": today,
         "errors": errors or [], "conflict": conflict, "conflict_message": CONFLICT_MESSAGE if conflict else "",
         "due": due_state(report.round.due_date, today), "nav": "inbox",
         "revisions": list(report.revisions.select_related("by").order_by("-version")[:30]),
-        "general_attachments": [a for a in report.attachments.all() if a.milestone_id is None],
+        # Each claim with the files that support it (a consolidated report's parts' too), and the rest: 其他附件.
+        "claim_evidence": [(claim, evidence.of(claim.milestone_id)) for claim in claims],
+        "other_evidence": evidence.besides({claim.milestone_id for claim in claims}),
         "done_milestones": [m for m in report.task.milestones.all() if m.status == Milestone.Status.DONE],
         "parts": _parts(request, report) if report.kind == Report.Kind.TASK else [],
         "max_upload_mb": 20,
@@ -84,7 +88,9 @@ def _report_response(request: HttpRequest, report_id: int, *, status: int = 200,
         content = posted if posted is not None else _content_of(report)
         context["narrative"] = content.get("narrative", "")
         context["percent_complete"] = content.get("percent_complete", "")
-        context["indicator_rows"], context["milestone_rows"] = _form_rows(report, content, previous, today.year)
+        context["indicator_rows"], context["milestone_rows"] = _form_rows(report, content, previous, today.year,
+                                                                          evidence)
+        context["general_attachments"] = evidence.besides({row.milestone.pk for row in context["milestone_rows"]})
     return render(request, "workflow/report_detail.html", context, status=status)
 
 

@@ -54,11 +54,11 @@ def test_real_files_are_accepted_and_downloaded_as_attachments(world, client_of,
     assert [(a["id"], a["original_name"]) for a in listed] == [(body["id"], name)]
 
 
-def test_a_chinese_file_name_is_sent_as_rfc_5987(world, client_of, media_root):
+def test_a_chinese_file_name_is_sent_as_rfc_5987_with_an_ascii_fallback(world, client_of, media_root):
     stage = build_stage(world, "draft")
     url = _attach(client_of("fgw-r"), stage.part.pk, "验收报告.pdf", PDF_BYTES).json()["url"]
     disposition = client_of("sam").get(url)["Content-Disposition"]
-    assert disposition == f"attachment; filename*=utf-8''{quote('验收报告.pdf')}"
+    assert disposition == f"attachment; filename=\"attachment.pdf\"; filename*=UTF-8''{quote('验收报告.pdf')}"
 
 
 def test_a_file_over_20_mb_is_refused(world, client_of, media_root):
