@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.test import Client
 
+from tests.accounts.conftest import rate_limit
+
 NEW_PASSWORD = "Jiaotong-Lukou-2027"
 
 
@@ -54,5 +56,19 @@ def test_a_weak_or_wrong_password_is_refused_on_its_field(alice):
     )
     assert wrong_old.status_code == 200
     assert wrong_old.context["form"].errors.keys() == {"old_password"}
+    alice.refresh_from_db()
+    assert alice.check_password("pw-alice")
+
+
+def test_guessing_the_old_password_is_throttled(alice):
+    """A borrowed session must not become a way to guess the password without limit."""
+    limit = rate_limit("login")
+    client = signed_in_client(alice)
+    wrong = {"old_password": "guess", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    answers = [client.post("/accounts/password/", wrong).status_code for _ in range(limit)]
+    throttled = client.post("/accounts/password/", {**wrong, "old_password": "pw-alice"})
+    assert answers == [200] * limit
+    assert throttled.status_code == 429
+    assert "尝试过于频繁" in throttled.content.decode()
     alice.refresh_from_db()
     assert alice.check_password("pw-alice")
