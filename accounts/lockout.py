@@ -22,8 +22,9 @@ from rest_framework import exceptions, status
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-LOCKED_OUT = _("登录失败次数过多，该账号在本机地址上已被暂时锁定，请 {minutes} 分钟后再试，或联系管理员解锁。")
-THROTTLED = _("登录尝试过于频繁，请稍后再试。")
+LOCKED_OUT = _(
+    "登录失败次数过多，该账号在当前网络地址已被暂时锁定（最长 {minutes} 分钟），请稍后再试或联系管理员解锁。"
+)
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -20,8 +20,8 @@ class ThrottledPostMixin:
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not LoginRateThrottle().allow_request(request, self):
             # An unbound form: validating the posted one would try the password after all.
-            kwargs = {k: v for k, v in self.get_form_kwargs().items() if k not in ("data", "files")}  # type: ignore[attr-defined]
-            form = self.get_form_class()(**kwargs)  # type: ignore[attr-defined]
+            posted = self.get_form_kwargs()  # type: ignore[attr-defined]
+            form = self.get_form_class()(**{k: v for k, v in posted.items() if k not in ("data", "files")})  # type: ignore[attr-defined]
             context = self.get_context_data(form=form, throttled=True)  # type: ignore[attr-defined]
             return self.render_to_response(context, status=429)  # type: ignore[attr-defined]
         return super().post(request, *args, **kwargs)  # type: ignore[misc]
