@@ -58,3 +58,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+_RATE_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+def env_rate(name: str, default: str) -> str:
+    """A DRF throttle rate, ``<number>/<period>`` (``30/min``, ``1000/day``); the period is one of
+    s, sec, m, min, h, hour, d, day (DRF reads only its first letter)."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    number, _, period = value.strip().partition("/")
+    if not number.isdecimal() or int(number) < 1 or period not in _RATE_PERIODS:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate like 30/min (periods: s, m, h, d).")
+    return f"{int(number)}/{period}"

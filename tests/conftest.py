@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import transaction
 from django.urls import clear_url_caches, get_resolver
 
@@ -39,6 +40,15 @@ from units.services import units_load
 def _load_root_urlconf() -> None:
     clear_url_caches()
     get_resolver()
+
+
+@pytest.fixture(autouse=True)
+def _forget_throttle_counts() -> Iterator[None]:
+    """DRF's throttles count requests per address in the (local-memory) cache: each test starts from zero, or
+    the suite's many anonymous requests from 127.0.0.1 would be throttled."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,8 @@ Every error answer has the same body::
 - ``code`` names the kind of error, not the case: ``invalid`` and ``parse_error`` (400),
   ``not_authenticated`` and ``authentication_failed`` (401), ``permission_denied`` (403),
   ``not_found`` (404), ``method_not_allowed`` (405), ``not_acceptable`` (406), ``conflict`` (409),
-  ``unsupported_media_type`` (415), ``throttled`` (429).
+  ``unsupported_media_type`` (415), ``throttled`` and ``locked_out`` (429: too many attempts from this address;
+  too many failed sign-ins of this username from this address, see ``accounts.lockout``).
 - ``errors`` is on every 400 and on nothing else: the field errors as one level of paths
   (``percent_complete``, ``indicator_values[0]``, ``interim_targets[1].value``), errors of no field
   under ``non_field_errors``; ``{}`` when the body could not be read at all.
@@ -124,7 +125,7 @@ class ErrorOutputSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text=_("一句话说明，可直接展示给用户"))
     code = serializers.CharField(
         help_text=_("错误类别：invalid、parse_error、not_authenticated、authentication_failed、permission_denied、"
-                    "not_found、method_not_allowed、conflict、unsupported_media_type、throttled…")
+                    "not_found、method_not_allowed、conflict、unsupported_media_type、throttled、locked_out…")
     )
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()), required=False,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
-CHECKED = ("config", "units", "tasks", "workflow")
+CHECKED = ("config", "accounts", "units", "tasks", "workflow")
 LAYERS = "Apps depend downward only"
 ENGINE_FREE = "units and tasks are engine-free"
 

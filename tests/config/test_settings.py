@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_rate, env_str
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,3 +83,16 @@ def test_a_bad_database_url_is_reported(tmp_path):
     result = _manage("check", DATABASE_URL="mysql://nope", LUOSHI_DATA_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "Unsupported database engine" in result.stderr or "DATABASE_URL" in result.stderr
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("30/min", "30/min"), (" 5/s ", "5/s"), ("1000/day", "1000/day")])
+def test_a_throttle_rate_is_a_number_per_period(monkeypatch, raw, expected):
+    monkeypatch.setenv("LUOSHI_RATE", raw)
+    assert env_rate("LUOSHI_RATE", "1/min") == expected
+
+
+@pytest.mark.parametrize("raw", ["30", "30/fortnight", "0/min", "-1/min", "ten/min", "30/ min"])
+def test_a_malformed_throttle_rate_is_an_error(monkeypatch, raw):
+    monkeypatch.setenv("LUOSHI_RATE", raw)
+    with pytest.raises(ImproperlyConfigured, match="LUOSHI_RATE"):
+        env_rate("LUOSHI_RATE", "1/min")

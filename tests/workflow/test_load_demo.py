@@ -10,11 +10,17 @@ import time_machine
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from tasks.demo import CHONGQING_PLAN_CODE, DEMO_ACCOUNTS, DEMO_PASSWORD
 from tasks.models import AuditEvent, Indicator, Milestone, Plan, PlanTask, Report, ReportingRound, TaskUnit
 from units.models import Membership, Unit
 from workflow.management.commands.load_demo import current_quarter
+
+
+def _sign_in(username: str) -> User | None:
+    """``authenticate`` as the login form calls it: django-axes needs the request."""
+    return authenticate(RequestFactory().post("/accounts/login/"), username=username, password=DEMO_PASSWORD)
 
 
 def _counts() -> dict[str, int]:
@@ -36,7 +42,7 @@ def test_load_demo_is_complete_and_idempotent(db):
     assert (round_.period, round_.status, str(round_.due_date)) == ("2026-Q4", "open", "2027-01-10")
     assert round_.tasks_opened >= 60
     for account in DEMO_ACCOUNTS:
-        assert authenticate(username=account.username, password=DEMO_PASSWORD) is not None
+        assert _sign_in(account.username) is not None
 
     out = StringIO()
     call_command("load_demo", stdout=out)
@@ -65,7 +71,7 @@ def test_the_readmes_walk_through_can_be_finished_with_the_demo_accounts(db):
     assert sorted(parts.values_list("unit__code", flat=True)) == ["fgw", "kjj"]
 
     def user(name: str) -> User:
-        found = authenticate(username=name, password=DEMO_PASSWORD)
+        found = _sign_in(name)
         assert found is not None, name
         return found
 
