@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "units",
     "tasks",
     "workflow",
+    "evaluation",
 ]
 
 # We drive viewflow headless through workflow.services; its own Site UI and middleware stay off.
