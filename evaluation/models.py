@@ -78,3 +78,27 @@ class RuleSet(models.Model):
     def rules(self) -> RuleSpec:
         """The spec as rules can use it (stored specs are checked on the way in; missing keys take the defaults)."""
         return RuleSpec.from_data(self.spec)
+
+
+class LightOverride(models.Model):
+    """A supervisor's judgement of a task's light, one level from the computed one, with a written reason. It is
+    shown beside the computed light, never instead of it, and only while the computed light is still the one it was
+    given against (``computed``). Every override is audited; the latest one counts."""
+
+    task = models.ForeignKey(
+        "tasks.PlanTask", verbose_name=_("任务"), on_delete=models.CASCADE, related_name="light_overrides"
+    )
+    computed = models.CharField(_("计算灯色"), max_length=10)
+    colour = models.CharField(_("调整后灯色"), max_length=10)
+    reason = models.TextField(_("调整理由"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("调整人"), on_delete=models.PROTECT)
+    at = models.DateTimeField(_("调整时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("灯色调整")
+        verbose_name_plural = _("灯色调整")
+        ordering = ["task_id", "-at", "-pk"]
+        indexes = [models.Index(fields=["task", "-at"], name="light_override_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.computed} → {self.colour}"

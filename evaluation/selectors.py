@@ -1,12 +1,21 @@
 """Scoped reads of the evaluation app. Rule sets are readable by every signed-in user: units must be able to see
-how they are judged."""
+how they are judged. A task's light is readable by whoever may read the task (it is computed from the register's
+approved facts, which the task page shows already)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
+
 from django.db.models import F, Q, QuerySet
 
-from evaluation.models import RuleSet
+from evaluation.models import LightOverride, RuleSet
+from evaluation.rules import DEFAULT_SPEC, Light, RuleSpec, task_light
+from evaluation.snapshot import task_facts
+from tasks.errors import NotFound
+from tasks.models import PlanTask
 from tasks.periods import parse_period
+from tasks.selectors import task_list
 
 
 def rule_set_list(*, user) -> QuerySet[RuleSet]:
@@ -25,3 +34,61 @@ def active_rule_set(*, plan_id: int, period: str) -> RuleSet | None:
         .order_by(F("plan_id").asc(nulls_last=True), "-effective_start")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class OverrideView:
+    colour: str
+    computed: str
+    reason: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TaskLight:
+    task_id: int
+    as_of: date
+    light: Light
+    rule_set: RuleSet | None
+    override: OverrideView | None  # the latest override, while the computed light is still the one it was given for
+
+
+def _visible_task(*, user, task_id: int) -> PlanTask:
+    task = task_list(user=user).filter(pk=task_id).first()
+    if task is None:
+        raise NotFound
+    return task
+
+
+def rules_for(*, plan_id: int, as_of: date) -> tuple[RuleSet | None, RuleSpec]:
+    """The rule set in force on ``as_of`` for a plan (DOMAIN.md's defaults when none is stored)."""
+    quarter = f"{as_of.year}-Q{(as_of.month - 1) // 3 + 1}"
+    rule_set = active_rule_set(plan_id=plan_id, period=quarter)
+    return rule_set, (rule_set.rules if rule_set is not None else DEFAULT_SPEC)
+
+
+def task_lights(*, user, task_ids: list[int], plan_id: int, as_of: date) -> dict[int, TaskLight]:
+    """Lights of the given tasks of one plan, as of a day, with their current overrides. Scoped: tasks the user
+    cannot read are left out. A fixed number of queries whatever the number of tasks."""
+    visible = list(task_list(user=user).filter(pk__in=task_ids, plan_id=plan_id).values_list("pk", flat=True))
+    rule_set, spec = rules_for(plan_id=plan_id, as_of=as_of)
+    facts = task_facts(task_ids=visible, as_of=as_of)
+    latest: dict[int, LightOverride] = {}
+    for override in LightOverride.objects.filter(task_id__in=visible).select_related("by").order_by("task_id", "at"):
+        latest[override.task_id] = override
+    result = {}
+    for task_id in visible:
+        light = task_light(facts[task_id], as_of, spec)
+        override = latest.get(task_id)
+        shown = None
+        if override is not None and override.computed == light.colour:
+            shown = OverrideView(override.colour, override.computed, override.reason, override.by.username, override.at)
+        result[task_id] = TaskLight(task_id, as_of, light, rule_set, shown)
+    return result
+
+
+def task_light_get(*, user, task_id: int, as_of: date) -> TaskLight:
+    """One task's light (404 when the user cannot read the task)."""
+    task = _visible_task(user=user, task_id=task_id)
+    return task_lights(user=user, task_ids=[task.pk], plan_id=task.plan_id, as_of=as_of)[task.pk]

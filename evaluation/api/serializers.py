@@ -42,3 +42,52 @@ class RuleSetOutputSerializer(serializers.ModelSerializer):
     @extend_schema_field(SwatchSerializer(many=True))
     def get_legend(self, obj: RuleSet) -> list[dict]:
         return [SwatchSerializer(swatch).data for swatch in obj.rules.legend()]
+
+
+class LightOverrideOutputSerializer(serializers.Serializer):
+    colour = serializers.CharField()
+    computed = serializers.CharField()
+    reason = serializers.CharField()
+    by = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class RuleSetRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    version = serializers.IntegerField()
+
+
+class TaskLightOutputSerializer(serializers.Serializer):
+    """A task's light: the colour, its three tests, the reasons in words, and a supervisor's override beside it."""
+
+    task = serializers.IntegerField(source="task_id")
+    as_of = serializers.DateField()
+    colour = serializers.CharField(source="light.colour")
+    expected = serializers.DecimalField(source="light.expected", max_digits=6, decimal_places=1)
+    actual = serializers.DecimalField(source="light.actual", max_digits=6, decimal_places=1)
+    gap = serializers.DecimalField(source="light.gap", max_digits=6, decimal_places=1)
+    overdue_days = serializers.IntegerField(source="light.overdue_days")
+    missed_rounds = serializers.IntegerField(source="light.missed_rounds")
+    tests = serializers.SerializerMethodField()
+    reasons = serializers.SerializerMethodField()
+    override = LightOverrideOutputSerializer(allow_null=True)
+    rule_set = RuleSetRefSerializer(allow_null=True)
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {name: {"type": "string"} for name in ("gap", "overdue_days", "missed_rounds")},
+        }
+    )
+    def get_tests(self, obj) -> dict[str, str]:
+        return {name: str(colour) for name, colour in obj.light.tests}
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_reasons(self, obj) -> list[str]:
+        return [reason.text for reason in obj.light.reasons]
+
+
+class LightOverrideInputSerializer(serializers.Serializer):
+    colour = serializers.CharField(max_length=10)
+    reason = serializers.CharField(max_length=2000, allow_blank=True)

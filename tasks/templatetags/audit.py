@@ -46,6 +46,7 @@ AUDIT_LABELS = {
     "indicator.update": pgettext_lazy("event", "修改指标"),
     "plan.import": pgettext_lazy("event", "导入方案"),
     "plan.update": pgettext_lazy("event", "修改方案"),
+    "light.override": pgettext_lazy("event", "调整灯色"),
 }
 AUDIT_KINDS = {
     "report.return": "return", "report.return_in_unit": "return", "report.return_by_lead": "return",
