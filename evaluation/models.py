@@ -102,3 +102,93 @@ class LightOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id}: {self.computed} → {self.colour}"
+
+
+class Evaluation(models.Model):
+    """One 赛马比拼 round of a plan for a period: a snapshot of every input and result, computed as of a day with the
+    rule set in force (its spec is copied here, so a later rule change never alters this result). Republishing a
+    period makes a new version; old versions stay readable."""
+
+    class Status(models.TextChoices):
+        COMPUTING = "computing", _("计算中")
+        ADJUSTING = "adjusting", _("调整与评分")
+        APPEALS = "appeals", _("申诉期")
+        APPROVAL = "approval", _("待领导审定")
+        PUBLISHED = "published", _("已发布")
+
+    plan = models.ForeignKey("tasks.Plan", verbose_name=_("行动方案"), on_delete=models.PROTECT, related_name="+")
+    period = models.CharField(_("期次"), max_length=10)
+    period_start = models.DateField(_("期初"))
+    period_end = models.DateField(_("期末"))
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    as_of = models.DateField(_("数据截至"))
+    rule_set = models.ForeignKey(RuleSet, verbose_name=_("评价规则"), on_delete=models.PROTECT, related_name="+")
+    spec = models.JSONField(_("规则快照"), default=dict)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.COMPUTING)
+    units_total = models.PositiveIntegerField(_("单位总数"), default=0)
+    computed_at = models.DateTimeField(_("计算时间"), null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("赛马比拼")
+        verbose_name_plural = _("赛马比拼")
+        ordering = ["plan_id", "-period_start", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "period", "version"], name="evaluation_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} v{self.version}"
+
+
+class UnitResult(models.Model):
+    """A unit's score, rank and colour in an evaluation, with everything behind them (the breakdown)."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="unit_results")
+    unit = models.ForeignKey("units.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
+    track = models.ForeignKey(
+        "units.Track", verbose_name=_("赛道"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    score = models.DecimalField(_("得分"), max_digits=7, decimal_places=2)
+    rank = models.PositiveIntegerField(_("排名"), null=True)
+    colour = models.CharField(_("颜色"), max_length=10)
+    veto = models.BooleanField(_("一票否决"), default=False)
+    enough_data = models.BooleanField(_("数据充足"), default=True)
+    score_change = models.DecimalField(_("得分变化"), max_digits=7, decimal_places=2, null=True)
+    rank_change = models.IntegerField(_("名次变化"), null=True)
+    breakdown = models.JSONField(_("明细"), default=dict)
+
+    class Meta:
+        verbose_name = _("单位得分")
+        verbose_name_plural = _("单位得分")
+        ordering = ["evaluation_id", "track_id", "rank", "unit_id"]
+        constraints = [models.UniqueConstraint(fields=["evaluation", "unit"], name="unit_result_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}: {self.score} #{self.rank} {self.colour}"
+
+
+class TaskResult(models.Model):
+    """A task's light in an evaluation (frozen with it)."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="task_results")
+    task = models.ForeignKey("tasks.PlanTask", verbose_name=_("任务"), on_delete=models.PROTECT, related_name="+")
+    colour = models.CharField(_("灯色"), max_length=10)
+    expected = models.DecimalField(_("序时进度"), max_digits=5, decimal_places=1)
+    actual = models.DecimalField(_("实际进度"), max_digits=5, decimal_places=1)
+    overdue_days = models.PositiveIntegerField(_("逾期天数"), default=0)
+    missed_rounds = models.PositiveIntegerField(_("未报送轮次"), default=0)
+    reasons = models.JSONField(_("原因"), default=list)
+
+    class Meta:
+        verbose_name = _("任务灯色")
+        verbose_name_plural = _("任务灯色")
+        ordering = ["evaluation_id", "task_id"]
+        constraints = [models.UniqueConstraint(fields=["evaluation", "task"], name="task_result_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.colour}"

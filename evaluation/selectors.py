@@ -7,15 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext as _
 
-from evaluation.models import LightOverride, RuleSet
+from evaluation.models import Evaluation, LightOverride, RuleSet, UnitResult
 from evaluation.rules import DEFAULT_SPEC, Light, RuleSpec, task_light
 from evaluation.snapshot import task_facts
 from tasks.errors import NotFound
 from tasks.models import PlanTask
 from tasks.periods import parse_period
-from tasks.selectors import task_list
+from tasks.selectors import plan_list, task_list
+from units.selectors import user_scope
 
 
 def rule_set_list(*, user) -> QuerySet[RuleSet]:
@@ -92,3 +95,49 @@ def task_light_get(*, user, task_id: int, as_of: date) -> TaskLight:
     """One task's light (404 when the user cannot read the task)."""
     task = _visible_task(user=user, task_id=task_id)
     return task_lights(user=user, task_ids=[task.pk], plan_id=task.plan_id, as_of=as_of)[task.pk]
+
+
+def evaluation_list(*, user) -> QuerySet[Evaluation]:
+    """Evaluations the user may see: supervisors and leaders all of them; everyone else the published ones and those
+    in their appeal window (where each unit reads only its own breakdown)."""
+    scope = user_scope(user)
+    if not getattr(user, "is_authenticated", False):
+        return Evaluation.objects.none()
+    qs = Evaluation.objects.select_related("plan", "rule_set").filter(plan__in=plan_list(user=user))
+    if scope.sees_all_units:
+        return qs
+    return qs.filter(status__in=(Evaluation.Status.PUBLISHED, Evaluation.Status.APPEALS))
+
+
+def evaluation_get(*, user, evaluation_id: int) -> Evaluation:
+    evaluation = evaluation_list(user=user).filter(pk=evaluation_id).first()
+    if evaluation is None:
+        raise NotFound
+    return evaluation
+
+
+def ranking_visible(*, user, evaluation: Evaluation) -> bool:
+    """The ranking: supervisors and leaders always; everyone once published."""
+    return user_scope(user).sees_all_units or evaluation.status == Evaluation.Status.PUBLISHED
+
+
+def evaluation_ranking(*, user, evaluation: Evaluation, track: str | None = None) -> QuerySet[UnitResult]:
+    """An evaluation's unit results by track, rank, unit code (403 for a unit before publication)."""
+    if not ranking_visible(user=user, evaluation=evaluation):
+        raise PermissionDenied(_("结果发布前，排名只对督查专班和领导可见。"))
+    qs = evaluation.unit_results.select_related("unit", "track").order_by(
+        F("track__order").asc(nulls_last=True), "track_id", F("rank").asc(nulls_last=True), "unit__code"
+    )
+    return qs.filter(track__code=track) if track else qs
+
+
+def unit_breakdown(*, user, evaluation: Evaluation, unit_id: int) -> UnitResult:
+    """One unit's breakdown: supervisors and leaders any unit; a unit its own (published, or in the appeal window).
+    Anything else is a 404, never saying whether the unit was scored."""
+    scope = user_scope(user)
+    if not scope.sees_all_units and unit_id not in scope.unit_ids:
+        raise NotFound
+    result = evaluation.unit_results.select_related("unit", "track").filter(unit_id=unit_id).first()
+    if result is None:
+        raise NotFound
+    return result

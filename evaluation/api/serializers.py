@@ -6,7 +6,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from evaluation.models import RuleSet
+from evaluation.models import Evaluation, RuleSet, UnitResult
+from evaluation.rules.reasons import MESSAGES, Reason
 
 
 class SwatchSerializer(serializers.Serializer):
@@ -91,3 +92,83 @@ class TaskLightOutputSerializer(serializers.Serializer):
 class LightOverrideInputSerializer(serializers.Serializer):
     colour = serializers.CharField(max_length=10)
     reason = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+def worded(reasons: list[dict]) -> list[str]:
+    """Stored reasons ({code, values}) in the reader's language."""
+    return [Reason(item["code"], item.get("values", {})).text for item in reasons if item.get("code") in MESSAGES]
+
+
+class EvaluationOutputSerializer(serializers.ModelSerializer):
+    plan = serializers.SerializerMethodField()
+    rule_set = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evaluation
+        fields = ["id", "plan", "period", "version", "status", "as_of", "rule_set", "units_total", "computed_at",
+                  "started_at", "published_at"]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "object", "properties": {"id": {"type": "integer"}, "code": {"type": "string"}}})
+    def get_plan(self, obj: Evaluation) -> dict:
+        return {"id": obj.plan_id, "code": obj.plan.code}
+
+    @extend_schema_field(RuleSetRefSerializer)
+    def get_rule_set(self, obj: Evaluation) -> dict:
+        return {"id": obj.rule_set_id, "code": obj.rule_set.code, "version": obj.rule_set.version}
+
+
+class EvaluationStartInputSerializer(serializers.Serializer):
+    plan = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    period = serializers.CharField(max_length=10)
+
+
+class UnitRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class RankingRowSerializer(serializers.ModelSerializer):
+    """One row of a ranking: {rank, unit, track, score, colour, components, veto, rank_change, score_change}."""
+
+    unit = serializers.SerializerMethodField()
+    track = serializers.SerializerMethodField()
+    components = serializers.SerializerMethodField()
+
+    class Meta:
+        model = UnitResult
+        fields = ["rank", "unit", "track", "score", "colour", "components", "veto", "rank_change", "score_change"]
+        read_only_fields = fields
+
+    @extend_schema_field(UnitRefSerializer)
+    def get_unit(self, obj: UnitResult) -> dict:
+        return {"id": obj.unit_id, "code": obj.unit.code, "name": obj.unit.short_name or obj.unit.name}
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_track(self, obj: UnitResult) -> str | None:
+        return obj.track.code if obj.track_id else None
+
+    @extend_schema_field(
+        {"type": "object", "properties": {name: {"type": "string", "nullable": True}
+                                          for name in ("F1", "F2", "F3", "F4", "bonus", "deductions")}}
+    )  # fmt: skip
+    def get_components(self, obj: UnitResult) -> dict:
+        breakdown = obj.breakdown
+        return {**breakdown.get("components", {}), "bonus": breakdown.get("bonus"),
+                "deductions": breakdown.get("deductions")}  # fmt: skip
+
+
+class UnitBreakdownSerializer(RankingRowSerializer):
+    """Why a unit stands where it does: every component with what is behind it, the reasons in words."""
+
+    breakdown = serializers.JSONField()
+    reasons = serializers.SerializerMethodField()
+
+    class Meta(RankingRowSerializer.Meta):
+        fields = [*RankingRowSerializer.Meta.fields, "enough_data", "breakdown", "reasons"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_reasons(self, obj: UnitResult) -> list[str]:
+        return worded(obj.breakdown.get("reasons", []))

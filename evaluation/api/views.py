@@ -18,13 +18,24 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from evaluation.api.serializers import (
+    EvaluationOutputSerializer,
+    EvaluationStartInputSerializer,
     LightOverrideInputSerializer,
+    RankingRowSerializer,
     RuleSetOutputSerializer,
     TaskLightOutputSerializer,
+    UnitBreakdownSerializer,
 )
-from evaluation.models import RuleSet
-from evaluation.selectors import rule_set_list, task_light_get
-from evaluation.services import light_override
+from evaluation.models import Evaluation, RuleSet
+from evaluation.selectors import (
+    evaluation_get,
+    evaluation_list,
+    evaluation_ranking,
+    rule_set_list,
+    task_light_get,
+    unit_breakdown,
+)
+from evaluation.services import evaluation_start, light_override
 from tasks.api.errors import error_response
 
 
@@ -86,3 +97,55 @@ class TaskLightOverrideApi(APIView):
         light_override(actor=request.user, task_id=pk, today=today, **data.validated_data)
         light = task_light_get(user=request.user, task_id=pk, as_of=today)
         return Response(TaskLightOutputSerializer(light).data, status=status.HTTP_201_CREATED)
+
+
+class EvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """赛马比拼 rounds: list and detail (drafts for supervisors and leaders only), and a supervisor's start (202)."""
+
+    serializer_class = EvaluationOutputSerializer
+    filterset_fields = ["plan", "period", "status"]
+
+    def get_queryset(self) -> QuerySet[Evaluation]:
+        return evaluation_list(user=self.request.user)
+
+    @extend_schema(
+        request=EvaluationStartInputSerializer,
+        responses={
+            202: EvaluationOutputSerializer,
+            **WRITE_ERRORS,
+            409: error_response(gettext_lazy("已有未发布的一轮")),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        data = EvaluationStartInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        evaluation = evaluation_start(
+            actor=request.user,
+            plan_id=data.validated_data["plan"],
+            period=data.validated_data["period"],
+            today=timezone.localdate(),
+        )
+        return Response(EvaluationOutputSerializer(evaluation).data, status=status.HTTP_202_ACCEPTED)
+
+
+TRACK = OpenApiParameter("track", OpenApiTypes.STR, description="track code; all tracks when absent")
+
+
+class EvaluationRankingApi(APIView):
+    """GET /api/evaluations/{id}/ranking/?track=CODE: the ranking by track (drafts: supervisors and leaders only)."""
+
+    @extend_schema(parameters=[TRACK], responses={200: RankingRowSerializer(many=True), **READ_ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        evaluation = evaluation_get(user=request.user, evaluation_id=pk)
+        rows = evaluation_ranking(user=request.user, evaluation=evaluation, track=request.query_params.get("track"))
+        return Response(RankingRowSerializer(rows, many=True).data)
+
+
+class UnitBreakdownApi(APIView):
+    """GET /api/evaluations/{id}/units/{unit_id}/: why a unit stands where it does."""
+
+    @extend_schema(responses={200: UnitBreakdownSerializer, **READ_ERRORS})
+    def get(self, request: Request, pk: int, unit_id: int) -> Response:
+        evaluation = evaluation_get(user=request.user, evaluation_id=pk)
+        result = unit_breakdown(user=request.user, evaluation=evaluation, unit_id=unit_id)
+        return Response(UnitBreakdownSerializer(result).data)

@@ -47,6 +47,7 @@ AUDIT_LABELS = {
     "plan.import": pgettext_lazy("event", "导入方案"),
     "plan.update": pgettext_lazy("event", "修改方案"),
     "light.override": pgettext_lazy("event", "调整灯色"),
+    "evaluation.start": pgettext_lazy("event", "发起赛马比拼"),
 }
 AUDIT_KINDS = {
     "report.return": "return", "report.return_in_unit": "return", "report.return_by_lead": "return",

@@ -7,6 +7,8 @@ import importlib
 import pytest
 from django.apps import apps
 
+from tests.workflow.conftest import world  # noqa: F401 - the reporting loop's small world, for end-to-end tests
+
 
 @pytest.fixture(autouse=True)
 def default_rule_set(request):

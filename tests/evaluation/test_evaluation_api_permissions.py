@@ -3,12 +3,16 @@ matrix lists every route of evaluation/api/urls.py."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from rest_framework.test import APIClient
 
 from evaluation.api.urls import urlpatterns
+from evaluation.models import Evaluation, RuleSet, UnitResult
 from tests.conftest import make_persona
 from tests.factories import make_milestone, make_plan, make_task
+from units.models import Unit
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +22,11 @@ ENDPOINTS = {
     "rule-set": ("get", "/api/rule-sets/{rule_set}/", None),
     "light": ("get", "/api/tasks/{task}/light/", None),
     "light-override": ("post", "/api/tasks/{task}/light-override/", {"colour": "orange", "reason": "已约谈"}),
+    "evaluations": ("get", "/api/evaluations/", None),
+    "evaluation-start": ("post", "/api/evaluations/", {"plan": "{plan}", "period": "2024-Q4"}),
+    "evaluation": ("get", "/api/evaluations/{evaluation}/", None),
+    "ranking": ("get", "/api/evaluations/{evaluation}/ranking/", None),
+    "breakdown": ("get", "/api/evaluations/{evaluation}/units/{unit}/", None),
 }
 PERSONAS = ("anonymous", "alice", "carol", "bob", "oscar", "leo", "sam")
 READ = dict.fromkeys(PERSONAS, 200) | {"anonymous": 401}
@@ -26,32 +35,60 @@ EXPECTED = {
     "rule-set": READ,
     "light": READ,
     "light-override": dict.fromkeys(PERSONAS, 403) | {"anonymous": 401, "sam": 201},
+    "evaluations": READ,
+    "evaluation-start": dict.fromkeys(PERSONAS, 403) | {"anonymous": 401, "sam": 202},
+    # a draft (adjusting): supervisors and leaders only; for anyone else it is not there
+    "evaluation": dict.fromkeys(PERSONAS, 404) | {"anonymous": 401, "sam": 200, "leo": 200},
+    "ranking": dict.fromkeys(PERSONAS, 404) | {"anonymous": 401, "sam": 200, "leo": 200},
+    "breakdown": dict.fromkeys(PERSONAS, 404) | {"anonymous": 401, "sam": 200, "leo": 200},
+}
+# Published, everyone reads the ranking, and each unit its own breakdown (alice and carol are 市经济信息委's).
+PUBLISHED = EXPECTED | {
+    "evaluation": READ,
+    "ranking": READ,
+    "breakdown": dict.fromkeys(PERSONAS, 404) | {"anonymous": 401, "sam": 200, "leo": 200, "alice": 200, "carol": 200},
 }
 
 
 def test_the_matrix_covers_every_routed_endpoint():
     routed = {str(pattern.pattern) for pattern in urlpatterns}
+    router = {"/api/rule-sets/", "/api/rule-sets/{rule_set}/", "/api/evaluations/", "/api/evaluations/{evaluation}/"}
     listed = {
-        "^" + path.removeprefix("/api/").replace("{rule_set}", "(?P<pk>[^/.]+)") + "$"
-        if "{rule_set}" in path or path == "/api/rule-sets/"
-        else path.removeprefix("/api/").replace("{task}", "<int:pk>")
+        "^"
+        + path.removeprefix("/api/").replace("{rule_set}", "(?P<pk>[^/.]+)").replace("{evaluation}", "(?P<pk>[^/.]+)")
+        + "$"
+        if path in router
+        else path.removeprefix("/api/")
+        .replace("{task}", "<int:pk>")
+        .replace("{evaluation}", "<int:pk>")
+        .replace("{unit}", "<int:unit_id>")
         for _method, path, _body in ENDPOINTS.values()
     }
     assert listed == routed
-    assert set(EXPECTED) == set(ENDPOINTS)
+    assert set(EXPECTED) == set(ENDPOINTS) == set(PUBLISHED)
 
 
+@pytest.mark.parametrize("published", [False, True], ids=["draft", "published"])
 @pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_who_may_call_what(endpoint, persona):
-    from evaluation.models import RuleSet
-
+def test_who_may_call_what(endpoint, persona, published):
     rule_set = RuleSet.objects.create(code="m", name="矩阵", effective_from="2024-Q2")
-    task = make_task(make_plan("cq"), "1", title="逾期任务")
-    make_milestone(task, "a", task.plan.start_date)  # long overdue: red, so orange is one level
+    plan = make_plan("cq")
+    task = make_task(plan, "1", title="逾期任务")
+    make_milestone(task, "a", plan.start_date)  # long overdue: red, so orange is one level
+    status = Evaluation.Status.PUBLISHED if published else Evaluation.Status.ADJUSTING
+    evaluation = Evaluation.objects.create(plan=plan, period="2024-Q3", period_start=date(2024, 7, 1),
+                                           period_end=date(2024, 9, 30), as_of=date(2024, 10, 10), rule_set=rule_set,
+                                           status=status)  # fmt: skip
+    jxw = Unit.objects.get(short_name="市经济信息委")
+    UnitResult.objects.create(evaluation=evaluation, unit=jxw, track=jxw.track, score=80, rank=1, colour="green")
     client = APIClient()
     if persona != "anonymous":
         client.force_authenticate(make_persona(persona))
     method, path, body = ENDPOINTS[endpoint]
-    response = getattr(client, method)(path.format(rule_set=rule_set.pk, task=task.pk), body, format="json")
-    assert response.status_code == EXPECTED[endpoint][persona], response.content
+    ids = {"rule_set": rule_set.pk, "task": task.pk, "evaluation": evaluation.pk, "unit": jxw.pk, "plan": plan.pk}
+    if isinstance(body, dict):
+        body = {key: int(value.format(**ids)) if value == "{plan}" else value for key, value in body.items()}
+    response = getattr(client, method)(path.format(**ids), body, format="json")
+    expected = (PUBLISHED if published else EXPECTED)[endpoint][persona]
+    assert response.status_code == expected, response.content
