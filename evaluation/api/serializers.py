@@ -123,7 +123,7 @@ class EvaluationStartInputSerializer(serializers.Serializer):
     period = serializers.CharField(max_length=10)
 
 
-class UnitRefSerializer(serializers.Serializer):
+class RankedUnitSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     name = serializers.CharField()
@@ -141,7 +141,7 @@ class RankingRowSerializer(serializers.ModelSerializer):
         fields = ["rank", "unit", "track", "score", "colour", "components", "veto", "rank_change", "score_change"]
         read_only_fields = fields
 
-    @extend_schema_field(UnitRefSerializer)
+    @extend_schema_field(RankedUnitSerializer)
     def get_unit(self, obj: UnitResult) -> dict:
         return {"id": obj.unit_id, "code": obj.unit.code, "name": obj.unit.short_name or obj.unit.name}
 
