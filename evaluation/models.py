@@ -114,6 +114,7 @@ class Evaluation(models.Model):
         ADJUSTING = "adjusting", _("调整与评分")
         APPEALS = "appeals", _("申诉期")
         APPROVAL = "approval", _("待领导审定")
+        APPROVED = "approved", _("领导已审定")
         PUBLISHED = "published", _("已发布")
 
     plan = models.ForeignKey("tasks.Plan", verbose_name=_("行动方案"), on_delete=models.PROTECT, related_name="+")
@@ -132,6 +133,13 @@ class Evaluation(models.Model):
     )
     started_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    appeal_deadline = models.DateField(_("申诉截止日期"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审定人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("审定时间"), null=True, blank=True)
+    return_reason = models.TextField(_("退回理由"), blank=True)
+    step_version = models.PositiveIntegerField(_("版本号"), default=1, help_text=_("每一步都加一；过期的操作得到 409"))
 
     class Meta:
         verbose_name = _("赛马比拼")
@@ -192,3 +200,79 @@ class TaskResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id}: {self.colour}"
+
+
+class Adjustment(models.Model):
+    """A bonus or deduction item a supervisor gives a unit in an evaluation, with evidence and a reason."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="adjustments")
+    unit = models.ForeignKey("units.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("加减分项"), max_length=60)
+    count = models.PositiveSmallIntegerField(_("次数"), default=1)
+    evidence = models.TextField(_("佐证"))
+    reason = models.TextField(_("理由"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("添加人"), on_delete=models.PROTECT)
+    at = models.DateTimeField(_("添加时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("加减分")
+        verbose_name_plural = _("加减分")
+        ordering = ["evaluation_id", "unit_id", "at"]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.code} × {self.count}"
+
+
+class RubricScore(models.Model):
+    """One supervisor's rubric scores (F4) for a unit in an evaluation: one score per criterion, with a comment."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="rubric_scores")
+    unit = models.ForeignKey("units.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("评分人"), on_delete=models.PROTECT)
+    scores = models.JSONField(_("各项评分"))
+    comment = models.TextField(_("评语"))
+    at = models.DateTimeField(_("评分时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("督查评分")
+        verbose_name_plural = _("督查评分")
+        constraints = [
+            models.UniqueConstraint(fields=["evaluation", "unit", "rater"], name="rubric_once_per_rater"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} by {self.rater_id}: {self.scores}"
+
+
+class Appeal(models.Model):
+    """A unit's appeal against its draft result, in the appeal window; every appeal gets a written reply."""
+
+    class Category(models.TextChoices):
+        DATA = "data", _("数据有误")
+        RULE = "rule", _("规则适用有误")
+        ADJUSTMENT = "adjustment", _("加减分有误")
+        OTHER = "other", _("其他")
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="appeals")
+    unit = models.ForeignKey("units.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(_("类别"), max_length=20, choices=Category.choices)
+    reason = models.TextField(_("申诉理由"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申诉人"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("申诉时间"), auto_now_add=True)
+    upheld = models.BooleanField(_("是否支持"), null=True)
+    reply = models.TextField(_("答复"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("答复人"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("申诉")
+        verbose_name_plural = _("申诉")
+        ordering = ["evaluation_id", "at"]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}: {self.get_category_display()}"

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from evaluation.models import Evaluation, LightOverride, RuleSet, UnitResult
+from evaluation.models import Appeal, Evaluation, LightOverride, RuleSet, UnitResult
 from evaluation.rules import DEFAULT_SPEC, Light, RuleSpec, task_light
 from evaluation.snapshot import task_facts
 from tasks.errors import NotFound
@@ -141,3 +141,30 @@ def unit_breakdown(*, user, evaluation: Evaluation, unit_id: int) -> UnitResult:
     if result is None:
         raise NotFound
     return result
+
+
+def evaluation_actions(*, user, evaluation: Evaluation) -> list[str]:
+    """What the user may do with the evaluation now (drives the buttons and the API's ``actions``)."""
+    scope = user_scope(user)
+    status = evaluation.status
+    actions: list[str] = []
+    if scope.is_supervisor:
+        actions += {
+            Evaluation.Status.ADJUSTING: ["adjust", "rate", "open_appeals"],
+            Evaluation.Status.APPEALS: ["resolve_appeal", "submit"],
+            Evaluation.Status.APPROVED: ["publish"],
+        }.get(status, [])
+    if scope.is_leader and status == Evaluation.Status.APPROVAL:
+        actions += ["approve", "return"]
+    if status == Evaluation.Status.APPEALS and any(
+        scope.has_role(unit_id, role) for unit_id in scope.unit_ids for role in ("reporter", "head")
+    ):
+        actions.append("appeal")
+    return actions
+
+
+def appeal_list(*, user, evaluation: Evaluation) -> QuerySet[Appeal]:
+    """Appeals of an evaluation: supervisors and leaders all; a unit its own."""
+    scope = user_scope(user)
+    qs = evaluation.appeals.select_related("unit", "by", "resolved_by").order_by("at", "pk")
+    return qs if scope.sees_all_units else qs.filter(unit_id__in=scope.unit_ids)

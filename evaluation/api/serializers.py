@@ -6,8 +6,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from evaluation.models import Evaluation, RuleSet, UnitResult
+from evaluation.models import Adjustment, Appeal, Evaluation, RubricScore, RuleSet, UnitResult
 from evaluation.rules.reasons import MESSAGES, Reason
+from evaluation.selectors import evaluation_actions
 
 
 class SwatchSerializer(serializers.Serializer):
@@ -102,16 +103,23 @@ def worded(reasons: list[dict]) -> list[str]:
 class EvaluationOutputSerializer(serializers.ModelSerializer):
     plan = serializers.SerializerMethodField()
     rule_set = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField()
 
     class Meta:
         model = Evaluation
-        fields = ["id", "plan", "period", "version", "status", "as_of", "rule_set", "units_total", "computed_at",
-                  "started_at", "published_at"]  # fmt: skip
+        fields = ["id", "plan", "period", "version", "status", "step_version", "as_of", "rule_set", "units_total",
+                  "computed_at", "started_at", "appeal_deadline", "approved_at", "return_reason", "published_at",
+                  "actions"]  # fmt: skip
         read_only_fields = fields
 
     @extend_schema_field({"type": "object", "properties": {"id": {"type": "integer"}, "code": {"type": "string"}}})
     def get_plan(self, obj: Evaluation) -> dict:
         return {"id": obj.plan_id, "code": obj.plan.code}
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_actions(self, obj: Evaluation) -> list[str]:
+        request = self.context.get("request")
+        return evaluation_actions(user=request.user, evaluation=obj) if request is not None else []
 
     @extend_schema_field(RuleSetRefSerializer)
     def get_rule_set(self, obj: Evaluation) -> dict:
@@ -172,3 +180,66 @@ class UnitBreakdownSerializer(RankingRowSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_reasons(self, obj: UnitResult) -> list[str]:
         return worded(obj.breakdown.get("reasons", []))
+
+
+class StepInputSerializer(serializers.Serializer):
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1,
+                                       help_text="the evaluation's step_version you read (409 when stale)")  # fmt: skip
+
+
+class ReturnInputSerializer(StepInputSerializer):
+    reason = serializers.CharField(max_length=4000, allow_blank=True)
+
+
+class AdjustmentInputSerializer(serializers.Serializer):
+    unit = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    code = serializers.CharField(max_length=60)
+    count = serializers.IntegerField(min_value=1, max_value=100, default=1)
+    evidence = serializers.CharField(max_length=4000, allow_blank=True)
+    reason = serializers.CharField(max_length=4000, allow_blank=True)
+
+
+class AdjustmentOutputSerializer(serializers.ModelSerializer):
+    by = serializers.CharField(source="by.username")
+
+    class Meta:
+        model = Adjustment
+        fields = ["id", "unit", "code", "count", "evidence", "reason", "by", "at"]
+        read_only_fields = fields
+
+
+class RubricInputSerializer(serializers.Serializer):
+    unit = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    scores = serializers.ListField(child=serializers.IntegerField(min_value=-1000, max_value=1000), max_length=20)
+    comment = serializers.CharField(max_length=4000, allow_blank=True)
+
+
+class RubricOutputSerializer(serializers.ModelSerializer):
+    rater = serializers.CharField(source="rater.username")
+
+    class Meta:
+        model = RubricScore
+        fields = ["id", "unit", "rater", "scores", "comment", "at"]
+        read_only_fields = fields
+
+
+class AppealInputSerializer(serializers.Serializer):
+    unit = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    category = serializers.CharField(max_length=20)
+    reason = serializers.CharField(max_length=4000, allow_blank=True)
+
+
+class AppealResolveInputSerializer(serializers.Serializer):
+    upheld = serializers.BooleanField()
+    reply = serializers.CharField(max_length=4000, allow_blank=True)
+
+
+class AppealOutputSerializer(serializers.ModelSerializer):
+    by = serializers.CharField(source="by.username")
+    resolved_by = serializers.CharField(source="resolved_by.username", allow_null=True, default=None)
+
+    class Meta:
+        model = Appeal
+        fields = ["id", "evaluation", "unit", "category", "reason", "by", "at", "upheld", "reply", "resolved_by",
+                  "resolved_at"]  # fmt: skip
+        read_only_fields = fields

@@ -18,16 +18,26 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from evaluation.api.serializers import (
+    AdjustmentInputSerializer,
+    AdjustmentOutputSerializer,
+    AppealInputSerializer,
+    AppealOutputSerializer,
+    AppealResolveInputSerializer,
     EvaluationOutputSerializer,
     EvaluationStartInputSerializer,
     LightOverrideInputSerializer,
     RankingRowSerializer,
+    ReturnInputSerializer,
+    RubricInputSerializer,
+    RubricOutputSerializer,
     RuleSetOutputSerializer,
+    StepInputSerializer,
     TaskLightOutputSerializer,
     UnitBreakdownSerializer,
 )
 from evaluation.models import Evaluation, RuleSet
 from evaluation.selectors import (
+    appeal_list,
     evaluation_get,
     evaluation_list,
     evaluation_ranking,
@@ -35,7 +45,19 @@ from evaluation.selectors import (
     task_light_get,
     unit_breakdown,
 )
-from evaluation.services import evaluation_start, light_override
+from evaluation.services import (
+    appeal_file,
+    appeal_resolve,
+    evaluation_adjust,
+    evaluation_approve,
+    evaluation_open_appeals,
+    evaluation_publish,
+    evaluation_rate,
+    evaluation_return,
+    evaluation_start,
+    evaluation_submit,
+    light_override,
+)
 from tasks.api.errors import error_response
 
 
@@ -125,7 +147,9 @@ class EvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             period=data.validated_data["period"],
             today=timezone.localdate(),
         )
-        return Response(EvaluationOutputSerializer(evaluation).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            EvaluationOutputSerializer(evaluation, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
+        )
 
 
 TRACK = OpenApiParameter("track", OpenApiTypes.STR, description="track code; all tracks when absent")
@@ -149,3 +173,111 @@ class UnitBreakdownApi(APIView):
         evaluation = evaluation_get(user=request.user, evaluation_id=pk)
         result = unit_breakdown(user=request.user, evaluation=evaluation, unit_id=unit_id)
         return Response(UnitBreakdownSerializer(result).data)
+
+
+def _evaluation_answer(request: Request, evaluation_id: int, code: int = status.HTTP_200_OK) -> Response:
+    evaluation = evaluation_get(user=request.user, evaluation_id=evaluation_id)
+    return Response(EvaluationOutputSerializer(evaluation, context={"request": request}).data, status=code)
+
+
+STEP_ERRORS = {**WRITE_ERRORS, 403: error_response(gettext_lazy("不是你的步骤")),
+               409: error_response(gettext_lazy("状态已变化、版本已过期或重复操作"))}  # fmt: skip
+
+
+class EvaluationStepApi(APIView):
+    """POST /api/evaluations/{id}/<step>/ {version?}: open-appeals and submit (supervisors), approve (leaders),
+    publish (supervisors). Each answers the evaluation as it now stands."""
+
+    step: str = ""
+    input_serializer = StepInputSerializer
+
+    @extend_schema(request=StepInputSerializer, responses={200: EvaluationOutputSerializer, **STEP_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        evaluation_get(user=request.user, evaluation_id=pk)  # 404 before anything else for those who cannot see it
+        data = self.input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        version = values.pop("version", None)
+        today = timezone.localdate()
+        steps = {
+            "open-appeals": lambda: evaluation_open_appeals(actor=request.user, evaluation_id=pk, version=version,
+                                                            today=today),
+            "submit": lambda: evaluation_submit(actor=request.user, evaluation_id=pk, version=version, today=today),
+            "approve": lambda: evaluation_approve(actor=request.user, evaluation_id=pk, version=version),
+            "return": lambda: evaluation_return(actor=request.user, evaluation_id=pk, version=version, **values),
+            "publish": lambda: evaluation_publish(actor=request.user, evaluation_id=pk, version=version),
+        }  # fmt: skip
+        steps[self.step]()
+        return _evaluation_answer(request, pk)
+
+
+class EvaluationReturnApi(EvaluationStepApi):
+    """POST /api/evaluations/{id}/return/ {reason, version?}: a leader returns the draft to the supervisors."""
+
+    step = "return"
+    input_serializer = ReturnInputSerializer
+
+    @extend_schema(request=ReturnInputSerializer, responses={200: EvaluationOutputSerializer, **STEP_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+
+class EvaluationAdjustmentApi(APIView):
+    """POST /api/evaluations/{id}/adjustments/: a supervisor gives a unit a bonus or deduction item (recomputes)."""
+
+    @extend_schema(request=AdjustmentInputSerializer, responses={201: AdjustmentOutputSerializer, **STEP_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        evaluation_get(user=request.user, evaluation_id=pk)
+        data = AdjustmentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        adjustment = evaluation_adjust(actor=request.user, evaluation_id=pk, unit_id=values["unit"],
+                                       code=values["code"], count=values["count"], evidence=values["evidence"],
+                                       reason=values["reason"])  # fmt: skip
+        return Response(AdjustmentOutputSerializer(adjustment).data, status=status.HTTP_201_CREATED)
+
+
+class EvaluationRubricApi(APIView):
+    """POST /api/evaluations/{id}/rubric/: a supervisor's rubric scores for a unit (F4; recomputes)."""
+
+    @extend_schema(request=RubricInputSerializer, responses={201: RubricOutputSerializer, **STEP_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        evaluation_get(user=request.user, evaluation_id=pk)
+        data = RubricInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        rating = evaluation_rate(actor=request.user, evaluation_id=pk, unit_id=values["unit"],
+                                 scores=values["scores"], comment=values["comment"])  # fmt: skip
+        return Response(RubricOutputSerializer(rating).data, status=status.HTTP_201_CREATED)
+
+
+class EvaluationAppealsApi(APIView):
+    """GET /api/evaluations/{id}/appeals/ (supervisors and leaders: all; a unit: its own);
+    POST: a unit's reporter or head appeals in the window."""
+
+    @extend_schema(responses={200: AppealOutputSerializer(many=True), **READ_ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        evaluation = evaluation_get(user=request.user, evaluation_id=pk)
+        return Response(AppealOutputSerializer(appeal_list(user=request.user, evaluation=evaluation), many=True).data)
+
+    @extend_schema(request=AppealInputSerializer, responses={201: AppealOutputSerializer, **STEP_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        evaluation_get(user=request.user, evaluation_id=pk)
+        data = AppealInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        appeal = appeal_file(actor=request.user, evaluation_id=pk, unit_id=values["unit"],
+                             category=values["category"], reason=values["reason"],
+                             today=timezone.localdate())  # fmt: skip
+        return Response(AppealOutputSerializer(appeal).data, status=status.HTTP_201_CREATED)
+
+
+class AppealResolveApi(APIView):
+    """POST /api/appeals/{id}/resolve/ {upheld, reply}: a supervisor answers an appeal in writing."""
+
+    @extend_schema(request=AppealResolveInputSerializer, responses={200: AppealOutputSerializer, **STEP_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        data = AppealResolveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        appeal = appeal_resolve(actor=request.user, appeal_id=pk, **data.validated_data)
+        return Response(AppealOutputSerializer(appeal).data)

@@ -76,7 +76,8 @@ DEFAULT = {'lights': {'gap': [{'upto': '5', 'colour': 'green'},
                   'label_en': 'No data yet',
                   'meaning': '数据不足，不评价',
                   'hex': '#8c959f',
-                  'order': 6}]}
+                  'order': 6}],
+     'appeal_working_days': 5}
 
 
 def create_default(apps, schema_editor):

@@ -174,6 +174,7 @@ class RuleSpec:
         Decimal("0.40"),
     )
     palette: tuple[Swatch, ...] = DEFAULT_PALETTE
+    appeal_working_days: int = 5
 
     # -- lookups ------------------------------------------------------------------------------------------------
     def importance_weight(self, importance: str) -> Decimal:
@@ -245,6 +246,8 @@ class RuleSpec:
             errors["unit_bands"] = problem
         if self.min_scored_tasks < 0:
             errors["min_scored_tasks"] = str(_("不能为负数"))
+        if not 0 <= self.appeal_working_days <= 30:
+            errors["appeal_working_days"] = str(_("申诉期为 0 至 30 个工作日"))
         if self.rubric_min_raters < 1:
             errors["rubric_min_raters"] = str(_("至少 1 人"))
         low, high = self.rubric_scale
