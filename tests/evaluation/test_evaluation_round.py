@@ -8,7 +8,7 @@ import time_machine
 from rest_framework.test import APIClient
 
 from evaluation.models import Evaluation, TaskResult
-from tasks.models import Report
+from tasks.models import AuditEvent, Report
 from tests.workflow.conftest import fill_and_sign
 from workflow import services
 
@@ -91,3 +91,95 @@ def test_a_period_still_reporting_or_a_bad_one_is_a_field_error_and_units_cannot
     assert api(world["jxw-h"]).post("/api/evaluations/", {"plan": world.plan.pk, "period": "2025-Q2"},
                                     format="json").status_code == 403  # fmt: skip
     assert sam.post("/api/evaluations/", {"plan": 10**6, "period": "2025-Q2"}, format="json").status_code == 404
+
+
+@pytest.fixture
+def second_supervisor(db):
+    from tests.conftest import make_user
+
+    return make_user("sue", ("市政府办公厅", "supervisor"))
+
+
+def test_the_whole_round_adjust_rate_appeal_return_approve_publish(world, approved_quarter, second_supervisor,
+                                                                    django_capture_on_commit_callbacks):  # fmt: skip
+    sam, sue, leo = api(world["sam"]), api(second_supervisor), api(world["leo"])
+    alice, bob = api(world["jxw-r"]), api(world["fgw-r"])
+    jxw = world["jxw-r"].memberships.get().unit_id
+    fgw = world["fgw-r"].memberships.get().unit_id
+    with time_machine.travel("2025-10-20 09:00 +0800"):
+        with django_capture_on_commit_callbacks(execute=True):
+            evaluation = sam.post("/api/evaluations/", {"plan": world.plan.pk, "period": "2025-Q3"},
+                                  format="json").json()  # fmt: skip
+        url = f"/api/evaluations/{evaluation['id']}"
+        before = sam.get(f"{url}/units/{jxw}/").json()
+        bonus = {"unit": jxw, "code": "model_case", "evidence": "市政府办公厅通报", "reason": "经验全市推广"}
+        assert sam.post(f"{url}/adjustments/", bonus, format="json").status_code == 201
+        after = sam.get(f"{url}/units/{jxw}/").json()
+        assert float(after["score"]) == pytest.approx(float(before["score"]) + 2)
+        assert after["breakdown"]["items"][0]["label"] == "经验做法全市推广"
+        bad = sam.post(f"{url}/adjustments/", {"unit": jxw, "code": "nope", "evidence": "", "reason": "x"},
+                       format="json")  # fmt: skip
+        assert set(bad.json()["errors"]) == {"code", "evidence"}
+        sam.post(f"{url}/rubric/", {"unit": jxw, "scores": [5, 5, 4], "comment": "推进有力"}, format="json")
+        assert sam.get(f"{url}/units/{jxw}/").json()["components"]["F4"] is None  # one rater is not enough
+        sue.post(f"{url}/rubric/", {"unit": jxw, "scores": [4, 4, 4], "comment": "较好"}, format="json")
+        assert sam.get(f"{url}/units/{jxw}/").json()["components"]["F4"] is not None
+        # 2025-10-20 is a Monday: 5 working days → Monday 27th
+        opened = sam.post(f"{url}/open-appeals/", {"version": evaluation["step_version"]}, format="json").json()
+        assert (opened["status"], opened["appeal_deadline"]) == ("appeals", "2025-10-27")
+        # the units see their own breakdown now, not the ranking, not another unit's
+        assert alice.get(f"{url}/units/{jxw}/").status_code == 200
+        assert alice.get(f"{url}/units/{fgw}/").status_code == 404
+        assert alice.get(f"{url}/ranking/").status_code == 403
+        assert "appeal" in alice.get(f"{url}/").json()["actions"]
+        upheld = alice.post(f"{url}/appeals/", {"unit": jxw, "category": "data", "reason": "指标数据已更正"},
+                            format="json").json()  # fmt: skip
+        rejected = bob.post(f"{url}/appeals/", {"unit": fgw, "category": "rule", "reason": "不应计入"},
+                            format="json").json()  # fmt: skip
+        assert bob.post(f"{url}/appeals/", {"unit": jxw, "category": "rule", "reason": "替别人申诉"},
+                        format="json").status_code == 403  # fmt: skip
+        assert [a["unit"] for a in alice.get(f"{url}/appeals/").json()] == [jxw]
+        assert sam.post(f"{url}/submit/", {}, format="json").status_code == 409  # window still open
+    with time_machine.travel("2025-10-28 09:00 +0800"):
+        assert alice.post(f"{url}/appeals/", {"unit": jxw, "category": "other", "reason": "迟了"},
+                          format="json").status_code == 409  # fmt: skip
+        assert sam.post(f"{url}/submit/", {}, format="json").status_code == 409  # appeals unanswered
+        assert sam.post(f"/api/appeals/{upheld['id']}/resolve/", {"upheld": True, "reply": "已更正并重算"},
+                        format="json").json()["upheld"] is True  # fmt: skip
+        assert sam.post(f"/api/appeals/{rejected['id']}/resolve/", {"upheld": False, "reply": "符合规则，维持"},
+                        format="json").status_code == 200  # fmt: skip
+        assert sam.post(f"/api/appeals/{rejected['id']}/resolve/", {"upheld": True, "reply": "再改"},
+                        format="json").status_code == 409  # fmt: skip
+        submitted = sam.post(f"{url}/submit/", {}, format="json").json()
+        assert submitted["status"] == "approval" and submitted["actions"] == []
+        assert leo.post(f"{url}/return/", {"reason": ""}, format="json").json()["errors"] == {"reason": ["必填。"]}
+        returned = leo.post(f"{url}/return/", {"reason": "请核实加分依据"}, format="json").json()
+        assert (returned["status"], returned["return_reason"]) == ("adjusting", "请核实加分依据")
+        sam.post(f"{url}/open-appeals/", {}, format="json")
+    with time_machine.travel("2025-11-10 09:00 +0800"):
+        sam.post(f"{url}/submit/", {}, format="json")
+        stale = leo.post(f"{url}/approve/", {"version": 1}, format="json")
+        assert stale.status_code == 409
+        approved = leo.post(f"{url}/approve/", {}, format="json").json()
+        assert approved["status"] == "approved" and approved["actions"] == []
+        first = sam.post(f"{url}/publish/", {"version": approved["step_version"]}, format="json")
+        second = sue.post(f"{url}/publish/", {"version": approved["step_version"]}, format="json")
+        assert (first.status_code, second.status_code) == (200, 409)
+        published = first.json()
+        assert published["status"] == "published" and published["published_at"]
+        ranking = alice.get(f"{url}/ranking/").json()
+        assert len(ranking) == 3
+        # a later rule change alters nothing published
+        from evaluation.models import RuleSet
+
+        RuleSet.objects.filter(pk=published["rule_set"]["id"]).update(spec={"weights": {"f1": "0.1", "f2": "0.6"}})
+        assert alice.get(f"{url}/ranking/").json() == ranking
+        assert sam.post(f"{url}/adjustments/", {"unit": jxw, "code": "model_case", "evidence": "x", "reason": "y"},
+                        format="json").status_code == 409  # fmt: skip
+        # republishing the period makes a new version; the old one stays readable
+        with django_capture_on_commit_callbacks(execute=True):
+            again = sam.post("/api/evaluations/", {"plan": world.plan.pk, "period": "2025-Q3"}, format="json").json()
+        assert again["version"] == 2
+        assert alice.get(f"{url}/ranking/").status_code == 200
+        actions = list(AuditEvent.objects.filter(action__startswith="evaluation.").values_list("action", flat=True))
+        assert actions.count("evaluation.publish") == 1 and "evaluation.return" in actions
