@@ -17,6 +17,7 @@ api_patterns = [
     path("", include("units.api.urls")),
     path("", include("tasks.api.urls")),
     path("", include("workflow.api.urls")),
+    path("", include("evaluation.api.urls")),
 ]
 
 urlpatterns = [

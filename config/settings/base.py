@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "units",
     "tasks",
     "workflow",
+    "evaluation",
     "accounts",
     "axes",
 ]

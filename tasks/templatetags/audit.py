@@ -46,6 +46,17 @@ AUDIT_LABELS = {
     "indicator.update": pgettext_lazy("event", "修改指标"),
     "plan.import": pgettext_lazy("event", "导入方案"),
     "plan.update": pgettext_lazy("event", "修改方案"),
+    "light.override": pgettext_lazy("event", "调整灯色"),
+    "evaluation.start": pgettext_lazy("event", "发起赛马比拼"),
+    "evaluation.adjust": pgettext_lazy("event", "赛马比拼加减分"),
+    "evaluation.rate": pgettext_lazy("event", "赛马比拼督查评分"),
+    "evaluation.open_appeals": pgettext_lazy("event", "赛马比拼进入申诉期"),
+    "evaluation.appeal": pgettext_lazy("event", "赛马比拼申诉"),
+    "evaluation.appeal_resolve": pgettext_lazy("event", "答复赛马比拼申诉"),
+    "evaluation.submit": pgettext_lazy("event", "赛马比拼送领导审定"),
+    "evaluation.approve": pgettext_lazy("event", "领导审定赛马比拼"),
+    "evaluation.return": pgettext_lazy("event", "领导退回赛马比拼"),
+    "evaluation.publish": pgettext_lazy("event", "发布赛马比拼结果"),
 }
 AUDIT_KINDS = {
     "report.return": "return", "report.return_in_unit": "return", "report.return_by_lead": "return",

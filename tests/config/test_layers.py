@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
-CHECKED = ("config", "accounts", "units", "tasks", "workflow")
+CHECKED = ("config", "accounts", "units", "tasks", "workflow", "evaluation")
 LAYERS = "Apps depend downward only"
 ENGINE_FREE = "units and tasks are engine-free"
 
@@ -29,7 +29,7 @@ def _lint_imports(cwd: Path) -> subprocess.CompletedProcess:
 def test_the_apps_keep_their_import_contracts():
     result = _lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 kept, 0 broken" in result.stdout, result.stdout
+    assert "4 kept, 0 broken" in result.stdout, result.stdout
 
 
 def _copy_apps(tmp_path: Path) -> None:
@@ -42,14 +42,11 @@ def test_an_upward_import_or_viewflow_below_workflow_breaks_a_contract(tmp_path)
     """The contracts bite: a copy of the apps with one late upward import and one viewflow import in ``tasks``."""
     _copy_apps(tmp_path)
     (tmp_path / "tasks" / "probe.py").write_text(
-        "def late():\n"
-        "    from workflow import selectors\n"
-        "    from viewflow import fsm\n"
-        "    return selectors, fsm\n"
+        "def late():\n    from workflow import selectors\n    from viewflow import fsm\n    return selectors, fsm\n"
     )
     result = _lint_imports(tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "1 kept, 2 broken" in result.stdout, result.stdout
+    assert "2 kept, 2 broken" in result.stdout, result.stdout
     assert "tasks.probe -> workflow.selectors" in result.stdout
     assert "tasks.probe -> viewflow" in result.stdout
 
@@ -58,14 +55,10 @@ def test_the_flow_reaching_up_to_the_services_or_the_pages_breaks_the_workflow_l
     """The circle stays broken: a copy where ``workflow.flows`` imports the services and the pages, late."""
     _copy_apps(tmp_path)
     with (tmp_path / "workflow" / "flows.py").open("a", encoding="utf-8") as flows:
-        flows.write(
-            "\n\ndef late():\n"
-            "    from workflow import services, views\n"
-            "    return services, views\n"
-        )
+        flows.write("\n\ndef late():\n    from workflow import services, views\n    return services, views\n")
     result = _lint_imports(tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "2 kept, 1 broken" in result.stdout, result.stdout
+    assert "3 kept, 1 broken" in result.stdout, result.stdout
     assert "workflow.flows -> workflow.services" in result.stdout
     assert "workflow.flows -> workflow.views" in result.stdout
 
@@ -90,7 +83,7 @@ def _loaded_libraries(source: str) -> set[str]:
     loaded: set[str] = set()
     for match in LOAD.finditer(source):
         words = match.group(1).split()
-        loaded.update(words[words.index("from") + 1:] if "from" in words else words)
+        loaded.update(words[words.index("from") + 1 :] if "from" in words else words)
     return loaded
 
 
@@ -108,5 +101,27 @@ def test_the_pages_of_units_and_tasks_load_no_tag_library_of_a_higher_app():
 
 def test_the_template_scan_reads_both_forms_of_load():
     assert _loaded_libraries("{% load i18n luoshi %}x{% load report_colour from reporting %}") == {
-        "i18n", "luoshi", "reporting",
+        "i18n",
+        "luoshi",
+        "reporting",
     }
+
+
+def test_the_evaluation_rules_reaching_for_a_model_break_their_purity(tmp_path):
+    """The rules are pure: a copy where ``evaluation.rules.lights`` imports the register's models, late."""
+    _copy_apps(tmp_path)
+    with (tmp_path / "evaluation" / "rules" / "lights.py").open("a", encoding="utf-8") as lights:
+        lights.write("\n\ndef late():\n    from tasks.models import PlanTask\n    return PlanTask\n")
+    result = _lint_imports(tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "3 kept, 1 broken" in result.stdout, result.stdout
+    assert "evaluation.rules.lights -> tasks.models" in result.stdout
+
+
+def test_the_evaluation_rules_use_no_database():
+    """import-linter cannot forbid part of Django, so this reads the sources: no ORM, no clock in the rules."""
+    sources = {path.name: path.read_text(encoding="utf-8") for path in (ROOT / "evaluation" / "rules").glob("*.py")}
+    assert "lights.py" in sources
+    for name, source in sources.items():
+        assert not re.search(r"^\s*(from|import) django\.(db|contrib)", source, re.M), name
+        assert not re.search(r"\b(date\.today|datetime\.now|timezone\.now)\(", source), name

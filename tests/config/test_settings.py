@@ -17,8 +17,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("1", True), ("true", True), ("Yes", True), ("ON", True), ("0", False), ("false", False), ("no", False),
-     ("off", False), ("", False)],
+    [
+        ("1", True),
+        ("true", True),
+        ("Yes", True),
+        ("ON", True),
+        ("0", False),
+        ("false", False),
+        ("no", False),
+        ("off", False),
+        ("", False),
+    ],
 )
 def test_booleans_accept_the_usual_spellings(monkeypatch, raw, expected):
     monkeypatch.setenv("LUOSHI_FLAG", raw)
@@ -69,7 +78,10 @@ def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
 @pytest.mark.slow  # starts manage.py in a process of its own
 def test_production_settings_pass_the_deploy_checks(tmp_path):
     result = _manage(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         DJANGO_SETTINGS_MODULE="config.settings.production",
         DJANGO_SECRET_KEY="x7$k2!p9-" + "q" * 50 + "-Zr8&m",
         DJANGO_ALLOWED_HOSTS="luoshi.example.org",

@@ -1,0 +1,44 @@
+"""Routes of the evaluation API, included under /api/ by config/urls.py."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from evaluation.api.views import (
+    AppealResolveApi,
+    EvaluationAdjustmentApi,
+    EvaluationAppealsApi,
+    EvaluationRankingApi,
+    EvaluationReturnApi,
+    EvaluationRubricApi,
+    EvaluationStepApi,
+    EvaluationViewSet,
+    RuleSetViewSet,
+    TaskLightApi,
+    TaskLightOverrideApi,
+    UnitBreakdownApi,
+)
+
+router = SimpleRouter()
+router.register("rule-sets", RuleSetViewSet, basename="rule-set")
+router.register("evaluations", EvaluationViewSet, basename="evaluation")
+
+urlpatterns = [
+    *router.urls,
+    path("evaluations/<int:pk>/ranking/", EvaluationRankingApi.as_view(), name="evaluation-ranking"),
+    path("evaluations/<int:pk>/units/<int:unit_id>/", UnitBreakdownApi.as_view(), name="evaluation-unit"),
+    path("evaluations/<int:pk>/adjustments/", EvaluationAdjustmentApi.as_view(), name="evaluation-adjustments"),
+    path("evaluations/<int:pk>/rubric/", EvaluationRubricApi.as_view(), name="evaluation-rubric"),
+    path("evaluations/<int:pk>/appeals/", EvaluationAppealsApi.as_view(), name="evaluation-appeals"),
+    path("appeals/<int:pk>/resolve/", AppealResolveApi.as_view(), name="appeal-resolve"),
+    path(
+        "evaluations/<int:pk>/open-appeals/",
+        EvaluationStepApi.as_view(step="open-appeals"),
+        name="evaluation-open-appeals",
+    ),
+    path("evaluations/<int:pk>/submit/", EvaluationStepApi.as_view(step="submit"), name="evaluation-submit"),
+    path("evaluations/<int:pk>/approve/", EvaluationStepApi.as_view(step="approve"), name="evaluation-approve"),
+    path("evaluations/<int:pk>/return/", EvaluationReturnApi.as_view(), name="evaluation-return"),
+    path("evaluations/<int:pk>/publish/", EvaluationStepApi.as_view(step="publish"), name="evaluation-publish"),
+    path("tasks/<int:pk>/light/", TaskLightApi.as_view(), name="task-light"),
+    path("tasks/<int:pk>/light-override/", TaskLightOverrideApi.as_view(), name="task-light-override"),
+]

@@ -1,0 +1,102 @@
+"""The default rule set: DOMAIN.md's default rules, for every plan from the plan's first quarter, written out here
+as data so that a later change to the code's defaults never changes what this rule set says."""
+
+from django.db import migrations
+
+DEFAULT = {'lights': {'gap': [{'upto': '5', 'colour': 'green'},
+                        {'upto': '15', 'colour': 'yellow'},
+                        {'upto': '30', 'colour': 'orange'},
+                        {'upto': None, 'colour': 'red'}],
+                'overdue_days': [{'upto': '0', 'colour': 'green'},
+                                 {'upto': '7', 'colour': 'yellow'},
+                                 {'upto': '15', 'colour': 'orange'},
+                                 {'upto': None, 'colour': 'red'}],
+                'missed_rounds': [{'upto': '0', 'colour': 'green'},
+                                  {'upto': '1', 'colour': 'orange'},
+                                  {'upto': None, 'colour': 'red'}]},
+     'weights': {'f1': '0.35', 'f2': '0.35', 'f3': '0.20', 'f4': '0.10'},
+     'process': {'on_time': '0.4', 'first_pass': '0.3', 'evidence': '0.2', 'duban': '0.1'},
+     'lead_factor': '1',
+     'responsible_factor': '0.5',
+     'importance': [['major', '1.5'], ['normal', '1']],
+     'bonus': [{'code': 'indicator_exceeded', 'label': '指标超额完成 10% 以上', 'points': '1', 'cap': '3', 'veto': False},
+               {'code': 'national_recognition', 'label': '获国家级表彰或试点', 'points': '0.5', 'cap': '3', 'veto': False},
+               {'code': 'model_case', 'label': '经验做法全市推广', 'points': '2', 'cap': None, 'veto': False},
+               {'code': 'accepted_early', 'label': '任务提前验收', 'points': '0.5', 'cap': None, 'veto': False}],
+     'bonus_cap': '10',
+     'deductions': [{'code': 'duban', 'label': '督办单', 'points': '0.5', 'cap': None, 'veto': False},
+                    {'code': 'yuetan', 'label': '约谈', 'points': '2', 'cap': None, 'veto': False},
+                    {'code': 'late_report', 'label': '迟报', 'points': '0.2', 'cap': None, 'veto': False},
+                    {'code': 'data_error', 'label': '数据差错（经核实）', 'points': '1', 'cap': None, 'veto': False},
+                    {'code': 'falsified', 'label': '数据造假', 'points': '5', 'cap': None, 'veto': True}],
+     'deduction_cap': '15',
+     'unit_bands': [{'colour': 'blue', 'min_score': '90', 'rank': 'top'},
+                    {'colour': 'green', 'min_score': '80', 'rank': ''},
+                    {'colour': 'yellow', 'min_score': '70', 'rank': ''},
+                    {'colour': 'orange', 'min_score': '60', 'rank': ''},
+                    {'colour': 'red', 'min_score': None, 'rank': 'bottom'}],
+     'rank_quantile': '0.2',
+     'major_red_light_colour': 'orange',
+     'min_scored_tasks': 1,
+     'rubric_min_raters': 2,
+     'rubric_scale': [1, 5],
+     'quarter_weights': ['0.15', '0.20', '0.25', '0.40'],
+     'palette': [{'colour': 'blue',
+                  'label': '领跑',
+                  'label_en': 'Leading',
+                  'meaning': '表扬；典型案例候选',
+                  'hex': '#1f6feb',
+                  'order': 1},
+                 {'colour': 'green',
+                  'label': '良好',
+                  'label_en': 'Good',
+                  'meaning': '正常推进',
+                  'hex': '#2da44e',
+                  'order': 2},
+                 {'colour': 'yellow',
+                  'label': '一般',
+                  'label_en': 'Fair',
+                  'meaning': '通报中提示',
+                  'hex': '#d4a72c',
+                  'order': 3},
+                 {'colour': 'orange',
+                  'label': '滞后',
+                  'label_en': 'Lagging',
+                  'meaning': '督办',
+                  'hex': '#e16f24',
+                  'order': 4},
+                 {'colour': 'red',
+                  'label': '落后',
+                  'label_en': 'Behind',
+                  'meaning': '建议约谈',
+                  'hex': '#cf222e',
+                  'order': 5},
+                 {'colour': 'grey',
+                  'label': '暂无数据',
+                  'label_en': 'No data yet',
+                  'meaning': '数据不足，不评价',
+                  'hex': '#8c959f',
+                  'order': 6}],
+     'appeal_working_days': 5}
+
+
+def create_default(apps, schema_editor):
+    RuleSet = apps.get_model("evaluation", "RuleSet")
+    RuleSet.objects.get_or_create(
+        code="default",
+        version=1,
+        defaults={
+            "name": "默认规则（DOMAIN.md）",
+            "plan": None,
+            "effective_from": "2023-Q1",
+            "effective_start": "2023-01-01",
+            "spec": DEFAULT,
+            "note": "默认规则：亮灯分档、评分权重、加减分项、五色图分档与图例。",
+        },
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("evaluation", "0001_rule_sets")]
+
+    operations = [migrations.RunPython(create_default, migrations.RunPython.noop)]

@@ -1,0 +1,153 @@
+"""The task light (亮灯): expected progress E, actual A, gap G = E − A, days overdue and missed rounds, judged by the
+rule spec's bands; the light is the worst of the three tests. Pure: the caller passes the facts and ``as_of``.
+
+- E: the weight share of milestones due by ``as_of``; a task without milestones uses its indicators' targets
+  interpolated in time (baseline at its date → each interim target → the final target), as a share of the way from
+  baseline to final target. A: the same shares from *approved* facts only (completion dates, indicator values).
+- Days overdue: the oldest milestone past its due date and not done by ``as_of``.
+- Missed rounds: closed rounds in which the task's report was missing.
+- Blue: the task was accepted as done. Grey: nothing due yet and nothing reported. Once anything is due, a task with
+  no approved report is judged like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
+
+from evaluation.rules.colours import Colour, worst
+from evaluation.rules.config import DEFAULT_SPEC, Band, RuleSpec
+from evaluation.rules.reasons import Reason
+
+HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+TENTH = Decimal("0.1")
+
+
+@dataclass(frozen=True)
+class MilestoneFacts:
+    title: str
+    due: date
+    weight: Decimal = Decimal(1)
+    done_on: date | None = None  # completion date from an approved report; None while not done
+
+
+@dataclass(frozen=True)
+class IndicatorFacts:
+    name: str
+    baseline: Decimal
+    baseline_on: date  # the date the baseline value holds for (the end of its year)
+    targets: tuple[tuple[date, Decimal], ...]  # interim targets and the final one, by date
+    actual: Decimal | None = None  # the latest approved value on or before as_of
+    weight: Decimal = Decimal(1)
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    milestones: tuple[MilestoneFacts, ...] = ()
+    indicators: tuple[IndicatorFacts, ...] = ()
+    accepted: bool = False  # accepted as done
+    reported: bool = False  # at least one approved report
+    missed_periods: tuple[str, ...] = ()  # closed rounds in which the task's report was missing
+
+
+@dataclass(frozen=True)
+class Light:
+    colour: Colour
+    expected: Decimal  # E, points of 100
+    actual: Decimal  # A, points of 100
+    gap: Decimal  # E − A, points
+    overdue_days: int
+    missed_rounds: int
+    reasons: tuple[Reason, ...]
+    tests: tuple[tuple[str, Colour], ...] = ()  # each test's own colour: gap, overdue_days, missed_rounds
+
+
+def band(value: Decimal | int, bands: Sequence[Band]) -> Colour:
+    """The colour of the first band whose upper edge (inclusive) holds ``value``; the last band has no edge."""
+    for each in bands:
+        if each.upto is None or value <= each.upto:
+            return each.colour
+    return bands[-1].colour
+
+
+def interpolate(points: Sequence[tuple[date, Decimal]], on: date) -> Decimal:
+    """The value of a piecewise-linear path through dated points at ``on``; flat before the first and after the last."""
+    ordered = sorted(points)
+    if on <= ordered[0][0]:
+        return ordered[0][1]
+    for (start, low), (end, high) in pairwise(ordered):
+        if on <= end:
+            span = (end - start).days
+            return low if span == 0 else low + (high - low) * Decimal((on - start).days) / Decimal(span)
+    return ordered[-1][1]
+
+
+def _share(value: Decimal, baseline: Decimal, final: Decimal) -> Decimal:
+    """How far ``value`` has come from baseline to final target, in [0, 1]; lower-is-better mirrors by itself."""
+    if final == baseline:
+        return Decimal(1) if value == final else ZERO
+    return min(max((value - baseline) / (final - baseline), ZERO), Decimal(1))
+
+
+def indicator_shares(indicator: IndicatorFacts, as_of: date) -> tuple[Decimal, Decimal]:
+    """(expected, actual) shares of the way from baseline to the final target, each in [0, 1]."""
+    points = ((indicator.baseline_on, indicator.baseline), *indicator.targets)
+    final = max(indicator.targets)[1] if indicator.targets else indicator.baseline
+    expected = _share(interpolate(points, as_of), indicator.baseline, final)
+    actual = ZERO if indicator.actual is None else _share(indicator.actual, indicator.baseline, final)
+    return expected, actual
+
+
+def progress(facts: TaskFacts, as_of: date) -> tuple[Decimal, Decimal]:
+    """E and A in points of 100: milestones' weight shares, or (without milestones) the indicators' shares."""
+    total = sum((m.weight for m in facts.milestones), ZERO)
+    if total > 0:
+        due = sum((m.weight for m in facts.milestones if m.due <= as_of), ZERO)
+        done = sum((m.weight for m in facts.milestones if m.done_on is not None and m.done_on <= as_of), ZERO)
+        return HUNDRED * due / total, HUNDRED * done / total
+    weight = sum((i.weight for i in facts.indicators), ZERO)
+    if weight > 0:
+        shares = [(i.weight, *indicator_shares(i, as_of)) for i in facts.indicators]
+        expected = sum((w * e for w, e, _a in shares), ZERO) / weight
+        actual = sum((w * a for w, _e, a in shares), ZERO) / weight
+        return HUNDRED * expected, HUNDRED * actual
+    return ZERO, ZERO
+
+
+def _points(value: Decimal) -> Decimal:
+    return value.quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def task_light(facts: TaskFacts, as_of: date, spec: RuleSpec = DEFAULT_SPEC) -> Light:
+    """The task's light on ``as_of``, with the reasons for every test that is not green."""
+    if facts.accepted:
+        return Light(Colour.BLUE, HUNDRED, HUNDRED, ZERO, 0, 0, (Reason("accepted"),))
+    expected, actual = progress(facts, as_of)
+    expected, actual = _points(expected), _points(actual)
+    gap = expected - actual
+    late = [m for m in facts.milestones if m.due < as_of and (m.done_on is None or m.done_on > as_of)]
+    oldest = min(late, key=lambda m: (m.due, m.title)) if late else None
+    overdue_days = (as_of - oldest.due).days if oldest else 0
+    missed = len(facts.missed_periods)
+    if expected == 0 and overdue_days == 0 and missed == 0 and not facts.reported:
+        return Light(Colour.GREY, expected, actual, gap, 0, 0, (Reason("not_started"),))
+    rules = spec.lights
+    tests = (
+        ("gap", band(gap, rules.gap)),
+        ("overdue_days", band(overdue_days, rules.overdue_days)),
+        ("missed_rounds", band(missed, rules.missed_rounds)),
+    )
+    colour = worst(colour for _name, colour in tests)
+    reasons: list[Reason] = []
+    judged = dict(tests)
+    if judged["overdue_days"] is not Colour.GREEN and oldest is not None:
+        reasons.append(Reason("milestone_overdue", {"milestone": oldest.title, "days": overdue_days}))
+    if judged["gap"] is not Colour.GREEN:
+        reasons.append(Reason("gap", {"gap": gap, "expected": expected, "actual": actual}))
+    if judged["missed_rounds"] is not Colour.GREEN:
+        reasons.extend(Reason("missed_round", {"period": period}) for period in facts.missed_periods)
+    return Light(colour, expected, actual, gap, overdue_days, missed, tuple(reasons), tests)

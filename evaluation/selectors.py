@@ -1,0 +1,170 @@
+"""Scoped reads of the evaluation app. Rule sets are readable by every signed-in user: units must be able to see
+how they are judged. A task's light is readable by whoever may read the task (it is computed from the register's
+approved facts, which the task page shows already)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from evaluation.models import Appeal, Evaluation, LightOverride, RuleSet, UnitResult
+from evaluation.rules import DEFAULT_SPEC, Light, RuleSpec, task_light
+from evaluation.snapshot import task_facts
+from tasks.errors import NotFound
+from tasks.models import PlanTask
+from tasks.periods import parse_period
+from tasks.selectors import plan_list, task_list
+from units.selectors import user_scope
+
+
+def rule_set_list(*, user) -> QuerySet[RuleSet]:
+    """Every rule set, newest start first, for any signed-in user (none for anyone else)."""
+    if not getattr(user, "is_authenticated", False):
+        return RuleSet.objects.none()
+    return RuleSet.objects.select_related("plan").order_by("-effective_start", "code", "-version")
+
+
+def active_rule_set(*, plan_id: int, period: str) -> RuleSet | None:
+    """The rule set in force for a plan in a period: the plan's own with the latest start not after the period's
+    start; failing that, the general one likewise; None when no rule set starts early enough."""
+    start = parse_period(period).start
+    return (
+        RuleSet.objects.filter(Q(plan_id=plan_id) | Q(plan__isnull=True), effective_start__lte=start)
+        .order_by(F("plan_id").asc(nulls_last=True), "-effective_start")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class OverrideView:
+    colour: str
+    computed: str
+    reason: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TaskLight:
+    task_id: int
+    as_of: date
+    light: Light
+    rule_set: RuleSet | None
+    override: OverrideView | None  # the latest override, while the computed light is still the one it was given for
+
+
+def _visible_task(*, user, task_id: int) -> PlanTask:
+    task = task_list(user=user).filter(pk=task_id).first()
+    if task is None:
+        raise NotFound
+    return task
+
+
+def rules_for(*, plan_id: int, as_of: date) -> tuple[RuleSet | None, RuleSpec]:
+    """The rule set in force on ``as_of`` for a plan (DOMAIN.md's defaults when none is stored)."""
+    quarter = f"{as_of.year}-Q{(as_of.month - 1) // 3 + 1}"
+    rule_set = active_rule_set(plan_id=plan_id, period=quarter)
+    return rule_set, (rule_set.rules if rule_set is not None else DEFAULT_SPEC)
+
+
+def task_lights(*, user, task_ids: list[int], plan_id: int, as_of: date) -> dict[int, TaskLight]:
+    """Lights of the given tasks of one plan, as of a day, with their current overrides. Scoped: tasks the user
+    cannot read are left out. A fixed number of queries whatever the number of tasks."""
+    visible = list(task_list(user=user).filter(pk__in=task_ids, plan_id=plan_id).values_list("pk", flat=True))
+    rule_set, spec = rules_for(plan_id=plan_id, as_of=as_of)
+    facts = task_facts(task_ids=visible, as_of=as_of)
+    latest: dict[int, LightOverride] = {}
+    for override in LightOverride.objects.filter(task_id__in=visible).select_related("by").order_by("task_id", "at"):
+        latest[override.task_id] = override
+    result = {}
+    for task_id in visible:
+        light = task_light(facts[task_id], as_of, spec)
+        override = latest.get(task_id)
+        shown = None
+        if override is not None and override.computed == light.colour:
+            shown = OverrideView(override.colour, override.computed, override.reason, override.by.username, override.at)
+        result[task_id] = TaskLight(task_id, as_of, light, rule_set, shown)
+    return result
+
+
+def task_light_get(*, user, task_id: int, as_of: date) -> TaskLight:
+    """One task's light (404 when the user cannot read the task)."""
+    task = _visible_task(user=user, task_id=task_id)
+    return task_lights(user=user, task_ids=[task.pk], plan_id=task.plan_id, as_of=as_of)[task.pk]
+
+
+def evaluation_list(*, user) -> QuerySet[Evaluation]:
+    """Evaluations the user may see: supervisors and leaders all of them; everyone else the published ones and those
+    in their appeal window (where each unit reads only its own breakdown)."""
+    scope = user_scope(user)
+    if not getattr(user, "is_authenticated", False):
+        return Evaluation.objects.none()
+    qs = Evaluation.objects.select_related("plan", "rule_set").filter(plan__in=plan_list(user=user))
+    if scope.sees_all_units:
+        return qs
+    return qs.filter(status__in=(Evaluation.Status.PUBLISHED, Evaluation.Status.APPEALS))
+
+
+def evaluation_get(*, user, evaluation_id: int) -> Evaluation:
+    evaluation = evaluation_list(user=user).filter(pk=evaluation_id).first()
+    if evaluation is None:
+        raise NotFound
+    return evaluation
+
+
+def ranking_visible(*, user, evaluation: Evaluation) -> bool:
+    """The ranking: supervisors and leaders always; everyone once published."""
+    return user_scope(user).sees_all_units or evaluation.status == Evaluation.Status.PUBLISHED
+
+
+def evaluation_ranking(*, user, evaluation: Evaluation, track: str | None = None) -> QuerySet[UnitResult]:
+    """An evaluation's unit results by track, rank, unit code (403 for a unit before publication)."""
+    if not ranking_visible(user=user, evaluation=evaluation):
+        raise PermissionDenied(_("结果发布前，排名只对督查专班和领导可见。"))
+    qs = evaluation.unit_results.select_related("unit", "track").order_by(
+        F("track__order").asc(nulls_last=True), "track_id", F("rank").asc(nulls_last=True), "unit__code"
+    )
+    return qs.filter(track__code=track) if track else qs
+
+
+def unit_breakdown(*, user, evaluation: Evaluation, unit_id: int) -> UnitResult:
+    """One unit's breakdown: supervisors and leaders any unit; a unit its own (published, or in the appeal window).
+    Anything else is a 404, never saying whether the unit was scored."""
+    scope = user_scope(user)
+    if not scope.sees_all_units and unit_id not in scope.unit_ids:
+        raise NotFound
+    result = evaluation.unit_results.select_related("unit", "track").filter(unit_id=unit_id).first()
+    if result is None:
+        raise NotFound
+    return result
+
+
+def evaluation_actions(*, user, evaluation: Evaluation) -> list[str]:
+    """What the user may do with the evaluation now (drives the buttons and the API's ``actions``)."""
+    scope = user_scope(user)
+    status = evaluation.status
+    actions: list[str] = []
+    if scope.is_supervisor:
+        actions += {
+            Evaluation.Status.ADJUSTING: ["adjust", "rate", "open_appeals"],
+            Evaluation.Status.APPEALS: ["resolve_appeal", "submit"],
+            Evaluation.Status.APPROVED: ["publish"],
+        }.get(status, [])
+    if scope.is_leader and status == Evaluation.Status.APPROVAL:
+        actions += ["approve", "return"]
+    if status == Evaluation.Status.APPEALS and any(
+        scope.has_role(unit_id, role) for unit_id in scope.unit_ids for role in ("reporter", "head")
+    ):
+        actions.append("appeal")
+    return actions
+
+
+def appeal_list(*, user, evaluation: Evaluation) -> QuerySet[Appeal]:
+    """Appeals of an evaluation: supervisors and leaders all; a unit its own."""
+    scope = user_scope(user)
+    qs = evaluation.appeals.select_related("unit", "by", "resolved_by").order_by("at", "pk")
+    return qs if scope.sees_all_units else qs.filter(unit_id__in=scope.unit_ids)

@@ -1,0 +1,210 @@
+"""Facts for the rules, read from the register and the reports in a fixed number of queries whatever the plan's
+size. Only approved work counts: milestone completions (applied on approval) and indicator values from approved
+reports (an indicator's latest value is that of its latest approved period). A round whose due date has passed
+counts as missed for a task while its task report has not been submitted (submitted late, it is late, not missed).
+
+Reads only; scoping is the caller's (``evaluation.selectors``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from evaluation.rules import Colour, IndicatorFacts, Light, MilestoneFacts, RuleSpec, TaskFacts, UnitFacts
+from evaluation.rules.scoring import IndicatorShare, ProcessCounts, TaskShare, interim_target
+from tasks.models import (
+    AuditEvent,
+    Indicator,
+    IndicatorTarget,
+    IndicatorValue,
+    Milestone,
+    MilestoneClaim,
+    PlanTask,
+    Report,
+    ReportAttachment,
+    ReportingRound,
+    TaskUnit,
+)
+
+
+def year_end(year: int) -> date:
+    return date(year, 12, 31)
+
+
+def task_facts(*, task_ids: Iterable[int], as_of: date) -> dict[int, TaskFacts]:
+    """The rules' facts for each task id, as of ``as_of`` (6 queries for any number of tasks)."""
+    ids = list(task_ids)
+    tasks = dict(PlanTask.objects.filter(pk__in=ids).values_list("pk", "status"))
+    milestones: dict[int, list[MilestoneFacts]] = defaultdict(list)
+    for task_id, title, due, weight, status, done_on in (
+        Milestone.objects.filter(task_id__in=ids)
+        .order_by("task_id", "due_date", "order", "pk")
+        .values_list("task_id", "title", "due_date", "weight", "status", "completed_date")
+    ):
+        done = done_on if status == Milestone.Status.DONE and done_on is not None else None
+        milestones[task_id].append(MilestoneFacts(title, due, weight if weight is not None else Decimal(1), done))
+    indicators = list(
+        Indicator.objects.filter(task_id__in=ids)
+        .order_by("task_id", "order", "pk")
+        .values_list("pk", "task_id", "name", "baseline_value", "baseline_year", "target_value", "target_year")
+    )
+    indicator_ids = [row[0] for row in indicators]
+    targets: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+    for indicator_id, year, value in IndicatorTarget.objects.filter(indicator_id__in=indicator_ids).values_list(
+        "indicator_id", "year", "value"
+    ):
+        targets[indicator_id].append((year_end(year), value))
+    latest: dict[int, Decimal] = {}
+    for indicator_id, value in (
+        IndicatorValue.objects.filter(indicator_id__in=indicator_ids, approved_at__date__lte=as_of)
+        .order_by("indicator_id", "round__period_start", "approved_at")
+        .values_list("indicator_id", "value")
+    ):
+        latest[indicator_id] = value  # ordered by period: the latest period's approved value wins
+    by_task: dict[int, list[IndicatorFacts]] = defaultdict(list)
+    for pk, task_id, name, baseline, baseline_year, final, final_year in indicators:
+        path = {year_end(final_year): final, **dict(targets[pk])}
+        by_task[task_id].append(
+            IndicatorFacts(name, baseline, year_end(baseline_year), tuple(sorted(path.items())), latest.get(pk))
+        )
+    reported: set[int] = set()
+    missed: dict[int, list[str]] = defaultdict(list)
+    for task_id, period, approved_at, submitted_at in (
+        Report.objects.filter(task_id__in=ids, kind=Report.Kind.TASK, round__due_date__lt=as_of)
+        .exclude(round__status=ReportingRound.Status.OPENING)
+        .order_by("task_id", "round__period_start")
+        .values_list("task_id", "round__period", "approved_at", "submitted_at")
+    ):
+        if approved_at is not None and approved_at.date() <= as_of:
+            reported.add(task_id)
+        if submitted_at is None or submitted_at.date() > as_of:
+            missed[task_id].append(period)
+    return {
+        task_id: TaskFacts(
+            milestones=tuple(milestones[task_id]),
+            indicators=tuple(by_task[task_id]),
+            accepted=status == PlanTask.Status.DONE,
+            reported=task_id in reported,
+            missed_periods=tuple(missed[task_id]),
+        )
+        for task_id, status in tasks.items()
+    }
+
+
+SUPERVISOR_RETURNS = ("report.return_by_supervisor", "report.return_part_by_supervisor")
+
+
+def unit_facts(
+    *, plan_id: int, period_start: date, period_end: date, as_of: date, lights: dict[int, Light], spec: RuleSpec
+) -> dict[int, UnitFacts]:
+    """The scoring facts of every unit with a task in the plan, for the rounds of a period (9 queries, any size).
+
+    - tasks: each task the unit leads (role lead) or shares (responsible), with its light's E and A;
+    - indicators: those of the tasks it leads, weighted by the task's importance, against the target in force;
+    - process: its reports (parts and, for a lead unit, task reports) in the period's rounds due by ``as_of``:
+      on time; reviewed = approved or returned by a supervisor, first pass = approved with no supervisor return;
+      milestone claims on its approved reports, with evidence = a written note or a file attached to that milestone.
+    """
+    tasks = list(
+        PlanTask.objects.filter(plan_id=plan_id).values_list("pk", "code", "title", "importance", "lead_unit_id")
+    )
+    task_ids = [row[0] for row in tasks]
+    shares: dict[int, list[TaskShare]] = defaultdict(list)
+    responsible = defaultdict(set)
+    for task_id, unit_id in TaskUnit.objects.filter(task_id__in=task_ids).values_list("task_id", "unit_id"):
+        responsible[task_id].add(unit_id)
+    importance = {}
+    for pk, code, title, weight_class, lead_id in tasks:
+        importance[pk] = weight_class
+        light = lights.get(pk)
+        expected, actual, colour = (light.expected, light.actual, light.colour) if light else (0, 0, Colour.GREY)
+        roles = {lead_id: "lead"} if lead_id else {}
+        roles |= {unit_id: "responsible" for unit_id in responsible[pk] if unit_id != lead_id}
+        for unit_id, role in roles.items():
+            shares[unit_id].append(
+                TaskShare(code, role, weight_class, Decimal(expected), Decimal(actual), colour, title)
+            )
+    leads = {pk: lead_id for pk, _c, _t, _i, lead_id in tasks}
+    indicators = list(
+        Indicator.objects.filter(task_id__in=task_ids).values_list(
+            "pk", "task_id", "code", "direction", "baseline_value", "target_value", "target_year"
+        )
+    )
+    indicator_ids = [row[0] for row in indicators]
+    targets: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for indicator_id, year, value in IndicatorTarget.objects.filter(indicator_id__in=indicator_ids).values_list(
+        "indicator_id", "year", "value"
+    ):
+        targets[indicator_id].append((year, value))
+    latest: dict[int, Decimal] = {}
+    for indicator_id, value in (
+        IndicatorValue.objects.filter(indicator_id__in=indicator_ids, approved_at__date__lte=as_of)
+        .order_by("indicator_id", "round__period_start", "approved_at")
+        .values_list("indicator_id", "value")
+    ):
+        latest[indicator_id] = value
+    indicator_shares: dict[int, list[IndicatorShare]] = defaultdict(list)
+    for pk, task_id, code, direction, baseline, final, final_year in indicators:
+        lead_id = leads.get(task_id)
+        if lead_id is None:
+            continue
+        target = interim_target(tuple(targets[pk]), (final_year, final), as_of)
+        weight = spec.importance_weight(importance[task_id])
+        indicator_shares[lead_id].append(IndicatorShare(code, baseline, target, latest.get(pk), weight, direction))
+    reports = list(
+        Report.objects.filter(
+            round__plan_id=plan_id,
+            round__period_start__gte=period_start,
+            round__period_start__lte=period_end,
+            round__due_date__lte=as_of,
+        ).values_list("pk", "unit_id", "on_time", "status")
+    )
+    returned = {
+        int(object_id)
+        for object_id in AuditEvent.objects.filter(
+            plan_id=plan_id, action__in=SUPERVISOR_RETURNS, object_type="report", at__date__lte=as_of
+        ).values_list("object_id", flat=True)
+    }
+    process: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    approved_ids = []
+    for pk, unit_id, on_time, status in reports:
+        counts = process[unit_id]
+        counts["due"] += 1
+        counts["on_time"] += bool(on_time)
+        approved = status == Report.Status.APPROVED
+        if approved:
+            approved_ids.append(pk)
+        if approved or pk in returned:
+            counts["reviewed"] += 1
+            counts["first_pass"] += approved and pk not in returned
+    attached = set(
+        ReportAttachment.objects.filter(report_id__in=approved_ids, milestone__isnull=False).values_list(
+            "report_id", "milestone_id"
+        )
+    )
+    for unit_id, report_id, milestone_id, evidence in MilestoneClaim.objects.filter(
+        report_id__in=approved_ids
+    ).values_list("report__unit_id", "report_id", "milestone_id", "evidence"):
+        counts = process[unit_id]
+        counts["claims"] += 1
+        counts["evidence"] += bool(evidence.strip()) or (report_id, milestone_id) in attached
+    units = set(shares) | set(indicator_shares) | set(process)
+    return {
+        unit_id: UnitFacts(
+            unit=str(unit_id),
+            tasks=tuple(shares[unit_id]),
+            indicators=tuple(indicator_shares[unit_id]),
+            process=ProcessCounts(
+                parts_due=process[unit_id]["due"],
+                parts_on_time=process[unit_id]["on_time"],
+                reviewed=process[unit_id]["reviewed"],
+                first_pass=process[unit_id]["first_pass"],
+                claims=process[unit_id]["claims"],
+                claims_with_evidence=process[unit_id]["evidence"],
+            ),
+        )
+        for unit_id in sorted(units)
+    }
