@@ -8,7 +8,6 @@ docs/screenshot-plan.png from the real Chongqing plan.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from django.test import Client
 from time_machine import TimeMachineFixture
 
 from tests.conftest import make_persona, make_user
-from tests.support import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.web.conftest import Register, build_register
 from units.models import Membership
 from units.services import units_load
@@ -29,20 +27,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    """A headless chromium; skips (or, on CI, fails) when Debian's chromium is not installed."""
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture
