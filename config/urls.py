@@ -3,10 +3,14 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from config.views import healthz
+
+admin.site.site_header = admin.site.site_title = _("落实 Luoshi 管理后台")
+admin.site.index_title = _("管理后台首页")
 
 api_patterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
