@@ -127,8 +127,7 @@ class RoundUnitFilterForm(forms.Form):
     def __init__(self, *args: Any, tracks: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["track"].choices = [("", _("全部赛道")), *((track.code, track.display_name) for track in tracks)]
-        self.fields["sort"].choices = [("", _("落后的单位在前")), *((key, _("按“%(column)s”") % {"column": label})
-                                                                   for key, label in UNIT_SORTS.items())]
+        self.fields["sort"].choices = [("", _("落后的单位在前")), *UNIT_SORTS.items()]
 
     def value(self, name: str) -> str:
         """The field's clean value, or "" when it is missing or does not fit."""
