@@ -13,3 +13,17 @@ class WorkflowConfig(AppConfig):
         from workflow.panels import TASK_REPORTS_TEMPLATE, task_reports_panel
 
         register_panel("task", template=TASK_REPORTS_TEMPLATE, context=task_reports_panel, order=100)
+        name_viewflow_in_chinese()
+
+
+def name_viewflow_in_chinese() -> None:
+    """viewflow's app and models, as the admin lists them, in Chinese: viewflow ships no zh-hans translation of
+    these names. Only the names shown are changed: the models' ``original_attrs`` (what makemigrations reads)
+    stay viewflow's, so no migration of viewflow follows."""
+    from django.apps import apps
+    from viewflow.workflow.models import Process, Task
+
+    apps.get_app_config("viewflow").verbose_name = _("流程引擎")
+    for model, name in ((Process, _("流程实例")), (Task, _("流程任务"))):
+        model._meta.verbose_name = name
+        model._meta.verbose_name_plural = name

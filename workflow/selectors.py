@@ -148,14 +148,24 @@ def round_list(*, user: AbstractBaseUser) -> QuerySet[ReportingRound]:
     return ReportingRound.objects.filter(plan__in=plan_list(user=user)).select_related("plan", "opened_by")
 
 
-def round_units(round_: ReportingRound, *, today: date | None = None) -> list[dict]:
-    """Per unit: parts, submitted, late, missing, returned — the supervisor's round page."""
+def round_units(round_: ReportingRound, *, today: date | None = None, q: str = "", track: str = "") -> list[dict]:
+    """Per unit: parts, submitted, late, missing, returned — the supervisor's round page. One query.
+
+    ``q`` keeps the units whose name, short name, English name or code contains it; ``track`` (a track's code)
+    the units of that track. The caller scopes the round (``round_list``)."""
     today = today or timezone.localdate()
     part = Q(reports__round=round_, reports__kind=Report.Kind.PART)
     from units.models import Unit
 
+    units = Unit.objects.filter(reports__round=round_, reports__kind=Report.Kind.PART)
+    if q:
+        units = units.filter(
+            Q(name__icontains=q) | Q(short_name__icontains=q) | Q(name_en__icontains=q) | Q(code__icontains=q)
+        )
+    if track:
+        units = units.filter(track__code=track)
     rows = (
-        Unit.objects.filter(reports__round=round_, reports__kind=Report.Kind.PART).distinct()
+        units.distinct()
         .annotate(
             parts=Count("reports", filter=part),
             submitted=Count("reports", filter=part & Q(reports__submitted_at__isnull=False)),
@@ -173,6 +183,19 @@ def round_units(round_: ReportingRound, *, today: date | None = None) -> list[di
          "approved": unit.approved}
         for unit in rows
     ]
+
+
+def round_unit_count(round_: ReportingRound) -> int:
+    """How many units have a part in the round (the round page's "of N" when it is filtered). One query."""
+    return Report.objects.filter(round=round_, kind=Report.Kind.PART).values("unit_id").distinct().count()
+
+
+def round_tracks(round_: ReportingRound) -> QuerySet:
+    """The tracks of the units with a part in the round: the choices of the round page's track filter."""
+    from units.models import Track
+
+    parts = Report.objects.filter(round=round_, kind=Report.Kind.PART)
+    return Track.objects.filter(units__in=parts.values("unit_id")).distinct().order_by("order", "code")
 
 
 def task_history(*, user: AbstractBaseUser, task_id: int) -> QuerySet[AuditEvent]:

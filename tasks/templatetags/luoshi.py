@@ -13,13 +13,14 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from rest_framework.authtoken.models import Token
 
 from tasks.due import DUE_SOON_DAYS, Due, DueKey
 from tasks.models import Indicator, Milestone, PlanTask
 from tasks.panels import page_panels
 from tasks.selectors import milestone_due
 from units.models import Unit
-from units.selectors import user_memberships
+from units.selectors import user_memberships, user_scope
 
 register = template.Library()
 
@@ -101,6 +102,20 @@ def nav_memberships(context: template.Context) -> list:
         cached = list(user_memberships(user=user).order_by("unit__order", "role"))
         request._luoshi_nav_memberships = cached
     return cached
+
+
+@register.simple_tag(takes_context=True)
+def shows_api_docs(context: template.Context) -> bool:
+    """Whether the navigation offers "API 文档": to those who use the API — supervisors (they configure the
+    register and connect other systems to it), staff, and anyone who holds an API token. The page itself is
+    open to every signed-in user. At most one query (the token), none for supervisors and staff."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_staff or user_scope(user).is_supervisor:
+        return True
+    return Token.objects.filter(user=user).exists()
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,10 @@ plan "draft" (draft): task 1 草稿任务 — supervisors only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,6 +30,7 @@ from time_machine import TimeMachineFixture
 
 from tasks.models import Indicator, IndicatorTarget, Milestone, Plan, PlanTask
 from tests.factories import make_indicator, make_milestone, make_plan, make_task
+from tests.support import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from units.models import Unit
 
 TODAY = date(2025, 6, 1)
@@ -129,3 +131,17 @@ def client_for() -> Callable[..., Client]:
         return client
 
     return make
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    """A headless chromium; skips (or, on CI, fails) when Debian's chromium is not installed."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

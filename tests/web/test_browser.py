@@ -8,7 +8,6 @@ docs/screenshot-plan.png from the real Chongqing plan.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from django.test import Client
 from time_machine import TimeMachineFixture
 
 from tests.conftest import make_persona, make_user
-from tests.support import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.web.conftest import Register, build_register
 from units.models import Membership
 from units.services import units_load
@@ -32,29 +30,28 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def chromium() -> Iterator[Any]:
-    """A headless chromium; skips (or, on CI, fails) when Debian's chromium is not installed."""
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
 def site(transactional_db: None) -> tuple[Register, User]:
     """Transactional tests start from flushed tables: load the units again and build the register."""
     units_load()
-    supervisor = make_persona("sam")
+    supervisor = make_persona("sam", is_staff=True)  # staff: the admin link is in the navigation too
     return build_register(), supervisor
 
 
 def _scroll_width(page: Any) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
+
+
+def _nav_links_off_screen(page: Any) -> list[str]:
+    """The navigation links that are not wholly inside the viewport, or hidden in a scrolling strip."""
+    return page.evaluate("""() => {
+        const nav = document.querySelector(".mainnav");
+        const off = [...nav.querySelectorAll("a")].filter((a) => {
+            const box = a.getBoundingClientRect();
+            return box.width === 0 || box.left < 0 || box.right > window.innerWidth;
+        }).map((a) => a.textContent.trim());
+        if (nav.scrollWidth > nav.clientWidth) off.push("(the navigation scrolls sideways)");
+        return off;
+    }""")
 
 
 def test_a_supervisor_signs_in_reads_the_plan_and_its_task_in_both_languages_on_a_phone_too(
@@ -104,6 +101,9 @@ def test_a_supervisor_signs_in_reads_the_plan_and_its_task_in_both_languages_on_
             page.click("button[data-details-toggle=open]")
             assert page.locator("#part-2 a", has_text="铝合金精深加工").is_visible()
         assert _scroll_width(page) <= PHONE["width"], path
+        assert _nav_links_off_screen(page) == [], path
+    nav = page.locator(".mainnav a").all_inner_texts()
+    assert {"Reporting rounds", "API docs", "Admin"} <= set(nav)  # the longest ones, all on screen
     context.close()
 
 

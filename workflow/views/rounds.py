@@ -116,23 +116,44 @@ def _laggards_first(row: dict[str, Any]) -> tuple:
     return (-row["overdue"], -row["missing"], -row["late"], -row["returned"], row["unit"].order, row["unit"].code)
 
 
+class RoundUnitFilterForm(forms.Form):
+    """The round page's GET filters: a unit's name (or code), its track, and the order. A value that does not
+    fit is ignored (the page shows every unit), not an error page."""
+
+    q = forms.CharField(label=gettext_lazy("单位"), required=False, max_length=40)
+    track = forms.ChoiceField(label=gettext_lazy("赛道"), required=False)
+    sort = forms.ChoiceField(label=gettext_lazy("排序"), required=False)
+
+    def __init__(self, *args: Any, tracks: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["track"].choices = [("", _("全部赛道")), *((track.code, track.display_name) for track in tracks)]
+        self.fields["sort"].choices = [("", _("落后的单位在前")), *UNIT_SORTS.items()]
+
+    def value(self, name: str) -> str:
+        """The field's clean value, or "" when it is missing or does not fit."""
+        self.is_valid()
+        return "" if name in self.errors else (self.cleaned_data.get(name) or "").strip()
+
+
 @login_required
 @require_GET
 def round_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
-    """One round: counts and one row per unit, laggards first (``?sort=`` a column). Supervisors and leaders;
-    a round outside the readable plans is 404. While it opens, the page refreshes itself every 3 seconds."""
+    """One round: counts and one row per unit, laggards first (``?sort=`` a column), filtered by the unit's name
+    (``?q=``) and track (``?track=``). Supervisors and leaders; a round outside the readable plans is 404. While
+    it opens, the page refreshes itself every 3 seconds."""
     round_ = selectors.round_list(user=request.user).filter(pk=pk).first()
     if round_ is None:
         raise Http404(_("没有这个报送轮次"))
     if not user_scope(request.user).sees_all_units:
         return _rounds_forbidden(request)
     today = timezone.localdate()
-    units = selectors.round_units(round_, today=today)
-    sort = request.GET.get("sort", "")
-    if sort in UNIT_SORTS:
+    form = RoundUnitFilterForm(request.GET, tracks=selectors.round_tracks(round_))
+    q, track, sort = form.value("q"), form.value("track"), form.value("sort")
+    units = selectors.round_units(round_, today=today, q=q, track=track)
+    filtered = bool(q or track)
+    if sort:
         units.sort(key=lambda row: (-row[sort], row["unit"].order, row["unit"].code))
     else:
-        sort = ""
         units.sort(key=_laggards_first)
     for row in units:
         row["share"] = round(100 * row["submitted"] / row["parts"]) if row["parts"] else 0
@@ -140,6 +161,8 @@ def round_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
     response = render(request, "workflow/round_detail.html", {
         "round": round_, "counts": selectors.round_counts(round_, today=today), "units": units, "sort": sort,
         "sort_label": UNIT_SORTS.get(sort, ""), "sorts": UNIT_SORTS, "opening": opening, "today": today,
+        "form": form, "q": q, "track": track, "filtered": filtered,
+        "unit_total": selectors.round_unit_count(round_) if filtered else len(units),
         "due": due_state(round_.due_date, today), "nav": "rounds",
         "open_share": round(100 * round_.tasks_opened / round_.tasks_total) if round_.tasks_total else 0,
     })

@@ -160,6 +160,9 @@ def _whole_round(loop: Loop, base: str, browser: Any) -> None:
     assert page.input_value("#narrative") == "本季度规上工业营收 2.9 万亿元。"
     assert page.locator("#report-version").inner_text() == "v2"
     assert _fits_a_phone(page, part_url)
+    # The sticky save bar hides the form it floats over: it is opaque.
+    assert page.evaluate("getComputedStyle(document.querySelector('.form-actions')).backgroundColor") == (
+        "rgb(255, 255, 255)")
 
     # Someone changes the report in another window: this window's next autosave is refused (409) and says so.
     other = fgw_r.context.new_page()
@@ -257,6 +260,19 @@ def _whole_round(loop: Loop, base: str, browser: Any) -> None:
     report_url = base + sam.page.locator("#reports a").first.get_attribute("href")
     for url in (f"{base}/inbox/", f"{base}/rounds/", f"{base}/plans/wf/tasks/1.1/", round_url, report_url):
         assert _fits_a_phone(sam.page, url), url
+
+    # The round page on a phone: each unit a compact card, the sort and the unit filter in a form.
+    sam.page.set_viewport_size(PHONE)
+    sam.page.goto(round_url)
+    assert not sam.page.locator(".round-units thead").is_visible()
+    heights = sam.page.locator(".round-units tbody tr").evaluate_all("rows => rows.map(r => r.offsetHeight)")
+    assert len(heights) == 2 and max(heights) <= 120, heights
+    sam.page.fill("#round-unit-filter input[name=q]", "科技")
+    sam.page.select_option("#round-unit-filter select[name=sort]", "approved")
+    sam.page.click("#round-unit-filter button[type=submit]")
+    sam.page.wait_for_url(re.compile(r"q=%E7%A7%91%E6%8A%80"))
+    assert sam.page.locator(".round-units tbody tr").evaluate_all("rows => rows.map(r => r.id)") == ["unit-kjj"]
+    assert sam.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     for person in (sam, fgw_r, fgw_h, kjj_r, kjj_h, jxw_r, jxw_h):
         person.context.close()
 

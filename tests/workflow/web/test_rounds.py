@@ -9,8 +9,11 @@ from datetime import date
 import pytest
 import time_machine
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tasks.models import Report, ReportingRound
+from tests.factories import make_task
 from tests.workflow.conftest import fill_and_sign
 from workflow import services
 
@@ -101,3 +104,60 @@ def test_the_period_and_due_date_are_suggested(world, page_client):
     with time_machine.travel(date(2025, 8, 20)):
         html = page_client("sam").get("/rounds/").content.decode()
     assert 'value="2025-Q3"' in html and 'value="2025-10-10"' in html
+
+
+# --- the unit filter -------------------------------------------------------------------------------------------
+
+def _round_with_units(world, *extra_units: str) -> ReportingRound:
+    """The world's round, with one more task whose responsible units are ``extra_units``."""
+    make_task(world.plan, "1.2", parent=world.task.parent, responsible=extra_units)
+    return world.open_round()
+
+
+@time_machine.travel("2025-10-12 10:00 +0800")
+def test_the_round_page_filters_units_by_name_and_by_track(world, page_client):
+    round_ = _round_with_units(world, "渝北区", "江北区")
+    client = page_client("sam")
+    url = f"/rounds/{round_.pk}/"
+    assert sorted(_unit_rows(client.get(url).content.decode())) == ["fgw", "jiangbei", "kjj", "yubei"]
+    assert _unit_rows(client.get(url, {"q": "渝北"}).content.decode()) == ["yubei"]
+    assert _unit_rows(client.get(url, {"q": "Science"}).content.decode()) == ["kjj"]
+    assert _unit_rows(client.get(url, {"q": "fgw"}).content.decode()) == ["fgw"]
+    assert sorted(_unit_rows(client.get(url, {"track": "central"}).content.decode())) == ["jiangbei", "yubei"]
+    html = client.get(url, {"track": "departments", "q": "科技", "sort": "parts"}).content.decode()
+    assert _unit_rows(html) == ["kjj"]
+    assert 'name="q" value="科技"' in html and '<option value="departments" selected>' in html
+    assert '<option value="parts" selected>' in html
+    assert "符合条件的单位 1 个（共 4 个）" in html
+    nothing = client.get(url, {"q": "没有这个单位"}).content.decode()
+    assert _unit_rows(nothing) == [] and "没有符合条件的单位。" in nothing
+
+
+@time_machine.travel("2025-10-12 10:00 +0800")
+def test_a_bad_filter_value_is_ignored_not_an_error(world, page_client):
+    round_ = _round_with_units(world, "渝北区")
+    client = page_client("sam")
+    for params in ({"track": "no-such-track"}, {"track": "¹¹"}, {"q": "x" * 500}, {"sort": "bogus"}, {"q": "a\x00b"}):
+        response = client.get(f"/rounds/{round_.pk}/", params)
+        assert response.status_code == 200, params
+        assert sorted(_unit_rows(response.content.decode())) == ["fgw", "kjj", "yubei"], params
+
+
+def _queries(client, url: str, params: dict) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, params).status_code == 200
+    return len(queries)
+
+
+@time_machine.travel("2025-10-12 10:00 +0800")
+@pytest.mark.parametrize("params", [{}, {"q": "区"}, {"track": "central", "sort": "missing"}])
+def test_the_round_page_costs_the_same_queries_for_3_units_and_for_12(world, page_client, params):
+    client = page_client("sam")
+    small = _round_with_units(world, "渝北区")
+    few = _queries(client, f"/rounds/{small.pk}/", params)
+    districts = ("江北区", "沙坪坝区", "九龙坡区", "南岸区", "北碚区", "巴南区", "大渡口区", "渝中区")
+    make_task(world.plan, "1.3", parent=world.task.parent, responsible=(*districts, "市财政局"))
+    large = world.open_round("2025-Q4", date(2026, 1, 10))
+    many = _queries(client, f"/rounds/{large.pk}/", params)
+    assert len(_unit_rows(client.get(f"/rounds/{large.pk}/").content.decode())) == 12
+    assert few == many
