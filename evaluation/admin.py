@@ -40,9 +40,7 @@ class RuleSetAdmin(admin.ModelAdmin):
     def legend(self, obj: RuleSet) -> str:
         if not obj.pk:
             return "-"
+        # Text only: the site's Content-Security-Policy allows no inline styles to paint swatches with.
         return format_html_join(
-            "",
-            '<span style="display:inline-block;margin-right:1em"><span style="display:inline-block;width:1em;'
-            'height:1em;background:{}"></span> {} — {}</span>',
-            ((swatch.hex, swatch.label, swatch.meaning) for swatch in obj.rules.legend()),
+            "; ", "{}（{}，{}）", ((swatch.label, swatch.hex, swatch.meaning) for swatch in obj.rules.legend())
         )
