@@ -1,11 +1,12 @@
 """The one path every status change of a report takes, and the lock and permission checks before it.
 
 ``lock_report`` takes the report's row lock (scoped to what the actor may see: 404 otherwise); ``authorize`` asks
-``tasks.policy`` whether the actor may take the action now (403: not this actor's step, or a step they may not
-take on a report they did an earlier step of; 409: the actor's step, but the report is not there, or no longer); ``apply`` makes the move on the engine's state machine
-(``workflow.machine``, declared from ``tasks.lifecycle``), bumps the version, records when the new step started,
-and writes a status-only revision and (for human actions and the opening of consolidation) an audit event — in
-the caller's transaction. ``complete_step`` completes the viewflow task a task report waits on.
+``tasks.policy`` whether the actor may take the action now (403: not this actor's step, or one they may not take on
+a report they did an earlier step of; 409: the actor's step, but the report is not there, or no longer); ``apply``
+makes the move on the engine's state machine (``workflow.machine``, declared from ``tasks.lifecycle``), bumps the
+version, records when the new step started, and writes a status-only revision and (for human actions and the
+opening of consolidation) an audit event — in the caller's transaction. ``complete_step`` completes the viewflow
+task a task report waits on.
 """
 
 from __future__ import annotations
