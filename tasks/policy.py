@@ -132,7 +132,9 @@ def duty_conflict(scope: Scope, report: Report, action: str, *, hands: Hands | N
 
 
 def waiting_q(scope: Scope) -> Q | None:
-    """Reports whose current step is this user's (the inbox), from the table; None when nothing can be."""
+    """Reports whose current step is this user's (the inbox), from the table, less those whose step they may not
+    take (``DUTY_CONFLICTS``: a review of a round they had a hand in, a sign-off of their own submission); None when
+    nothing can be."""
     reporter_units = [unit for unit, role in scope.roles_by_unit if role == Role.REPORTER]
     head_units = [unit for unit, role in scope.roles_by_unit if role == Role.HEAD]
     units_of = {
@@ -147,8 +149,32 @@ def waiting_q(scope: Scope) -> Q | None:
         if stage.step is None or stage.actor is None:
             continue
         if stage.actor == Actor.SUPERVISOR:
-            if scope.is_supervisor:
-                conditions.append(Q(kind=stage.kind, status=stage.status))
+            if not scope.is_supervisor:
+                continue
+            condition = Q(kind=stage.kind, status=stage.status)
         elif units_of[stage.actor]:
-            conditions.append(Q(kind=stage.kind, status=stage.status, unit_id__in=units_of[stage.actor]))
+            condition = Q(kind=stage.kind, status=stage.status, unit_id__in=units_of[stage.actor])
+        else:
+            continue
+        barred = frozenset().union(*(moves for (kind, status, _action), moves in DUTY_CONFLICTS.items()
+                                     if (kind, status) == (stage.kind, stage.status)))
+        if barred and scope.user_id is not None:
+            # Not what waits for this user: a step of a report they may not take (segregation of duties).
+            condition &= ~_moved_by_q(scope.user_id, stage.kind, barred)
+        conditions.append(condition)
     return reduce(or_, conditions) if conditions else None
+
+
+def _moved_by_q(user_id: int, kind: str, moves: frozenset[tuple[str, str]]) -> Q:
+    """Reports of ``kind`` the user made one of ``moves`` on — on the report itself, or (for a task report) on one
+    of its parts — as a filter by subqueries on the user's own revisions (``by`` is indexed)."""
+    mine = ReportRevision.objects.filter(by_id=user_id)
+    found = []
+    for moved_kind, action in sorted(moves):
+        rows = mine.filter(action=action, report__kind=moved_kind)
+        if moved_kind == kind:
+            found.append(Q(pk__in=rows.values("report_id")))
+        elif kind == Kind.TASK:
+            # NOT IN must not meet a NULL.
+            found.append(Q(pk__in=rows.filter(report__task_report_id__isnull=False).values("report__task_report_id")))
+    return reduce(or_, found)

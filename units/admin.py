@@ -26,8 +26,7 @@ class TrackAdmin(admin.ModelAdmin):
 def _save_membership(request: HttpRequest, obj: Membership, *, change: bool) -> None:
     """Save the admin's edited membership through the service, and give the admin's object the saved row's id."""
     if change:
-        saved = membership_change(actor=request.user, membership_id=obj.pk, user=obj.user, unit=obj.unit,
-                                  role=obj.role)
+        saved = membership_change(actor=request.user, membership_id=obj.pk, user=obj.user, unit=obj.unit, role=obj.role)
     else:
         saved = membership_grant(actor=request.user, user=obj.user, unit=obj.unit, role=obj.role)
     obj.pk, obj.created_at = saved.pk, saved.created_at

@@ -109,8 +109,13 @@ def _may(actor: AbstractBaseUser | None, permission: str) -> None:
 
 
 def _record(membership: Membership, change: str, actor: AbstractBaseUser | None) -> None:
-    MembershipEvent.objects.create(unit_id=membership.unit_id, user_id=membership.user_id, role=membership.role,
-                                   change=change, by=actor if actor is not None and actor.is_authenticated else None)
+    MembershipEvent.objects.create(
+        unit_id=membership.unit_id,
+        user_id=membership.user_id,
+        role=membership.role,
+        change=change,
+        by=actor if actor is not None and actor.is_authenticated else None,
+    )
 
 
 def _valid_role(role: str) -> str:
@@ -143,8 +148,9 @@ def membership_revoke(*, actor: AbstractBaseUser | None, membership_id: int) -> 
 
 
 @transaction.atomic
-def membership_change(*, actor: AbstractBaseUser | None, membership_id: int, user: AbstractBaseUser, unit: Unit,
-                      role: str) -> Membership:
+def membership_change(
+    *, actor: AbstractBaseUser | None, membership_id: int, user: AbstractBaseUser, unit: Unit, role: str
+) -> Membership:
     """Edit a membership in place (the admin's change form; needs ``units.change_membership``): the role it held is
     recorded as revoked and the new one as granted. Nothing changes or is recorded when it is the same. Locks the
     membership's row; a role the user already holds there is a ValidationError."""

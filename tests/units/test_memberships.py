@@ -26,16 +26,27 @@ def unit(short_name: str) -> Unit:
 def staff_supervisor(name: str = "sam") -> User:
     """A supervisor who may edit units and memberships in the admin, as the demo's ``supervisor``."""
     user = make_user(name, ("市政府办公厅", SUP), is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="units",
-        codename__in=["view_unit", "change_unit", "view_membership", "add_membership", "change_membership",
-                      "delete_membership"]))
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="units",
+            codename__in=[
+                "view_unit",
+                "change_unit",
+                "view_membership",
+                "add_membership",
+                "change_membership",
+                "delete_membership",
+            ],
+        )
+    )
     return User.objects.get(pk=user.pk)
 
 
 def trail(short_name: str) -> list[tuple[str, str, str, str | None]]:
-    return [(event.user.username, event.role, event.change, event.by.username if event.by else None)
-            for event in MembershipEvent.objects.filter(unit=unit(short_name)).order_by("at", "id")]
+    return [
+        (event.user.username, event.role, event.change, event.by.username if event.by else None)
+        for event in MembershipEvent.objects.filter(unit=unit(short_name)).order_by("at", "id")
+    ]
 
 
 def test_granting_and_revoking_a_role_is_recorded_with_who_did_it(db):
@@ -79,8 +90,9 @@ def test_the_admins_membership_pages_go_through_the_service(db):
     added = admin.post("/admin/units/membership/add/", {"user": bob.pk, "unit": fgw.pk, "role": H})
     assert added.status_code == 302
     membership = Membership.objects.get(user=bob)
-    changed = admin.post(f"/admin/units/membership/{membership.pk}/change/",
-                         {"user": bob.pk, "unit": kjj.pk, "role": H})
+    changed = admin.post(
+        f"/admin/units/membership/{membership.pk}/change/", {"user": bob.pk, "unit": kjj.pk, "role": H}
+    )
     assert changed.status_code == 302
     deleted = admin.post(f"/admin/units/membership/{membership.pk}/delete/", {"post": "yes"})
     assert deleted.status_code == 302
@@ -89,8 +101,9 @@ def test_the_admins_membership_pages_go_through_the_service(db):
     assert trail("市科技局") == [("bob", H, GRANTED, "sam"), ("bob", H, REVOKED, "sam")]
 
     again = membership_grant(actor=None, user=bob, unit=fgw, role=R)
-    bulk = admin.post("/admin/units/membership/", {"action": "delete_selected", "_selected_action": [again.pk],
-                                                   "post": "yes"})
+    bulk = admin.post(
+        "/admin/units/membership/", {"action": "delete_selected", "_selected_action": [again.pk], "post": "yes"}
+    )
     assert bulk.status_code == 302
     assert trail("市发展改革委")[-1] == ("bob", R, REVOKED, "sam")
 
@@ -129,8 +142,12 @@ def test_the_unit_pages_membership_inline_goes_through_the_service(db):
     total = int(data[f"{prefix}-TOTAL_FORMS"])
     row = next(n for n in range(total) if str(data.get(f"{prefix}-{n}-id")) == str(held.pk))
     data[f"{prefix}-{row}-DELETE"] = "on"
-    data |= {f"{prefix}-TOTAL_FORMS": total + 1, f"{prefix}-{total}-user": bob.pk, f"{prefix}-{total}-role": H,
-             f"{prefix}-{total}-unit": fgw.pk}
+    data |= {
+        f"{prefix}-TOTAL_FORMS": total + 1,
+        f"{prefix}-{total}-user": bob.pk,
+        f"{prefix}-{total}-role": H,
+        f"{prefix}-{total}-unit": fgw.pk,
+    }
     response = admin.post(f"/admin/units/unit/{fgw.pk}/change/", data)
     assert response.status_code == 302, response.context["errors"] if response.context else response
     assert trail("市发展改革委")[-2:] == [("erin", R, REVOKED, "sam"), ("bob", H, GRANTED, "sam")]
@@ -143,8 +160,10 @@ def _history_rows(html: str) -> list[str]:
     if len(section) == 1:
         return []
     body = section[1].split("</section>", 1)[0]
-    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
-            for row in re.findall(r"<tr class=\"membership-event\">(.*?)</tr>", body, re.S)]
+    return [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+        for row in re.findall(r"<tr class=\"membership-event\">(.*?)</tr>", body, re.S)
+    ]
 
 
 def test_an_admin_change_shows_on_the_unit_page_to_its_members_and_supervisors_only(db):
@@ -154,8 +173,12 @@ def test_an_admin_change_shows_on_the_unit_page_to_its_members_and_supervisors_o
     leo = make_user("leo", ("市政府办公厅", Membership.Role.LEADER))
     admin = Client()
     admin.force_login(sam)
-    assert admin.post("/admin/units/membership/add/",
-                      {"user": bob.pk, "unit": unit("市发展改革委").pk, "role": R}).status_code == 302
+    assert (
+        admin.post(
+            "/admin/units/membership/add/", {"user": bob.pk, "unit": unit("市发展改革委").pk, "role": R}
+        ).status_code
+        == 302
+    )
 
     def rows(user: User) -> list[str]:
         client = Client()

@@ -42,9 +42,12 @@ def _admin_grants(client: Client, user: User, short_name: str, role: str) -> Non
 def _staff_supervisor(user: User) -> User:
     user.is_staff = True
     user.save()
-    user.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="units", codename__in=["view_membership", "add_membership", "change_membership",
-                                                        "delete_membership", "view_unit"]))
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="units",
+            codename__in=["view_membership", "add_membership", "change_membership", "delete_membership", "view_unit"],
+        )
+    )
     return User.objects.get(pk=user.pk)
 
 
@@ -62,12 +65,18 @@ def _self_dealt_review(world: World) -> Report:
 
     round_ = world.open_round()
     part = world.part(round_, UNITS["fgw"])
-    services.report_submit(actor=sam, report_id=part.pk,
-                           content=services.report_content({"narrative": "全部完成", "percent_complete": "100"}))
+    services.report_submit(
+        actor=sam,
+        report_id=part.pk,
+        content=services.report_content({"narrative": "全部完成", "percent_complete": "100"}),
+    )
     services.report_sign_off(actor=world["fgw-h"], report_id=part.pk)
     kjj = world.part(round_, UNITS["kjj"])
-    services.report_submit(actor=world["kjj-r"], report_id=kjj.pk,
-                           content=services.report_content({"narrative": "科技局进展", "percent_complete": "50"}))
+    services.report_submit(
+        actor=world["kjj-r"],
+        report_id=kjj.pk,
+        content=services.report_content({"narrative": "科技局进展", "percent_complete": "50"}),
+    )
     services.report_sign_off(actor=sam, report_id=kjj.pk)
     task_report = world.task_report(round_)
     assert task_report.status == S.CONSOLIDATING
@@ -85,8 +94,10 @@ def test_a_supervisor_cannot_approve_what_they_filled_and_consolidated_through_t
     detail = api.get(f"/api/reports/{task_report.pk}/")
     assert detail.status_code == 200
     assert detail.json()["actions"] == []
-    for path, body in ((f"/api/reports/{task_report.pk}/approve/", {}),
-                       (f"/api/reports/{task_report.pk}/return/", {"reason": "自己退回"})):
+    for path, body in (
+        (f"/api/reports/{task_report.pk}/approve/", {}),
+        (f"/api/reports/{task_report.pk}/return/", {"reason": "自己退回"}),
+    ):
         refused = api.post(path, body, format="json")
         assert refused.status_code == 403, refused.content
         assert refused.json()["code"] == "conflict_of_duty"
@@ -128,13 +139,20 @@ def test_a_supervisor_cannot_approve_what_they_filled_and_consolidated_through_t
 @pytest.mark.parametrize("hand", ["submitted a part", "signed off a part", "consolidated", "signed off the task"])
 def test_any_hand_in_the_round_bars_the_review(world, hand):
     """One supervisor with every role, each case taking one step of the round: any one of them bars approval."""
-    sid = make_user("sid", ("市政府办公厅", Membership.Role.SUPERVISOR), (UNITS["fgw"], R), (UNITS["fgw"], H),
-                    (UNITS["jxw"], R), (UNITS["jxw"], H))
+    sid = make_user(
+        "sid",
+        ("市政府办公厅", Membership.Role.SUPERVISOR),
+        (UNITS["fgw"], R),
+        (UNITS["fgw"], H),
+        (UNITS["jxw"], R),
+        (UNITS["jxw"], H),
+    )
     round_ = world.open_round()
     part = world.part(round_, UNITS["fgw"])
     content = services.report_content({"narrative": "进展", "percent_complete": "40"})
-    services.report_submit(actor=sid if hand == "submitted a part" else world["fgw-r"], report_id=part.pk,
-                           content=content)
+    services.report_submit(
+        actor=sid if hand == "submitted a part" else world["fgw-r"], report_id=part.pk, content=content
+    )
     services.report_sign_off(actor=sid if hand == "signed off a part" else world["fgw-h"], report_id=part.pk)
     fill_and_sign(world, round_, "kjj")
     task_report = world.task_report(round_)
@@ -157,8 +175,9 @@ def test_a_head_does_not_sign_off_their_own_submission(world):
     dave = User.objects.get(pk=dave.pk)
     round_ = world.open_round()
     part = world.part(round_, UNITS["fgw"])
-    services.report_submit(actor=dave, report_id=part.pk,
-                           content=services.report_content({"narrative": "进展", "percent_complete": "40"}))
+    services.report_submit(
+        actor=dave, report_id=part.pk, content=services.report_content({"narrative": "进展", "percent_complete": "40"})
+    )
 
     api = APIClient()
     api.force_login(dave)
@@ -217,3 +236,32 @@ def test_signing_off_a_part_does_not_bar_the_lead_head_from_the_consolidated_rep
     task_report = world.task_report(round_)
     services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
     assert services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk).status == S.IN_REVIEW
+
+
+def test_what_a_user_may_not_take_on_leaves_their_inbox(world):
+    """The inbox lists what waits for you: not a review of a round you had a hand in, nor a sign-off of your own
+    submission or consolidation. Everyone else's inbox is unchanged."""
+    from workflow.selectors import inbox
+
+    sid = make_user("sid", ("市政府办公厅", Membership.Role.SUPERVISOR), (UNITS["kjj"], R), (UNITS["jxw"], H))
+    round_ = world.open_round()
+    fill_and_sign(world, round_, "fgw")
+    kjj = world.part(round_, UNITS["kjj"])
+    services.report_submit(
+        actor=sid, report_id=kjj.pk, content=services.report_content({"narrative": "进展", "percent_complete": "40"})
+    )
+
+    def waiting(user: User) -> list[tuple[str, str]]:
+        return [(report.unit.short_name, report.status) for report in inbox(user=User.objects.get(pk=user.pk))]
+
+    assert waiting(world["kjj-h"]) == [(UNITS["kjj"], S.SUBMITTED)]
+    kjj_head_too = make_user("kjj-rh", (UNITS["kjj"], R), (UNITS["kjj"], H))
+    services.report_sign_off(actor=world["kjj-h"], report_id=kjj.pk)
+    task_report = world.task_report(round_)
+    services.report_submit(actor=sid, report_id=task_report.pk)  # sid consolidates as a head of the lead unit
+    assert waiting(sid) == []  # the lead sign-off of his own consolidation is not his
+    assert waiting(world["jxw-h"]) == [(UNITS["jxw"], S.LEAD_SIGN_OFF)]
+    services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
+    assert waiting(sid) == []  # nor the review
+    assert waiting(world["sam"]) == [(UNITS["jxw"], S.IN_REVIEW)]
+    assert waiting(kjj_head_too) == []

@@ -6,29 +6,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('units', '0001_initial'),
+        ("units", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MembershipEvent',
+            name="MembershipEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, verbose_name='时间')),
-                ('role', models.CharField(choices=[('reporter', '填报员'), ('head', '单位负责人'), ('supervisor', '督查专班'), ('leader', '领导')], max_length=20, verbose_name='角色')),
-                ('change', models.CharField(choices=[('granted', '授予'), ('revoked', '撤销')], max_length=10, verbose_name='变动')),
-                ('by', models.ForeignKey(blank=True, help_text='为空表示系统（如导入演示数据）', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='membership_events', to='units.unit', verbose_name='单位')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='用户')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(auto_now_add=True, verbose_name="时间")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("reporter", "填报员"),
+                            ("head", "单位负责人"),
+                            ("supervisor", "督查专班"),
+                            ("leader", "领导"),
+                        ],
+                        max_length=20,
+                        verbose_name="角色",
+                    ),
+                ),
+                (
+                    "change",
+                    models.CharField(
+                        choices=[("granted", "授予"), ("revoked", "撤销")], max_length=10, verbose_name="变动"
+                    ),
+                ),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="为空表示系统（如导入演示数据）",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="membership_events",
+                        to="units.unit",
+                        verbose_name="单位",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="用户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '成员变动记录',
-                'verbose_name_plural': '成员变动记录',
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['unit', '-at'], name='membership_event_unit_at')],
+                "verbose_name": "成员变动记录",
+                "verbose_name_plural": "成员变动记录",
+                "ordering": ["-at", "-id"],
+                "indexes": [models.Index(fields=["unit", "-at"], name="membership_event_unit_at")],
             },
         ),
     ]
