@@ -70,17 +70,22 @@ def report_actions(scope: Scope, report: Report, *, task_report_status: str | No
     """Every action the user may take on the report now, in ``ACTIONS`` order: allowed to them (``allowed``) and
     no conflict of duty (``duty_conflict``; ``hands`` are loaded when a rule needs them and not given)."""
     actions = [action for action in ACTIONS if allowed(scope, report, action, task_report_status=task_report_status)]
-    if hands is None and any((report.kind, report.status, action) in DUTY_CONFLICTS for action in actions):
-        hands = report_hands(report)
+    hands = _hands_for(report, actions, hands)
     return [str(action) for action in actions if not duty_conflict(scope, report, action, hands=hands)]
 
 
 def barred_actions(scope: Scope, report: Report, *, hands: Hands | None = None) -> list[str]:
     """The actions the user's role would allow now but segregation of duties bars (to say why on the page)."""
     actions = [action for action in ACTIONS if allowed(scope, report, action)]
-    if hands is None and any((report.kind, report.status, action) in DUTY_CONFLICTS for action in actions):
-        hands = report_hands(report)
+    hands = _hands_for(report, actions, hands)
     return [str(action) for action in actions if duty_conflict(scope, report, action, hands=hands)]
+
+
+def _hands_for(report: Report, actions: list[Action], hands: Hands | None) -> Hands | None:
+    """``hands`` as given, or loaded once (one query) when a rule of ``DUTY_CONFLICTS`` applies to an action."""
+    if hands is None and any((report.kind, report.status, action) in DUTY_CONFLICTS for action in actions):
+        return report_hands(report)
+    return hands
 
 
 # --- segregation of duties ---------------------------------------------------------------------------------------
