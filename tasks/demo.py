@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission, User
 from django.db import transaction
 
 from units.models import Membership, Unit
+from units.services import membership_grant
 
 CHONGQING_PLAN_FILE = Path(__file__).resolve().parent / "data" / "cq-manufacturing-2023-2027.yaml"
 CHONGQING_PLAN_CODE = "cq-manufacturing-2023-2027"
@@ -42,6 +43,7 @@ _SUPERVISOR_ADMIN_PERMS = (
     "units.view_track", "units.change_track", "units.add_track",
     "units.view_unit", "units.change_unit", "units.add_unit",
     "units.view_membership", "units.change_membership", "units.add_membership", "units.delete_membership",
+    "units.view_membershipevent",
     "tasks.view_plan", "tasks.change_plan", "tasks.add_plan",
     "tasks.view_plantask", "tasks.view_taskunit", "tasks.view_milestone", "tasks.view_indicator",
     "tasks.view_indicatortarget", "tasks.view_auditevent",
@@ -64,7 +66,7 @@ def demo_accounts_load(*, password: str = DEMO_PASSWORD) -> list[User]:
         user.is_superuser = account.superuser
         user.set_password(password)
         user.save()
-        Membership.objects.get_or_create(user=user, unit=Unit.objects.get(short_name=account.unit), role=account.role)
+        membership_grant(actor=None, user=user, unit=Unit.objects.get(short_name=account.unit), role=account.role)
         if account.staff and not account.superuser:
             user.user_permissions.add(*perms)
         users.append(user)
@@ -86,6 +88,6 @@ def round_accounts_load(*, unit_ids: set[int], password: str = DEMO_PASSWORD) ->
                 user.first_name = f"{unit.short_name} {label}（示例）"
             user.password = hashed
             user.save()
-            Membership.objects.get_or_create(user=user, unit=unit, role=role)
+            membership_grant(actor=None, user=user, unit=unit, role=role)
             names.append(user.username)
     return names

@@ -31,7 +31,10 @@ from tasks.selectors import (
     unit_work,
 )
 from units.models import Unit
-from units.selectors import unit_list, user_memberships
+from units.selectors import membership_history, unit_list, user_memberships
+
+# The unit page shows this many of the latest membership changes (the admin keeps them all).
+MEMBERSHIP_HISTORY_ROWS = 50
 
 
 class PlanFilterForm(forms.Form):
@@ -126,13 +129,15 @@ def task_detail_page(request: HttpRequest, code: str, task_code: str) -> HttpRes
 @login_required
 @require_GET
 def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
-    """A unit: what it leads and contributes to, by plan; upcoming and overdue milestones."""
+    """A unit: what it leads and contributes to, by plan; upcoming and overdue milestones; for its members and
+    supervisors, the latest changes of who holds which role in it."""
     unit = get_object_or_404(unit_list(user=request.user), code=code)
     today = timezone.localdate()
     return render(
         request,
         "tasks/unit_detail.html",
-        {"unit": unit, "work": unit_work(user=request.user, unit=unit, today=today), "today": today, "nav": "units"},
+        {"unit": unit, "work": unit_work(user=request.user, unit=unit, today=today), "today": today, "nav": "units",
+         "membership_events": list(membership_history(user=request.user, unit=unit)[:MEMBERSHIP_HISTORY_ROWS])},
     )
 
 

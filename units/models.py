@@ -111,3 +111,37 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.unit} · {self.get_role_display()}"
+
+
+class MembershipEvent(models.Model):
+    """Append-only: who was given or lost which role in which unit, by whom, when.
+
+    Written only by ``units.services`` (``membership_grant`` / ``membership_revoke`` / ``membership_change``), in the
+    transaction of the change; read-only everywhere else. The unit directory keeps its own record, below the app's
+    audit trail (``tasks.AuditEvent``), because ``units`` imports no other app of ours.
+    """
+
+    class Change(models.TextChoices):
+        GRANTED = "granted", _("授予")
+        REVOKED = "revoked", _("撤销")
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="membership_events")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.CharField(_("角色"), max_length=20, choices=Membership.Role.choices)
+    change = models.CharField(_("变动"), max_length=10, choices=Change.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", help_text=_("为空表示系统（如导入演示数据）"),
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("成员变动记录")
+        verbose_name_plural = _("成员变动记录")
+        indexes = [models.Index(fields=["unit", "-at"], name="membership_event_unit_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.unit} · {self.get_role_display()} · {self.get_change_display()}"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, QuerySet
 
-from units.models import Membership, Track, Unit
+from units.models import Membership, MembershipEvent, Track, Unit
 
 _CACHE_ATTR = "_luoshi_scope"
 
@@ -93,3 +93,12 @@ def user_memberships(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Memb
     if not user.is_authenticated:
         return Membership.objects.none()
     return Membership.objects.filter(user=user).select_related("unit")
+
+
+def membership_history(*, user: AbstractBaseUser | AnonymousUser, unit: Unit) -> QuerySet[MembershipEvent]:
+    """Who was given or lost which role in ``unit``, by whom and when, newest first (with the users): for the unit's
+    own members and for supervisors; nobody else (leaders included) sees who holds roles where."""
+    scope = user_scope(user)
+    if scope.user_id is None or not (scope.is_supervisor or unit.pk in scope.unit_ids):
+        return MembershipEvent.objects.none()
+    return MembershipEvent.objects.filter(unit=unit).select_related("user", "by").order_by("-at", "-id")

@@ -1,4 +1,5 @@
-"""Writes to the unit directory. Every function is atomic and idempotent where it says so."""
+"""Writes to the unit directory: units and tracks, and who holds which role where. Every function is atomic and
+idempotent where it says so."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from units.matching import UnitIndex, UnitNames
-from units.models import Track, Unit
+from units.models import Membership, MembershipEvent, Track, Unit
 
 DEFAULT_UNITS_FILE = Path(__file__).resolve().parent / "data" / "units.yaml"
 
@@ -88,3 +92,77 @@ def unit_index() -> UnitIndex:
         UnitNames(key=unit.pk, name=unit.name, short_name=unit.short_name, aliases=tuple(unit.aliases), kind=unit.kind)
         for unit in Unit.objects.order_by("order", "code")
     )
+
+
+# --- memberships: who holds which role where --------------------------------------------------------------------
+#
+# Every change of a membership goes through these three (the admin's membership pages and the unit page's inline,
+# the demo loader): each is keyword-only and atomic, and writes one ``MembershipEvent`` per role given or taken
+# (who, which role, where, by whom, when) in the same transaction. ``actor`` is the person making the change, who
+# must hold the Django permission for it (the admin's own check, repeated here so every caller is held to it), or
+# None for a loader acting as the system.
+
+
+def _may(actor: AbstractBaseUser | None, permission: str) -> None:
+    if actor is not None and not actor.has_perm(permission):
+        raise PermissionDenied(_("你无权修改单位成员。"))
+
+
+def _record(membership: Membership, change: str, actor: AbstractBaseUser | None) -> None:
+    MembershipEvent.objects.create(
+        unit_id=membership.unit_id,
+        user_id=membership.user_id,
+        role=membership.role,
+        change=change,
+        by=actor if actor is not None and actor.is_authenticated else None,
+    )
+
+
+def _valid_role(role: str) -> str:
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": [_("没有这个角色。")]})
+    return role
+
+
+@transaction.atomic
+def membership_grant(*, actor: AbstractBaseUser | None, user: AbstractBaseUser, unit: Unit, role: str) -> Membership:
+    """Give ``user`` the ``role`` in ``unit`` (needs ``units.add_membership``). Idempotent: a role already held is
+    returned as it is and records nothing."""
+    _may(actor, "units.add_membership")
+    membership, created = Membership.objects.get_or_create(user=user, unit=unit, role=_valid_role(role))
+    if created:
+        _record(membership, MembershipEvent.Change.GRANTED, actor)
+    return membership
+
+
+@transaction.atomic
+def membership_revoke(*, actor: AbstractBaseUser | None, membership_id: int) -> None:
+    """Take a membership away (needs ``units.delete_membership``). Idempotent: one already gone records nothing.
+    Locks the membership's row."""
+    _may(actor, "units.delete_membership")
+    membership = Membership.objects.select_for_update().filter(pk=membership_id).first()
+    if membership is None:
+        return
+    membership.delete()
+    _record(membership, MembershipEvent.Change.REVOKED, actor)
+
+
+@transaction.atomic
+def membership_change(
+    *, actor: AbstractBaseUser | None, membership_id: int, user: AbstractBaseUser, unit: Unit, role: str
+) -> Membership:
+    """Edit a membership in place (the admin's change form; needs ``units.change_membership``): the role it held is
+    recorded as revoked and the new one as granted. Nothing changes or is recorded when it is the same. Locks the
+    membership's row; a role the user already holds there is a ValidationError."""
+    _may(actor, "units.change_membership")
+    membership = Membership.objects.select_for_update().get(pk=membership_id)
+    role = _valid_role(role)
+    if (membership.user_id, membership.unit_id, membership.role) == (user.pk, unit.pk, role):
+        return membership
+    if Membership.objects.filter(user=user, unit=unit, role=role).exclude(pk=membership_id).exists():
+        raise ValidationError({"role": [_("该用户在此单位已有这个角色。")]})
+    _record(membership, MembershipEvent.Change.REVOKED, actor)
+    membership.user, membership.unit, membership.role = user, unit, role
+    membership.save(update_fields=["user", "unit", "role"])
+    _record(membership, MembershipEvent.Change.GRANTED, actor)
+    return membership

@@ -19,6 +19,7 @@ from tasks.due_sql import overdue_q
 from tasks.files import LEGACY_OLE, FileType, Refused, detect_type, stored_type
 from tasks.lifecycle import STEP_OF_STATUS, Status, returned_q
 from tasks.models import AuditEvent, Plan, Report, ReportAttachment, ReportingRound
+from tasks.policy import barred_actions as duty_barred_actions
 from tasks.policy import report_actions as allowed_actions
 from tasks.policy import visible_reports, waiting_q
 from tasks.selectors import task_events, task_list
@@ -217,6 +218,12 @@ def report_actions(*, user: AbstractBaseUser, report: Report) -> list[str]:
     if report.kind == Report.Kind.PART and report.status == S.SIGNED_OFF:
         task_report_status = Report.objects.values_list("status", flat=True).get(pk=report.task_report_id)
     return allowed_actions(user_scope(user), report, task_report_status=task_report_status)
+
+
+def barred_actions(*, user: AbstractBaseUser, report: Report) -> list[str]:
+    """The actions this user's role would allow on the report now but segregation of duties bars
+    (``tasks.policy.DUTY_CONFLICTS``): the page says why. One query, and none where no rule applies."""
+    return duty_barred_actions(user_scope(user), report)
 
 
 def report_attachment(*, user: AbstractBaseUser, report_id: int, attachment_id: int) -> ReportAttachment:

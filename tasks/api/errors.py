@@ -5,7 +5,8 @@ Every error answer has the same body::
     {"detail": "<one sentence for a person>", "code": "<machine code>", "errors": {"<field path>": ["…"]}}
 
 - ``code`` names the kind of error, not the case: ``invalid`` and ``parse_error`` (400),
-  ``not_authenticated`` and ``authentication_failed`` (401), ``permission_denied`` (403),
+  ``not_authenticated`` and ``authentication_failed`` (401), ``permission_denied`` and ``conflict_of_duty``
+  (403: the step is the user's, but they did an earlier step of the same report),
   ``not_found`` (404), ``method_not_allowed`` (405), ``not_acceptable`` (406), ``conflict`` (409),
   ``unsupported_media_type`` (415), ``throttled`` and ``locked_out`` (429: too many attempts from this address;
   too many failed sign-ins of this username from this address, see ``accounts.lockout``).
@@ -38,7 +39,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tasks.errors import Conflict, NotFound
+from tasks.errors import Conflict, DutyConflict, NotFound
 
 NOT_FOUND = _("对象不存在，或不在你的查看范围内。")
 INVALID = _("提交的数据有误，请按字段说明修改。")
@@ -50,6 +51,12 @@ class ConflictError(exceptions.APIException):
     default_code = "conflict"
 
 
+class DutyConflictError(exceptions.PermissionDenied):
+    """403: the step is the user's, but not on a report they did an earlier step of (segregation of duties)."""
+
+    default_code = DutyConflict.code
+
+
 def api_exception(exc: Exception) -> exceptions.APIException | None:
     """The API error that *exc* stands for, or ``None`` when it is not an error the API answers (a bug: 500)."""
     if isinstance(exc, Conflict):
@@ -59,6 +66,8 @@ def api_exception(exc: Exception) -> exceptions.APIException | None:
         return exceptions.NotFound(NOT_FOUND)
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, DutyConflict):
+        return DutyConflictError(*exc.args)
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(*exc.args)
     if isinstance(exc, exceptions.APIException):
@@ -125,7 +134,8 @@ class ErrorOutputSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text=_("一句话说明，可直接展示给用户"))
     code = serializers.CharField(
         help_text=_("错误类别：invalid、parse_error、not_authenticated、authentication_failed、permission_denied、"
-                    "not_found、method_not_allowed、conflict、unsupported_media_type、throttled、locked_out…")
+                    "conflict_of_duty、not_found、method_not_allowed、conflict、unsupported_media_type、throttled、"
+                    "locked_out…")
     )
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()), required=False,

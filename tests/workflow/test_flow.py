@@ -91,7 +91,7 @@ def test_the_lead_unit_returns_one_part_and_consolidates_after_it_comes_back(wor
     fill_and_sign(world, round_, "kjj")
     task_report = world.task_report(round_)
     assert task_report.status == S.CONSOLIDATING
-    services.report_submit(actor=world["jxw-h"], report_id=task_report.pk)
+    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
     services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     services.report_approve(actor=world["sam"], report_id=task_report.pk)
     assert world.task_report(round_).status == S.APPROVED

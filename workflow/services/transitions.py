@@ -1,11 +1,12 @@
 """The one path every status change of a report takes, and the lock and permission checks before it.
 
 ``lock_report`` takes the report's row lock (scoped to what the actor may see: 404 otherwise); ``authorize`` asks
-``tasks.policy`` whether the actor may take the action now (403: not this actor's step; 409: the actor's step, but
-the report is not there, or no longer); ``apply`` makes the move on the engine's state machine
-(``workflow.machine``, declared from ``tasks.lifecycle``), bumps the version, records when the new step started,
-and writes a status-only revision and (for human actions and the opening of consolidation) an audit event — in
-the caller's transaction. ``complete_step`` completes the viewflow task a task report waits on.
+``tasks.policy`` whether the actor may take the action now (403: not this actor's step, or one they may not take on
+a report they did an earlier step of; 409: the actor's step, but the report is not there, or no longer); ``apply``
+makes the move on the engine's state machine (``workflow.machine``, declared from ``tasks.lifecycle``), bumps the
+version, records when the new step started, and writes a status-only revision and (for human actions and the
+opening of consolidation) an audit event — in the caller's transaction. ``complete_step`` completes the viewflow
+task a task report waits on.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from viewflow.fsm import TransitionNotAllowed
 from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task as FlowTask
@@ -26,7 +28,7 @@ from viewflow.workflow.status import STATUS
 
 from tasks import lifecycle, policy
 from tasks.audit import audit_record
-from tasks.errors import Conflict, NotFound
+from tasks.errors import Conflict, DutyConflict, NotFound
 from tasks.lifecycle import Action, Kind
 from tasks.models import Report, ReportRevision
 from units.selectors import Scope, user_scope
@@ -60,14 +62,31 @@ def conflict_of_status(report: Report) -> Conflict:
     return Conflict(_("报告当前状态为“%(status)s”，不能执行此操作。") % {"status": report.get_status_display()})
 
 
+#: Why a step is refused to someone who did an earlier step of the same report (``tasks.policy.DUTY_CONFLICTS``).
+DUTY_MESSAGES: dict[tuple[str, str], str] = {
+    (Kind.PART, Action.SIGN_OFF): gettext_lazy("这份报告是你本人提交的，不能由你审签，请由本单位其他负责人审签。"),
+    (Kind.TASK, Action.SIGN_OFF): gettext_lazy("汇总报告是你本人提交的，不能由你审签，请由牵头单位其他负责人审签。"),
+    (Kind.TASK, Action.APPROVE): gettext_lazy(
+        "你在本轮参与了这份报告的填报、审签或汇总，不能再审核它，请由其他督查人员审核。"),
+    (Kind.TASK, Action.RETURN): gettext_lazy(
+        "你在本轮参与了这份报告的填报、审签或汇总，不能再审核它，请由其他督查人员审核。"),
+}
+
+
 def authorize(scope: Scope, report: Report, action: str, *, task_report_status: str | None = None) -> None:
     """Raise unless the actor may take ``action`` on the report now.
+
+    ``DutyConflict`` (403, ``conflict_of_duty``) when the action is the actor's but they did an earlier step of the
+    same report in the round (segregation of duties, ``tasks.policy.DUTY_CONFLICTS``): whatever path the call takes
+    (page, API, command), the same refusal.
 
     403 when the action is not this actor's at all (not theirs at the report's step, and at no step of a report
     of this kind); 409 when it would be theirs at another step (a second click, a step already passed). Editing
     is refused with 403 whenever it is not allowed: the report is no longer the actor's to change.
     """
     if policy.allowed(scope, report, action, task_report_status=task_report_status):
+        if policy.duty_conflict(scope, report, action):
+            raise DutyConflict(str(DUTY_MESSAGES[report.kind, action]))
         return
     if action == Action.EDIT:
         raise PermissionDenied(_("你无权执行此步骤。"))

@@ -32,6 +32,12 @@ from workflow.views.common import _error_messages, _forbidden
 from workflow.views.report_form import _content_from_post, _content_of, _field_labels, _form_rows, _has_content, _typed
 
 CONFLICT_MESSAGE = gettext_lazy("已被处理或已过期，请刷新。")
+# Why a user whose role acts on this step may not act on this report (segregation of duties).
+DUTY_NOTES = {
+    "sign_off": gettext_lazy("只读：这份报告由你本人提交，须由其他负责人审签。"),
+    "approve": gettext_lazy("只读：你在本轮参与了这份报告的填报、审签或汇总，须由其他督查人员审核。"),
+    "return": gettext_lazy("只读：你在本轮参与了这份报告的填报、审签或汇总，须由其他督查人员审核。"),
+}
 
 
 def _mode(report: Report, actions: list[str]) -> str:
@@ -67,6 +73,7 @@ def _report_response(request: HttpRequest, report_id: int, *, status: int = 200,
     report = _report_or_404(request, report_id)
     actions = selectors.report_actions(user=request.user, report=report)
     mode = _mode(report, actions)
+    barred = selectors.barred_actions(user=request.user, report=report) if mode == "read" else []
     today = timezone.localdate()
     previous = selectors.previous_approved(report)
     prefetch_related_objects(list(report.task.indicators.all()), "interim_targets")
@@ -83,6 +90,7 @@ def _report_response(request: HttpRequest, report_id: int, *, status: int = 200,
         "done_milestones": [m for m in report.task.milestones.all() if m.status == Milestone.Status.DONE],
         "parts": _parts(request, report) if report.kind == Report.Kind.TASK else [],
         "max_upload_mb": 20,
+        "duty_note": DUTY_NOTES[barred[0]] if barred else "",
     }
     if mode in ("fill", "consolidate"):
         content = posted if posted is not None else _content_of(report)

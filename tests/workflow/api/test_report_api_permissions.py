@@ -1,5 +1,9 @@
-"""Who may do what through the API: every endpoint × six personas with exact status codes, 401 for the
+"""Who may do what through the API: every endpoint × seven personas with exact status codes, 401 for the
 anonymous, and the ``actions`` a report lists are exactly the actions the API then accepts.
+
+An eighth persona, sid, deals with himself: a supervisor who also holds a reporter's role in unit B (市科技局).
+Where he did nothing himself he is any supervisor (sam's column); on the stage where he filled B's part himself
+(``in_review_self``) he may not review the task report (403, segregation of duties).
 
 Nearly two hundred cases share a handful of stages, so the world is built once for the module and each stage
 once per test function (the cases are listed stage by stage), each in a transaction that is rolled back when
@@ -18,11 +22,13 @@ from django.db import connection, transaction
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from tests.conftest import make_persona, rolled_back_at_the_end
+from tests.conftest import make_persona, make_user, rolled_back_at_the_end
 from tests.workflow.api.conftest import PDF_BYTES, PERSONAS, Stage, build_stage, upload
-from tests.workflow.conftest import PEOPLE, World, build_world
+from tests.workflow.conftest import PEOPLE, UNITS, World, build_world, fill_and_sign
+from units.models import Membership
+from workflow import services
 
-STAGES = ("draft", "attached", "submitted", "consolidating", "lead_sign_off", "in_review")
+STAGES = ("draft", "attached", "submitted", "consolidating", "lead_sign_off", "in_review", "in_review_self")
 
 # (name, stage, method, path, body). Paths name {part} (unit A's part), {task} (the task report),
 # {attachment} (a PDF on A's part), {round} and {task_id} (the plan task).
@@ -48,6 +54,10 @@ ENDPOINTS: dict[str, tuple[str, str, str, dict | None]] = {
     "task return": ("in_review", "post", "/api/reports/{task}/return/", {"reason": "汇总不完整"}),
     "task return one part": ("in_review", "post", "/api/reports/{task}/return/",
                              {"reason": "发改委数据有误", "part": "{part}"}),
+    "task approve, self-dealt": ("in_review_self", "post", "/api/reports/{task}/approve/", {}),
+    "task return, self-dealt": ("in_review_self", "post", "/api/reports/{task}/return/", {"reason": "汇总不完整"}),
+    "task return one part, self-dealt": ("in_review_self", "post", "/api/reports/{task}/return/",
+                                         {"reason": "发改委数据有误", "part": "{part}"}),
     "round list": ("draft", "get", "/api/rounds/", None),
     "round detail": ("draft", "get", "/api/rounds/{round}/", None),
     "round open": ("draft", "post", "/api/rounds/", {"plan": "wf", "period": "2025-Q4", "due_date": "2026-01-10"}),
@@ -82,6 +92,10 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "task approve":         (404, 404, 404, 403, 403, 200, 403),
     "task return":          (404, 404, 404, 403, 403, 200, 403),
     "task return one part": (404, 404, 404, 403, 403, 200, 403),
+    # sid filled unit B's part of this one: sam, who did nothing of it, reviews it (sid's codes: SELF_DEALING).
+    "task approve, self-dealt":         (404, 404, 404, 403, 403, 200, 403),
+    "task return, self-dealt":          (404, 404, 404, 403, 403, 200, 403),
+    "task return one part, self-dealt": (404, 404, 404, 403, 403, 200, 403),
     "round list":           (200, 200, 200, 200, 200, 200, 200),
     "round detail":         (200, 200, 200, 200, 200, 200, 200),
     "round open":           (403, 403, 403, 403, 403, 202, 403),
@@ -89,6 +103,35 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "inbox counts":         (200, 200, 200, 200, 200, 200, 200),
     "task history":         (200, 200, 200, 200, 200, 200, 200),
 }
+
+# sid's status codes: a supervisor's (sam's) on every endpoint, but a review of what he had a hand in.
+SELF_DEALING: dict[str, int] = {
+    **{endpoint: codes[PERSONAS.index("sam")] for endpoint, codes in EXPECTED.items()},
+    "task approve, self-dealt": 403,
+    "task return, self-dealt": 403,
+    "task return one part, self-dealt": 403,
+}
+ALL_PERSONAS = (*PERSONAS, "sid")
+
+
+def expected_code(endpoint: str, persona: str) -> int:
+    return SELF_DEALING[endpoint] if persona == "sid" else EXPECTED[endpoint][PERSONAS.index(persona)]
+
+
+def build_any_stage(world: World, name: str) -> Stage:
+    """``build_stage``, and ``in_review_self``: in review, unit B's part filled and submitted by sid (signed off by
+    B's head), A's and the consolidation by their own people."""
+    if name != "in_review_self":
+        return build_stage(world, name)
+    round_ = world.open_round()
+    fill_and_sign(world, round_, "fgw")
+    part_b = world.part(round_, UNITS["kjj"])
+    services.report_submit(actor=world["sid"], report_id=part_b.pk,
+                           content=services.report_content({"narrative": "sid 代填", "percent_complete": "50"}))
+    services.report_sign_off(actor=world["kjj-h"], report_id=part_b.pk)
+    services.report_submit(actor=world["jxw-r"], report_id=world.task_report(round_).pk)
+    services.report_sign_off(actor=world["jxw-h"], report_id=world.task_report(round_).pk)
+    return Stage(round=round_, part=world.part(round_, UNITS["fgw"]), task=world.task_report(round_))
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +141,10 @@ def world(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytes
     with (override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")),
           rolled_back_at_the_end(django_db_blocker)):
         with django_db_blocker.unblock():
-            built = build_world({key: make_persona(persona) for key, persona in PEOPLE.items()})
+            people = {key: make_persona(persona) for key, persona in PEOPLE.items()}
+            people["sid"] = make_user("sid", ("市政府办公厅", Membership.Role.SUPERVISOR),
+                                      (UNITS["kjj"], Membership.Role.REPORTER))
+            built = build_world(people)
         yield built
 
 
@@ -123,7 +169,7 @@ class Stages:
             self._kept.enter_context(rolled_back_at_the_end(self.blocker))
             try:
                 with self.blocker.unblock():
-                    self.built = build_stage(self.world, name)
+                    self.built = build_any_stage(self.world, name)
             except BaseException:
                 self.close()
                 raise
@@ -180,13 +226,16 @@ def test_the_matrix_covers_every_routed_endpoint() -> None:
 
 @pytest.mark.parametrize(
     ("stage", "endpoint", "persona", "expected"),
-    by_stage([pytest.param(ENDPOINTS[endpoint][0], endpoint, persona, codes[n], id=f"{endpoint}-{persona}-{codes[n]}")
-              for endpoint, codes in EXPECTED.items() for n, persona in enumerate(PERSONAS)]),
+    by_stage([pytest.param(ENDPOINTS[endpoint][0], endpoint, persona, expected_code(endpoint, persona),
+                           id=f"{endpoint}-{persona}-{expected_code(endpoint, persona)}")
+              for endpoint in EXPECTED for persona in ALL_PERSONAS]),
     indirect=["stage"],
 )
 def test_each_persona_gets_exactly_its_status_code(stage, db, client_of, endpoint, persona, expected):
     response = _call(client_of(persona), stage, endpoint)
     assert response.status_code == expected, response.content[:300]
+    if persona == "sid" and endpoint.endswith("self-dealt"):
+        assert response.json()["code"] == "conflict_of_duty"
 
 
 @pytest.mark.parametrize(
@@ -228,7 +277,7 @@ TRIALS = {
 def sees(persona: str, which: str) -> bool:
     """The visibility rule for the world's reports: a unit sees its own parts (``part`` is unit A's, 市发展改革委),
     the lead unit (市经济信息委, jxw) every part and its task report, supervisors and leaders everything."""
-    if persona in ("sam", "leo"):
+    if persona in ("sam", "leo", "sid"):
         return True
     unit = persona.split("-")[0]
     return unit == "jxw" or (which == "part" and unit == "fgw")
@@ -236,13 +285,15 @@ def sees(persona: str, which: str) -> bool:
 
 def test_the_visibility_rule_agrees_with_the_matrix() -> None:
     for which in ("part", "task"):
-        assert [sees(persona, which) for persona in PERSONAS] == [code == 200 for code in EXPECTED[f"{which} detail"]]
+        assert [sees(persona, which) for persona in ALL_PERSONAS] == [
+            expected_code(f"{which} detail", persona) == 200 for persona in ALL_PERSONAS]
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", ALL_PERSONAS)
 @pytest.mark.parametrize(("stage", "which"), [
     ("draft", "part"), ("submitted", "part"), ("consolidating", "part"), ("consolidating", "task"),
     ("lead_sign_off", "part"), ("lead_sign_off", "task"), ("in_review", "part"), ("in_review", "task"),
+    ("in_review_self", "task"),
 ], indirect=["stage"])
 def test_listed_actions_are_exactly_the_accepted_ones(stage, db, client_of, which, persona):
     report_id = stage.ids()[which]

@@ -74,7 +74,7 @@ def test_every_step_shows_in_the_tabs_and_one_tab_keeps_one_step(world, page_cli
     round_ = world.open_round()
     task = make_task(world.plan, "1.2", parent=world.task.parent, responsible=("市发展改革委",))
     round_2 = world.open_round("2025-Q4", date(2025, 12, 1))
-    services.report_submit(actor=both, report_id=world.part(round_, "市发展改革委").pk)
+    services.report_submit(actor=world["fgw-r"], report_id=world.part(round_, "市发展改革委").pk)
     client = Client()
     client.force_login(both)
     html = client.get("/inbox/").content.decode()
