@@ -15,6 +15,10 @@ Pure module: no ORM. Three stages, each bounded by :data:`XLSX_LIMITS`:
    column limit, or more cells than the workbook limit, stops the read with an error naming the limit.
 
 Violations raise :class:`PlanImportError` whose problem names the file, sheet, row and column.
+
+Stage 3 leans on two openpyxl internals, ``WorkSheetParser.parse_cell`` (value, type and date conversion
+exactly as openpyxl's own readers do) and ``ReadOnlyWorksheet._get_source``; openpyxl is pinned (3.1.5)
+and tests/tasks/test_import_xlsx.py would catch a change.
 """
 
 from __future__ import annotations
