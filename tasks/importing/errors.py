@@ -41,8 +41,10 @@ class Location:
             parts.append(str(_("工作表“%(sheet)s”") % {"sheet": self.sheet}))
         if self.row is not None:
             parts.append(str(_("第%(row)d行") % {"row": self.row}))
-        if self.column is not None:
-            parts.append(str(_("%(column)s列（%(header)s）") % {"column": self.column, "header": self.header or ""}))
+        if self.column is not None and self.header:
+            parts.append(str(_("%(column)s列（%(header)s）") % {"column": self.column, "header": self.header}))
+        elif self.column is not None:
+            parts.append(str(_("%(column)s列") % {"column": self.column}))
         elif self.header is not None:
             parts.append(str(_("列“%(header)s”") % {"header": self.header}))
         if self.line is not None:

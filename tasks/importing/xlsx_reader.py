@@ -18,17 +18,26 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 import openpyxl
 from django.utils.translation import gettext_lazy as _
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet.worksheet import Worksheet
 
 from tasks.codes import is_valid_code
 from tasks.importing import values
 from tasks.importing.document import IndicatorDoc, MilestoneDoc, PlanDoc, PlanDocument, TaskDoc
 from tasks.importing.errors import Location, PlanImportError, Problem, ProblemLog
+from tasks.importing.xlsx_guard import (
+    XLSX_LIMITS,
+    CellBudget,
+    SheetData,
+    XlsxLimits,
+    check_archive,
+    not_xlsx,
+    read_sheet,
+)
 from units.matching import split_unit_names
 
 PLAN_SHEET, INDICATOR_SHEET, MILESTONE_SHEET = "方案", "指标", "节点"
@@ -127,7 +136,20 @@ _TASK_HEADERS = {
 }
 _INDICATOR_HEADERS = {name: header for header, name in INDICATOR_COLUMNS.items()}
 _MILESTONE_HEADERS = {name: header for header, name in MILESTONE_COLUMNS.items()}
-_NOT_XLSX = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, OSError, EOFError)
+# What openpyxl or the sheet stream raise on a damaged file (ParseError: bad XML; ValueError includes defusedxml's
+# refusals; IndexError: a shared string that is not there). All of them mean "not a workbook we can read".
+_NOT_XLSX = (
+    zipfile.BadZipFile,
+    InvalidFileException,
+    ParseError,
+    KeyError,
+    IndexError,
+    ValueError,
+    TypeError,
+    OSError,
+    EOFError,
+    NotImplementedError,
+)
 
 
 def chinese_number(text: str) -> int | None:
@@ -205,14 +227,15 @@ class _RowLocations(Mapping[str, Location]):
 class _Table:
     """A sheet's cells (merged-down values repeated) with its header located."""
 
-    def __init__(self, reader: _Reader, worksheet: Worksheet, *, two_row_header: bool) -> None:
+    def __init__(self, reader: _Reader, sheet: SheetData, *, two_row_header: bool) -> None:
         self.reader = reader
-        self.name = worksheet.title
-        self.grid: list[list[Any]] = [list(row) for row in worksheet.iter_rows(values_only=True)]
+        self.name = sheet.title
+        self.grid: list[list[Any]] = sheet.grid
         self.header_rows: list[int] = []
         self.columns: dict[str, int] = {}
+        self._clear_merged(sheet)
         self._locate_header(two_row_header)
-        self._fill_merged_down(worksheet)
+        self._fill_merged_down(sheet)
 
     def loc(self, row: int | None = None) -> Location:
         return Location(file=self.reader.file, sheet=self.name, row=row)
@@ -249,20 +272,41 @@ class _Table:
             if chosen and chosen not in self.columns:
                 self.columns[chosen] = column
 
-    def _fill_merged_down(self, worksheet: Worksheet) -> None:
+    def _clear_merged(self, sheet: SheetData) -> None:
+        # As Excel shows it (and openpyxl's full load reads it), a merged range holds only its top-left value.
+        work = 0
+        for min_col, min_row, max_col, max_row in sheet.merged:
+            for row in range(min_row - 1, min(max_row, len(self.grid))):
+                line = self.grid[row]
+                first = min_col if row == min_row - 1 else min_col - 1
+                stop = min(max_col, len(line))
+                work += max(stop - first, 0)
+                if work > self.reader.budget.limit:
+                    self.reader.budget.charge(work, self.loc(row + 1))
+                for column in range(first, stop):
+                    line[column] = None
+
+    def _fill_merged_down(self, sheet: SheetData) -> None:
         # A value merged over several rows belongs to each of them (a lead unit shared by three tasks);
         # 序号 is not repeated, so a merged 序号 never turns into duplicate tasks.
         if not self.header_rows:
             return
         first_data = self.header_rows[-1] + 1
         skip = self.columns.get("序号")
-        for merged in worksheet.merged_cells.ranges:
-            top, bottom, column = merged.min_row - 1, merged.max_row - 1, merged.min_col - 1
-            if bottom == top or top < first_data or column == skip:
+        for min_col, min_row, _max_col, max_row in sheet.merged:
+            top, bottom, column = min_row - 1, max_row - 1, min_col - 1
+            if bottom == top or top < first_data or column == skip or top >= len(self.grid):
                 continue
-            value = self.grid[top][column]
+            source = self.grid[top]
+            value = source[column] if column < len(source) else None
+            if value is None:
+                continue
             for row in range(top + 1, min(bottom, len(self.grid) - 1) + 1):
-                self.grid[row][column] = value
+                line = self.grid[row]
+                if len(line) <= column:
+                    self.reader.budget.charge(column + 1 - len(line), self.loc(row + 1))
+                    line.extend([None] * (column + 1 - len(line)))
+                line[column] = value
 
     def missing(self, required: tuple[str, ...]) -> list[str]:
         return [name for name in required if name not in self.columns]
@@ -277,9 +321,11 @@ class _Table:
 
 
 class _Reader:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, limits: XlsxLimits) -> None:
         self.path = path
         self.file = path.name
+        self.limits = limits
+        self.budget = CellBudget(limits.cells)
         self.log = ProblemLog()
         self.known_headers: tuple[str, ...] = ()
         self._column_plans: dict[tuple[int, frozenset[str]], list[tuple[str, str, Callable[[Any], Any], Any]]] = {}
@@ -294,12 +340,8 @@ class _Reader:
 
     def read(self) -> PlanDocument:
         where = Location(file=self.file)
-        try:
-            workbook = openpyxl.load_workbook(self.path, data_only=True)
-        except _NOT_XLSX:
-            raise PlanImportError([Problem(where, str(_("不是有效的 xlsx 文件（请用 Excel 另存为 .xlsx）")))]) from None
-        sheets = {worksheet.title: worksheet for worksheet in workbook.worksheets}
-        main = next((ws for ws in workbook.worksheets if ws.title not in SPECIAL_SHEETS), None)
+        sheets = self.load()
+        main = next((sheet for title, sheet in sheets.items() if title not in SPECIAL_SHEETS), None)
         if main is None:
             raise PlanImportError([Problem(where, str(_("没有任务工作表")))])
         plan = self.plan_sheet(sheets[PLAN_SHEET]) if PLAN_SHEET in sheets else None
@@ -319,9 +361,28 @@ class _Reader:
             problems=tuple(self.log.problems),
         )
 
+    def load(self) -> dict[str, SheetData]:
+        """The sheets the import reads (the main one, 方案, 指标, 节点), streamed within the limits; the others
+        are never parsed. Any damage to the file is reported as "不是有效的 xlsx 文件"."""
+        where = Location(file=self.file)
+        check_archive(self.path, self.limits)
+        try:
+            workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            try:
+                wanted = [ws for ws in workbook.worksheets if ws.title in SPECIAL_SHEETS]
+                main = next((ws for ws in workbook.worksheets if ws.title not in SPECIAL_SHEETS), None)
+                ordered = [ws for ws in workbook.worksheets if ws is main or ws in wanted]
+                return {
+                    ws.title: read_sheet(ws, file=self.file, budget=self.budget, limits=self.limits) for ws in ordered
+                }
+            finally:
+                workbook.close()
+        except _NOT_XLSX:
+            raise not_xlsx(where) from None
+
     # -- main sheet -------------------------------------------------------------------------
 
-    def main_sheet(self, worksheet: Worksheet) -> tuple[tuple[TaskDoc, ...], str]:
+    def main_sheet(self, worksheet: SheetData) -> tuple[tuple[TaskDoc, ...], str]:
         self.known_headers = (*MAIN_REQUIRED, *MAIN_OPTIONAL)
         table = _Table(self, worksheet, two_row_header=True)
         if not table.header_rows:
@@ -440,7 +501,7 @@ class _Reader:
 
     # -- optional sheets --------------------------------------------------------------------
 
-    def plan_sheet(self, worksheet: Worksheet) -> PlanDoc:
+    def plan_sheet(self, worksheet: SheetData) -> PlanDoc:
         converters: dict[str, Callable[[Any], Any]] = {
             "issued_date": lambda v: values.to_date(v) if values.clean(v) else None,
             "start_date": values.to_date,
@@ -451,7 +512,7 @@ class _Reader:
         }
         fields: dict[str, Any] = {}
         at: dict[str, Location] = {}
-        for index, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
+        for index, row in enumerate(worksheet.grid, start=1):
             key = header_name(row[0] if row else None)
             value = row[1] if len(row) > 1 else None
             if not key or key in ("项目", "字段"):
@@ -496,7 +557,7 @@ class _Reader:
         return self._column_plans[key]
 
     def _records(
-        self, worksheet: Worksheet, columns: dict[str, str], required: tuple[str, ...], ignored: tuple[str, ...] = ()
+        self, worksheet: SheetData, columns: dict[str, str], required: tuple[str, ...], ignored: tuple[str, ...] = ()
     ) -> Iterator[tuple[_Row, set[str]]]:
         self.known_headers = (*columns, *ignored)
         table = _Table(self, worksheet, two_row_header=False)
@@ -517,7 +578,7 @@ class _Reader:
             if not empty:
                 yield row, present
 
-    def indicator_sheet(self, worksheet: Worksheet) -> tuple[IndicatorDoc, ...]:
+    def indicator_sheet(self, worksheet: SheetData) -> tuple[IndicatorDoc, ...]:
         converters: dict[str, Callable[[Any], Any]] = {
             "task_code": values.to_code,
             "code": values.to_code,
@@ -545,7 +606,7 @@ class _Reader:
             )
         return tuple(indicators)
 
-    def milestone_sheet(self, worksheet: Worksheet) -> tuple[MilestoneDoc, ...]:
+    def milestone_sheet(self, worksheet: SheetData) -> tuple[MilestoneDoc, ...]:
         def weight(value: Any) -> Decimal:
             number = values.to_decimal(value, places=2) if values.clean(value) else Decimal(1)
             if number <= 0:
@@ -582,7 +643,8 @@ class _Reader:
         return tuple(milestones)
 
 
-def read_xlsx(path: Path) -> PlanDocument:
+def read_xlsx(path: Path, *, limits: XlsxLimits = XLSX_LIMITS) -> PlanDocument:
     """Read and check a 台账 workbook. Problems with single values are in ``problems`` of the result;
-    a file that cannot be read at all raises :class:`PlanImportError`."""
-    return _Reader(path).read()
+    a file that cannot be read at all, or that breaks one of *limits* (rows, columns, cells, sizes:
+    :mod:`tasks.importing.xlsx_guard`), raises :class:`PlanImportError`."""
+    return _Reader(path, limits).read()
