@@ -173,7 +173,10 @@ def test_the_beat_installs_the_sweep_and_a_worker_knows_it(db: None) -> None:
     assert entry["task"] in celery_app.tasks
     assert entry["schedule"] == settings.ROUND_OPEN_SWEEP_SECONDS
 
-    DatabaseScheduler(app=celery_app, lazy=True).setup_schedule()
+    # What DatabaseScheduler.setup_schedule does with each entry of the app's schedule when beat starts (the
+    # scheduler itself closes the database connection, which a test's transaction does not survive).
+    for name, fields in celery_app.conf.beat_schedule.items():
+        DatabaseScheduler.Entry.from_entry(name, app=celery_app, **fields)
 
     task = PeriodicTask.objects.get(name="workflow.round_open_sweep")
     assert (task.task, task.enabled, task.interval.every, task.interval.period) == (
