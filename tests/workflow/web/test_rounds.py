@@ -29,7 +29,8 @@ def test_a_supervisor_opens_a_round_and_lands_on_its_page(world, page_client, dj
         response = _open(client, world)
     round_ = ReportingRound.objects.get(plan=world.plan, period="2025-Q3")
     assert response.status_code == 302 and response["Location"] == f"/rounds/{round_.pk}/"
-    assert [str(m) for m in get_messages(response.wsgi_request)] == ["已开启 2025-Q3 报送轮次，正在为各任务生成报告。"]
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "已开启 2025-Q3 报送轮次，各任务的报告已排队生成，本页显示进度。"]
     assert round_.status == ReportingRound.Status.OPEN  # the job ran after the commit
     assert Report.objects.filter(round=round_).count() == 3
     page = client.get(f"/rounds/{round_.pk}/")
