@@ -8,6 +8,7 @@ import time_machine
 
 from tasks.models import Report
 from tests.factories import make_indicator, make_milestone, make_task
+from tests.support import valid_report
 from tests.workflow.api.conftest import build_stage
 
 
@@ -20,9 +21,10 @@ from tests.workflow.api.conftest import build_stage
 def test_a_second_click_is_a_conflict(world, client_of, stage, persona, which, action):
     report_id = build_stage(world, stage).ids()[which]
     client = client_of(persona)
-    assert client.post(f"/api/reports/{report_id}/{action}/").status_code == 200
+    body = valid_report() if action == "submit" else {}
+    assert client.post(f"/api/reports/{report_id}/{action}/", body, format="json").status_code == 200
     version = Report.objects.get(pk=report_id).version
-    second = client.post(f"/api/reports/{report_id}/{action}/")
+    second = client.post(f"/api/reports/{report_id}/{action}/", body, format="json")
     assert second.status_code == 409
     assert second.json()["detail"]
     assert Report.objects.get(pk=report_id).version == version

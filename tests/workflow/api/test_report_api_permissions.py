@@ -19,6 +19,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from tests.conftest import make_persona, rolled_back_at_the_end
+from tests.support import valid_report
 from tests.workflow.api.conftest import PDF_BYTES, PERSONAS, Stage, build_stage, upload
 from tests.workflow.conftest import PEOPLE, World, build_world
 
@@ -30,7 +31,7 @@ ENDPOINTS: dict[str, tuple[str, str, str, dict | None]] = {
     "report list": ("draft", "get", "/api/reports/", None),
     "part detail": ("draft", "get", "/api/reports/{part}/", None),
     "part edit": ("draft", "patch", "/api/reports/{part}/", {"narrative": "进展"}),
-    "part submit": ("draft", "post", "/api/reports/{part}/submit/", {}),
+    "part submit": ("draft", "post", "/api/reports/{part}/submit/", valid_report()),
     "part attach": ("draft", "post", "/api/reports/{part}/attachments/", "FILE"),
     "attachment download": ("attached", "get", "/api/reports/{part}/attachments/{attachment}/", None),
     "part sign-off": ("submitted", "post", "/api/reports/{part}/sign-off/", {}),
@@ -216,7 +217,7 @@ def test_a_unit_that_has_nothing_to_do_with_the_task_reads_only_the_registers_ch
 
 TRIALS = {
     "edit": ("patch", "/api/reports/{id}/", {}),
-    "submit": ("post", "/api/reports/{id}/submit/", {}),
+    "submit": ("post", "/api/reports/{id}/submit/", valid_report()),
     "sign_off": ("post", "/api/reports/{id}/sign-off/", {}),
     "return": ("post", "/api/reports/{id}/return/", {"reason": "请补充"}),
     "approve": ("post", "/api/reports/{id}/approve/", {}),

@@ -29,7 +29,7 @@ from django.utils import timezone
 from tasks.models import Milestone, Plan, PlanTask, Report, ReportAttachment
 from tests.conftest import make_persona, make_user
 from tests.factories import make_indicator, make_milestone, make_plan, make_task
-from tests.support import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from tests.support import CHROMIUM, CHROMIUM_ARGS, require_chromium, submit_report
 from tests.workflow.api.conftest import PDF_BYTES
 from tests.workflow.conftest import PEOPLE
 from units.models import Membership
@@ -317,10 +317,10 @@ def report_session(transactional_db: None, settings: Any, tmp_path: Path, time_m
         reporter, head = people[key]
         part = Report.objects.get(round=first, unit=reporter.memberships.get().unit, kind="part")
         services.report_update(actor=reporter, report_id=part.pk, content=services.report_content(data))
-        services.report_submit(actor=reporter, report_id=part.pk)
+        submit_report(actor=reporter, report_id=part.pk)
         services.report_sign_off(actor=head, report_id=part.pk)
     task_report = Report.objects.get(round=first, kind="task")
-    services.report_submit(actor=people["jxw"][0], report_id=task_report.pk)
+    submit_report(actor=people["jxw"][0], report_id=task_report.pk)
     services.report_sign_off(actor=people["jxw"][1], report_id=task_report.pk)
     services.report_approve(actor=sam, report_id=task_report.pk)
 
