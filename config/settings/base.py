@@ -153,6 +153,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "PATH_CONVERTER_OVERRIDES": {"id": int},  # tasks.converters: ids in paths
 }
 
 # Celery: Redis when REDIS_URL is set; otherwise a filesystem transport that needs no server
