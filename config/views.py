@@ -34,6 +34,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """``handler500``: the contract's 500 under /api/, templates/500.html otherwise (which claims nothing about
     who was told: the error is logged, not mailed)."""
     if _is_api(request):
-        return JsonResponse({"detail": _("服务器内部错误，请稍后重试；如果一再出现，请联系管理员。"), "code": "server_error"},
-                            status=500)
+        return JsonResponse(
+            {"detail": _("服务器内部错误，请稍后重试；如果一再出现，请联系管理员。"), "code": "server_error"},
+            status=500,
+        )
     return defaults.server_error(request)

@@ -8,6 +8,7 @@ transaction, under the row lock the caller holds, and check only domain rules (i
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -24,6 +25,7 @@ from tasks.models import (
     IndicatorValue,
     Milestone,
     MilestoneClaim,
+    Plan,
     PlanTask,
     Report,
     ReportAttachment,
@@ -53,12 +55,17 @@ def save_content(report: Report, content: ReportContent, *, actor: AbstractBaseU
                                              note=row.note))
     new_claims: list[MilestoneClaim] = []
     today = timezone.localdate()
+    earliest = earliest_completion(report) if content.milestone_claims else today
     for n, claim in enumerate(content.milestone_claims or ()):
         field = f"milestone_claims[{n}]"
         if claim.milestone not in milestone_ids:
             errors.setdefault(field, []).append(_("节点不属于此任务：%(value)s") % {"value": claim.milestone})
         elif claim.completed_date > today:
-            errors.setdefault(field, []).append(_("完成日期不能晚于今天。"))
+            errors.setdefault(f"{field}.completed_date", []).append(_("完成日期不能晚于今天。"))
+        elif claim.completed_date < earliest:
+            errors.setdefault(f"{field}.completed_date", []).append(
+                _("完成日期应在 %(start)s 至 %(end)s 之间（方案开始前一年起，至今天）。")
+                % {"start": earliest.isoformat(), "end": today.isoformat()})
         else:
             new_claims.append(MilestoneClaim(report=report, milestone_id=claim.milestone,
                                              completed_date=claim.completed_date, evidence=claim.evidence))
@@ -81,6 +88,14 @@ def save_content(report: Report, content: ReportContent, *, actor: AbstractBaseU
     report.save(update_fields=["narrative", "percent_complete", "version", "updated_at"])
     ReportRevision.objects.create(report_id=report.pk, version=report.version, action="update",
                                   data=saved(report, content, new_values, new_claims), by=actor)
+
+
+def earliest_completion(report: Report) -> date:
+    """The earliest completion date a claim may give: a year before the plan began (work prepared before the plan
+    may count), so a typo such as 0001-01-01 is refused rather than stored."""
+    start = Plan.objects.filter(rounds__pk=report.round_id).values_list("start_date", flat=True).first()
+    start = start or timezone.localdate()
+    return start.replace(year=start.year - 1, day=min(start.day, 28) if start.month == 2 else start.day)
 
 
 def check_submittable(report: Report, content: ReportContent | None = None) -> None:
