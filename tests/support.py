@@ -32,7 +32,8 @@ def require_chromium() -> None:
 # --- reports a reviewer can judge -------------------------------------------------------------------------
 
 # What a submit requires of every report (workflow.services.content.check_submittable): a narrative and a percent.
-VALID_REPORT: dict[str, Any] = {"narrative": "本期按计划推进，完成年度目标的一半；下一步抓好验收。", "percent_complete": "50"}
+VALID_REPORT: dict[str, Any] = {"narrative": "本期按计划推进，完成年度目标的一半；下一步抓好验收。",
+                                "percent_complete": "50"}
 
 EVIDENCE = "验收报告"
 
