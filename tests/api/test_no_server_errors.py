@@ -43,8 +43,9 @@ def _concrete(route: str, value_of: dict[str, str]) -> str | None:
 
 ROUTES = sorted({route for route, _ in _routes(get_resolver().url_patterns)})
 ID_ROUTES = [route for route in ROUTES if re.search(r"<(int|id):", route) and _concrete(route, {}) is not None]
-CODE_ROUTES = [route for route in ROUTES if re.search(r"<(slug|str|taskcode|path):", route)
-               and _concrete(route, {}) is not None]
+CODE_ROUTES = [
+    route for route in ROUTES if re.search(r"<(slug|str|taskcode|path):", route) and _concrete(route, {}) is not None
+]
 
 
 def test_the_routes_are_found():

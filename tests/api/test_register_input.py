@@ -29,8 +29,11 @@ def test_a_milestone_number_must_be_plainly_typed(client_for, sam, register, fie
 def test_an_indicator_value_must_be_plainly_typed(client_for, sam, register, value):
     url = f"/api/indicators/{register.indicator.pk}/"
     client = client_for(sam)
-    for body, field in (({"target_value": value}, "target_value"), ({"baseline_value": value}, "baseline_value"),
-                        ({"interim_targets": [{"year": 2025, "value": value}]}, "interim_targets[0].value")):
+    for body, field in (
+        ({"target_value": value}, "target_value"),
+        ({"baseline_value": value}, "baseline_value"),
+        ({"interim_targets": [{"year": 2025, "value": value}]}, "interim_targets[0].value"),
+    ):
         response = client.patch(url, body, format="json")
         assert response.status_code == 400, (body, response.content)
         assert list(response.json()["errors"]) == [field]
@@ -38,8 +41,9 @@ def test_an_indicator_value_must_be_plainly_typed(client_for, sam, register, val
 
 
 def test_a_plain_number_is_still_a_number(client_for, sam, register):
-    response = client_for(sam).post("/api/milestones/", _milestone(register, weight="2.5", target_value="-3"),
-                                    format="json")
+    response = client_for(sam).post(
+        "/api/milestones/", _milestone(register, weight="2.5", target_value="-3"), format="json"
+    )
     assert response.status_code == 201, response.content
     assert (response.json()["weight"], response.json()["target_value"]) == ("2.50", "-3.0000")
 
@@ -52,8 +56,12 @@ def test_a_nul_in_a_unit_reference_is_a_field_error(client_for, sam, register, c
         ("patch", f"/api/milestones/{register.m1.pk}/", {"owner_unit": code}, "owner_unit"),
         ("patch", f"/api/tasks/{register.task_2.pk}/", {"lead_unit": code}, "lead_unit"),
         ("patch", f"/api/tasks/{register.task_2.pk}/", {"responsible_units": ["fgw", code]}, "responsible_units"),
-        ("post", "/api/tasks/", {"plan": register.plan.pk, "code": "3", "title": "新任务", "lead_unit": code},
-         "lead_unit"),
+        (
+            "post",
+            "/api/tasks/",
+            {"plan": register.plan.pk, "code": "3", "title": "新任务", "lead_unit": code},
+            "lead_unit",
+        ),
     ]
     for method, url, body, field in cases:
         response = getattr(client, method)(url, body, format="json")
@@ -83,8 +91,9 @@ def test_a_milestone_is_due_within_its_plan(client_for, sam, register, due):
 
 
 def test_moving_a_milestone_out_of_its_plan_is_refused(client_for, sam, register):
-    response = client_for(sam).patch(f"/api/milestones/{register.m1.pk}/",
-                                      {"due_date": "2030-06-30", "reason": "推迟"}, format="json")
+    response = client_for(sam).patch(
+        f"/api/milestones/{register.m1.pk}/", {"due_date": "2030-06-30", "reason": "推迟"}, format="json"
+    )
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["due_date"]
 

@@ -25,22 +25,35 @@ def claim(world, **row):
     return {"milestone": world.milestone.pk, "completed_date": "2025-09-28", **row}
 
 
-@pytest.mark.parametrize(("body", "fields"), [
-    ({}, ["narrative", "percent_complete"]),
-    ({"narrative": "进展"}, ["percent_complete"]),
-    ({"percent_complete": "40"}, ["narrative"]),
-    ({"narrative": "   \n ", "percent_complete": "40"}, ["narrative"]),
-    ({"narrative": "进展", "percent_complete": None}, ["percent_complete"]),
-    ({"narrative": "进展", "percent_complete": "40", "milestone_claims": "CLAIM"}, ["milestone_claims[0].evidence"]),
-    ({"narrative": "进展", "percent_complete": "40", "milestone_claims": "CLAIM-BLANK"},
-     ["milestone_claims[0].evidence"]),
-    ({"narrative": "进展", "percent_complete": "40", "milestone_claims": "CLAIM-NO-DATE"},
-     ["milestone_claims[0].completed_date"]),
-])
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({}, ["narrative", "percent_complete"]),
+        ({"narrative": "进展"}, ["percent_complete"]),
+        ({"percent_complete": "40"}, ["narrative"]),
+        ({"narrative": "   \n ", "percent_complete": "40"}, ["narrative"]),
+        ({"narrative": "进展", "percent_complete": None}, ["percent_complete"]),
+        (
+            {"narrative": "进展", "percent_complete": "40", "milestone_claims": "CLAIM"},
+            ["milestone_claims[0].evidence"],
+        ),
+        (
+            {"narrative": "进展", "percent_complete": "40", "milestone_claims": "CLAIM-BLANK"},
+            ["milestone_claims[0].evidence"],
+        ),
+        (
+            {"narrative": "进展", "percent_complete": "40", "milestone_claims": "CLAIM-NO-DATE"},
+            ["milestone_claims[0].completed_date"],
+        ),
+    ],
+)
 def test_an_incomplete_part_is_not_submitted_and_the_api_names_what_is_missing(world, client_of, body, fields):
     stage = build_stage(world, "draft")
-    claims = {"CLAIM": [claim(world)], "CLAIM-BLANK": [claim(world, evidence="  ")],
-              "CLAIM-NO-DATE": [{"milestone": world.milestone.pk, "evidence": "验收报告"}]}
+    claims = {
+        "CLAIM": [claim(world)],
+        "CLAIM-BLANK": [claim(world, evidence="  ")],
+        "CLAIM-NO-DATE": [{"milestone": world.milestone.pk, "evidence": "验收报告"}],
+    }
     if "milestone_claims" in body:
         body = {**body, "milestone_claims": claims[body["milestone_claims"]]}
     response = client_of("fgw-r").post(f"/api/reports/{stage.part.pk}/submit/", body, format="json")
@@ -61,8 +74,10 @@ def test_the_message_names_the_milestone_that_lacks_evidence(world, client_of):
 def test_what_a_saved_draft_lacks_is_named_when_it_is_submitted(world, client_of):
     stage = build_stage(world, "draft")
     client = client_of("fgw-r")
-    assert client.patch(f"/api/reports/{stage.part.pk}/", {"milestone_claims": [claim(world)]},
-                        format="json").status_code == 200, "a draft may be saved incomplete"
+    assert (
+        client.patch(f"/api/reports/{stage.part.pk}/", {"milestone_claims": [claim(world)]}, format="json").status_code
+        == 200
+    ), "a draft may be saved incomplete"
     response = client.post(f"/api/reports/{stage.part.pk}/submit/", {}, format="json")
     assert response.status_code == 400
     assert sorted(response.json()["errors"]) == ["milestone_claims[0].evidence", "narrative", "percent_complete"]
@@ -71,12 +86,19 @@ def test_what_a_saved_draft_lacks_is_named_when_it_is_submitted(world, client_of
 def test_a_file_attached_to_the_milestone_is_evidence_enough(world, client_of, media_root):
     stage = build_stage(world, "draft")
     client = client_of("fgw-r")
-    assert client.post(f"/api/reports/{stage.part.pk}/attachments/",
-                       {"file": upload("验收报告.pdf", PDF_BYTES), "milestone": world.milestone.pk},
-                       format="multipart").status_code == 201
-    response = client.post(f"/api/reports/{stage.part.pk}/submit/",
-                           {"narrative": "进展", "percent_complete": "40", "milestone_claims": [claim(world)]},
-                           format="json")
+    assert (
+        client.post(
+            f"/api/reports/{stage.part.pk}/attachments/",
+            {"file": upload("验收报告.pdf", PDF_BYTES), "milestone": world.milestone.pk},
+            format="multipart",
+        ).status_code
+        == 201
+    )
+    response = client.post(
+        f"/api/reports/{stage.part.pk}/submit/",
+        {"narrative": "进展", "percent_complete": "40", "milestone_claims": [claim(world)]},
+        format="json",
+    )
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "submitted"
 
@@ -84,11 +106,17 @@ def test_a_file_attached_to_the_milestone_is_evidence_enough(world, client_of, m
 def test_a_file_attached_to_another_milestone_or_to_none_is_not(world, client_of, media_root):
     stage = build_stage(world, "draft")
     client = client_of("fgw-r")
-    assert client.post(f"/api/reports/{stage.part.pk}/attachments/", {"file": upload("其他.pdf", PDF_BYTES)},
-                       format="multipart").status_code == 201
-    response = client.post(f"/api/reports/{stage.part.pk}/submit/",
-                           {"narrative": "进展", "percent_complete": "40", "milestone_claims": [claim(world)]},
-                           format="json")
+    assert (
+        client.post(
+            f"/api/reports/{stage.part.pk}/attachments/", {"file": upload("其他.pdf", PDF_BYTES)}, format="multipart"
+        ).status_code
+        == 201
+    )
+    response = client.post(
+        f"/api/reports/{stage.part.pk}/submit/",
+        {"narrative": "进展", "percent_complete": "40", "milestone_claims": [claim(world)]},
+        format="json",
+    )
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["milestone_claims[0].evidence"]
 
@@ -104,8 +132,12 @@ def test_a_complete_part_is_submitted(world, client_of):
 def test_the_consolidated_report_needs_a_narrative_and_a_percent_too(world, client_of):
     stage = build_stage(world, "consolidating")
     client = client_of("jxw-r")
-    assert client.patch(f"/api/reports/{stage.task.pk}/", {"narrative": "", "percent_complete": None},
-                        format="json").status_code == 200
+    assert (
+        client.patch(
+            f"/api/reports/{stage.task.pk}/", {"narrative": "", "percent_complete": None}, format="json"
+        ).status_code
+        == 200
+    )
     response = client.post(f"/api/reports/{stage.task.pk}/submit/", {}, format="json")
     assert response.status_code == 400
     assert sorted(response.json()["errors"]) == ["narrative", "percent_complete"]
@@ -115,8 +147,12 @@ def test_the_consolidated_report_needs_a_narrative_and_a_percent_too(world, clie
 def test_a_consolidated_claim_may_rest_on_a_file_of_the_part_that_made_it(world, media_root):
     round_ = world.open_round()
     part = world.part(round_, "市发展改革委")
-    services.report_attach(actor=world["fgw-r"], report_id=part.pk, upload=upload("验收报告.pdf", PDF_BYTES),
-                           milestone_id=world.milestone.pk)
+    services.report_attach(
+        actor=world["fgw-r"],
+        report_id=part.pk,
+        upload=upload("验收报告.pdf", PDF_BYTES),
+        milestone_id=world.milestone.pk,
+    )
     fill_and_sign(world, round_, "fgw", milestone_claims=[claim(world, evidence="")])
     fill_and_sign(world, round_, "kjj")
     task_report = world.task_report(round_)
@@ -127,9 +163,14 @@ def test_a_consolidated_claim_may_rest_on_a_file_of_the_part_that_made_it(world,
 
 def test_the_fill_page_names_the_missing_fields_and_keeps_the_typing(world, page_client_of):
     stage = build_stage(world, "draft")
-    form = {"version": stage.part.version, "narrative": "写了一半", "percent_complete": "",
-            f"milestone-{world.milestone.pk}-done": "1", f"milestone-{world.milestone.pk}-date": "2025-09-28",
-            f"milestone-{world.milestone.pk}-evidence": ""}
+    form = {
+        "version": stage.part.version,
+        "narrative": "写了一半",
+        "percent_complete": "",
+        f"milestone-{world.milestone.pk}-done": "1",
+        f"milestone-{world.milestone.pk}-date": "2025-09-28",
+        f"milestone-{world.milestone.pk}-evidence": "",
+    }
     response = page_client_of("fgw-r").post(f"/reports/{stage.part.pk}/submit/", form)
     assert response.status_code == 400
     html = response.content.decode()
@@ -141,8 +182,9 @@ def test_the_fill_page_names_the_missing_fields_and_keeps_the_typing(world, page
 
 def test_saving_a_draft_on_the_page_needs_none_of_it(world, page_client_of):
     stage = build_stage(world, "draft")
-    response = page_client_of("fgw-r").post(f"/reports/{stage.part.pk}/save/",
-                                            {"version": stage.part.version, "narrative": "", "percent_complete": ""})
+    response = page_client_of("fgw-r").post(
+        f"/reports/{stage.part.pk}/save/", {"version": stage.part.version, "narrative": "", "percent_complete": ""}
+    )
     assert response.status_code == 302
 
 

@@ -21,24 +21,27 @@ def _in_october():
         yield
 
 
-@pytest.mark.parametrize(("change", "label"), [
-    ({"percent_complete": "NaN"}, "完成百分比"),
-    ({"percent_complete": "sNaN"}, "完成百分比"),
-    ({"percent_complete": "1e30"}, "完成百分比"),
-    ({"percent_complete": "１２"}, "完成百分比"),
-    ({"percent_complete": "99.999"}, "完成百分比"),
-    ({"value": "NaN"}, "指标 I1"),
-    ({"value": "sNaN"}, "指标 I1"),
-    ({"value": "1e30"}, "指标 I1"),
-    ({"value": "1" * 24}, "指标 I1"),
-    ({"value": "1_000"}, "指标 I1"),
-    ({"narrative": "进展\x00"}, "进展情况"),
-    ({"narrative": "进" * (NARRATIVE_MAX + 1)}, "进展情况"),
-    ({"evidence": "验收\x00报告"}, "节点 2025"),
-    ({"note": "快报\x00"}, "指标 I1"),
-    ({"claim": "0001-01-01"}, "节点 2025"),
-    ({"claim": "2025-10-09"}, "节点 2025"),
-])
+@pytest.mark.parametrize(
+    ("change", "label"),
+    [
+        ({"percent_complete": "NaN"}, "完成百分比"),
+        ({"percent_complete": "sNaN"}, "完成百分比"),
+        ({"percent_complete": "1e30"}, "完成百分比"),
+        ({"percent_complete": "１２"}, "完成百分比"),
+        ({"percent_complete": "99.999"}, "完成百分比"),
+        ({"value": "NaN"}, "指标 I1"),
+        ({"value": "sNaN"}, "指标 I1"),
+        ({"value": "1e30"}, "指标 I1"),
+        ({"value": "1" * 24}, "指标 I1"),
+        ({"value": "1_000"}, "指标 I1"),
+        ({"narrative": "进展\x00"}, "进展情况"),
+        ({"narrative": "进" * (NARRATIVE_MAX + 1)}, "进展情况"),
+        ({"evidence": "验收\x00报告"}, "节点 2025"),
+        ({"note": "快报\x00"}, "指标 I1"),
+        ({"claim": "0001-01-01"}, "节点 2025"),
+        ({"claim": "2025-10-09"}, "节点 2025"),
+    ],
+)
 @pytest.mark.parametrize("action", ["save", "submit"])
 def test_the_fill_form_names_the_field_and_saves_nothing(world, page_client, change, label, action):
     stage = build_stage(world, "draft")
@@ -56,8 +59,9 @@ def test_the_fill_form_names_the_field_and_saves_nothing(world, page_client, cha
     assert (part.status, part.version, part.narrative) == ("draft", stage.part.version, "")
 
 
-@pytest.mark.parametrize(("period", "due"), [("9999-Q4", "9999-12-31"), ("2022-Q4", "2023-01-10"),
-                                             ("2025-Q3", "2027-01-01")])
+@pytest.mark.parametrize(
+    ("period", "due"), [("9999-Q4", "9999-12-31"), ("2022-Q4", "2023-01-10"), ("2025-Q3", "2027-01-01")]
+)
 def test_the_round_form_refuses_a_period_or_due_date_outside_the_plan(world, page_client, period, due):
     response = page_client("sam").post("/rounds/", {"plan": world.plan.pk, "period": period, "due_date": due})
     assert response.status_code == 400
@@ -67,7 +71,8 @@ def test_the_round_form_refuses_a_period_or_due_date_outside_the_plan(world, pag
 
 
 def test_the_round_form_refuses_a_nul(world, page_client):
-    response = page_client("sam").post("/rounds/", {"plan": world.plan.pk, "period": "2025-Q3\x00",
-                                                    "due_date": "2025-10-10"})
+    response = page_client("sam").post(
+        "/rounds/", {"plan": world.plan.pk, "period": "2025-Q3\x00", "due_date": "2025-10-10"}
+    )
     assert response.status_code in (200, 400)
     assert not ReportingRound.objects.exists()
