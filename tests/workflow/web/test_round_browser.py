@@ -175,7 +175,8 @@ def _whole_round(loop: Loop, base: str, browser: Any) -> None:
     assert page.input_value("#narrative") == "另一个窗口写的进展。"
     page.fill("#narrative", "本季度规上工业营收 2.9 万亿元。")
 
-    # … then a value, the milestone with a date and evidence, a PDF beside it, and submit.
+    # … then the percent, a value, the milestone with a date and evidence, a PDF beside it, and submit.
+    page.fill("#percent_complete", "60")
     page.fill(".indicator-row [data-field=value]", "2.9")
     claim = page.locator(f'.claim[data-milestone="{loop.milestone.pk}"]')
     claim.locator("[data-field=done]").check()
@@ -205,6 +206,7 @@ def _whole_round(loop: Loop, base: str, browser: Any) -> None:
     kjj_r = Person(browser, base, loop.users["kjj-r"].username)
     kjj_r.open_from_inbox("fill")
     kjj_r.page.fill("#narrative", "科技局：完成创新平台布局。")
+    kjj_r.page.fill("#percent_complete", "50")
     kjj_r.page.click("#submit-report")
     kjj_r.done("已提交")
     kjj_h = Person(browser, base, loop.users["kjj-h"].username)
