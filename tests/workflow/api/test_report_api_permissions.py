@@ -170,9 +170,9 @@ def test_the_matrix_covers_every_routed_endpoint() -> None:
     from workflow.api.urls import urlpatterns
 
     routed = {str(pattern.pattern) for pattern in urlpatterns}
-    listed = {path.removeprefix("/api/").replace("{part}", "<int:pk>").replace("{task}", "<int:pk>")
-              .replace("{round}", "<int:pk>").replace("{task_id}", "<int:pk>")
-              .replace("{attachment}", "<int:attachment_id>") for _, _, path, _ in ENDPOINTS.values()}
+    listed = {path.removeprefix("/api/").replace("{part}", "<id:pk>").replace("{task}", "<id:pk>")
+              .replace("{round}", "<id:pk>").replace("{task_id}", "<id:pk>")
+              .replace("{attachment}", "<id:attachment_id>") for _, _, path, _ in ENDPOINTS.values()}
     assert listed == routed
     assert set(EXPECTED) == set(ENDPOINTS)
 
