@@ -1,4 +1,5 @@
-"""Helpers shared by tests that need something outside Python: a server database, Redis, a browser."""
+"""Helpers shared by tests: what needs something outside Python (a server database, Redis, a browser), and reports
+a reviewer can judge (what a submit requires)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,3 +58,36 @@ def dead_broker_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"redis://127.0.0.1:{port}/0"
+
+
+# --- reports a reviewer can judge -------------------------------------------------------------------------
+
+# What a submit requires of every report (workflow.services.content.check_submittable): a narrative and a percent.
+VALID_REPORT: dict[str, Any] = {"narrative": "本期按计划推进，完成年度目标的一半；下一步抓好验收。",
+                                "percent_complete": "50"}
+
+EVIDENCE = "验收报告"
+
+
+def valid_report(**fields: Any) -> dict[str, Any]:
+    """The content of a report a reviewer can judge, with *fields* on top (report_content's / the API's shape):
+    for tests that submit and are not about what a submit requires. A milestone claim without evidence gets
+    ``EVIDENCE``."""
+    data = {**VALID_REPORT, **fields}
+    if data.get("milestone_claims"):
+        data["milestone_claims"] = [{"evidence": EVIDENCE, **row} if not row.get("evidence") else row
+                                    for row in data["milestone_claims"]]
+    return data
+
+
+def submit_report(*, actor: Any, report_id: int, version: int | None = None, **fields: Any) -> Any:
+    """``services.report_submit`` for tests not about what a submit requires: what the report still lacks of
+    ``VALID_REPORT`` (its narrative, its percent), and *fields*, are saved with the submit (one more version)."""
+    from tasks.models import Report
+    from workflow import services
+
+    report = Report.objects.get(pk=report_id)
+    data = {key: value for key, value in valid_report(**fields).items()
+            if key in fields or (report.narrative if key == "narrative" else report.percent_complete) in ("", None)}
+    content = services.report_content(data) if data else None
+    return services.report_submit(actor=actor, report_id=report_id, version=version, content=content)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +30,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from tasks.api.errors import error_response
-from tasks.api.filters import IdFilter
+from tasks.api.filters import IdFilter, id_or_code
 from tasks.files import content_disposition, download_name
 from tasks.models import AuditEvent, Report, ReportAttachment, ReportingRound
 from units.selectors import user_scope
@@ -177,10 +177,7 @@ class ReportFilter(filters.FilterSet):
         fields = ["round", "task", "unit", "status", "kind"]
 
     def filter_unit(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
-        condition = Q(unit__code=value)
-        if value.isdigit():
-            condition |= Q(unit_id=int(value))
-        return queryset.filter(condition)
+        return queryset.filter(id_or_code(value, "unit__"))
 
 
 class ReportListApi(WorkflowApi):

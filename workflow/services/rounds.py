@@ -42,6 +42,7 @@ from workflow.services.content import carry_over
 
 _LINK = FlowTask.previous.through
 logger = logging.getLogger(__name__)
+ROUND_DUE_SLACK = timedelta(days=366)  # a round is due at most a year after its period ends
 
 
 def reportable_tasks(plan: Plan) -> QuerySet[PlanTask]:
@@ -65,8 +66,16 @@ def round_open(*, actor: AbstractBaseUser, plan: Plan, period: str, due_date: da
         raise ValidationError({"period": [message]}) from None
     if plan.status != Plan.Status.ACTIVE:
         raise ValidationError({"plan": [_("只有实施中的方案可以开启报送。")]})
+    if parsed.end < plan.start_date or parsed.start > plan.end_date:
+        message = _("期次应在方案期内（%(start)s 至 %(end)s），收到“%(value)s”。") % {
+            "start": plan.start_date.isoformat(), "end": plan.end_date.isoformat(), "value": parsed.code}
+        raise ValidationError({"period": [message]})
     if due_date < parsed.start:
         raise ValidationError({"due_date": [_("截止日期不能早于期初。")]})
+    if due_date > parsed.end + ROUND_DUE_SLACK:
+        message = _("截止日期应在期初 %(start)s 至期末后一年 %(end)s 之间。") % {
+            "start": parsed.start.isoformat(), "end": (parsed.end + ROUND_DUE_SLACK).isoformat()}
+        raise ValidationError({"due_date": [message]})
     with transaction.atomic():
         existing = ReportingRound.objects.filter(plan=plan, period=parsed.code).first()
         if existing is not None:

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tasks.models import Report, ReportingRound
 from tests.factories import make_task
+from tests.support import submit_report
 from tests.workflow.conftest import fill_and_sign
 from workflow import services
 
@@ -88,7 +89,7 @@ def _unit_rows(html: str) -> list[str]:
 def test_the_round_page_puts_laggards_first_and_sorts_by_a_column(world, page_client):
     round_ = world.open_round()  # due 2025-10-10: two days ago
     part = world.part(round_, "市科技局")
-    services.report_submit(actor=world["kjj-r"], report_id=part.pk)  # late
+    submit_report(actor=world["kjj-r"], report_id=part.pk)  # late
     services.report_return(actor=world["kjj-h"], report_id=part.pk, reason="补充")
     client = page_client("sam")
     html = client.get(f"/rounds/{round_.pk}/").content.decode()
