@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+import tasks.converters  # noqa: F401  (the <id:…> converter)
 from evaluation.api.views import (
     AppealResolveApi,
     EvaluationAdjustmentApi,
