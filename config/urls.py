@@ -43,3 +43,7 @@ urlpatterns = [
     path("", include("tasks.urls")),
     path("", include("workflow.urls")),
 ]
+
+# Errors no view answered: JSON under /api/, the site's pages elsewhere.
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"

@@ -324,7 +324,8 @@ def task_update(
 
 
 def _check_milestone(errors: dict[str, list[Any]], *, milestone_id: int | None, task: PlanTask,
-                     values: dict[str, Any]) -> None:
+                     values: dict[str, Any], due_before: date | None = None) -> None:
+    """Field errors of a milestone's values. A due date set or moved (not ``due_before``) lies in the plan's span."""
     code = values["code"]
     if not code:
         _add(errors, "code", _("编号不能为空。"))
@@ -332,6 +333,11 @@ def _check_milestone(errors: dict[str, list[Any]], *, milestone_id: int | None, 
         _add(errors, "code", _("该任务中已有编号为“%(code)s”的节点。") % {"code": code})
     if values["weight"] is None or values["weight"] <= 0:
         _add(errors, "weight", _("权重必须大于 0。"))
+    plan = task.plan
+    due = values["due_date"]
+    if due is not None and due != due_before and not plan.start_date <= due <= plan.end_date:
+        _add(errors, "due_date", _("计划完成日期应在方案期内（%(start)s 至 %(end)s）。")
+             % {"start": plan.start_date.isoformat(), "end": plan.end_date.isoformat()})
 
 
 @transaction.atomic
@@ -392,7 +398,7 @@ def milestone_update(
         changes["code"] = changes["code"].strip()
     values = {field: changes.get(field, getattr(locked, field)) for field in MILESTONE_EDITABLE_FIELDS}
     errors: dict[str, list[Any]] = {}
-    _check_milestone(errors, milestone_id=locked.pk, task=locked.task, values=values)
+    _check_milestone(errors, milestone_id=locked.pk, task=locked.task, values=values, due_before=locked.due_date)
     moved = values["due_date"] != locked.due_date
     if moved and not reason.strip():
         _add(errors, "reason", _("调整完成日期必须说明理由。"))

@@ -145,7 +145,8 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     """Search tasks, indicators, units and milestones; each kind capped at 50 with its count."""
-    query = request.GET.get("q", "")[:100]
+    # A NUL is nothing anyone searches for, and PostgreSQL refuses it in text (a 500): searched without it.
+    query = request.GET.get("q", "").replace("\x00", "")[:100]
     return render(
         request,
         "tasks/search.html",

@@ -7,7 +7,6 @@ the future…). Nothing is silently cut: text over its limit is a field error.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +15,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from tasks.numbers import PLAIN_NUMBER
 
 NARRATIVE_MAX = 20000
 EVIDENCE_MAX = 5000
@@ -69,9 +70,6 @@ def _error(errors: dict[str, list[str]], field: str, message: str) -> None:
     errors.setdefault(field, []).append(message)
 
 
-# A plain decimal as people type it: ASCII digits, one point, no exponent, no digit groups ("１２", "1_000",
-# "1e30", "NaN" are not numbers here, though Python's Decimal reads them all).
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 def _decimal(value: Any, field: str, errors: dict[str, list[str]], *, places: int = 4,
@@ -79,7 +77,7 @@ def _decimal(value: Any, field: str, errors: dict[str, list[str]], *, places: in
     """A number with at most ``places`` decimals and ``digits`` digits in all (the column's), or a field error:
     nothing is rounded or cut silently."""
     text = format(value, "f") if isinstance(value, Decimal) and value.is_finite() else str(value).strip()
-    if not _NUMBER.fullmatch(text):
+    if not PLAIN_NUMBER.fullmatch(text):
         _error(errors, field, _("不是有效的数字：%(value)s") % {"value": value})
         return None
     number = Decimal(text)

@@ -205,14 +205,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "PATH_CONVERTER_OVERRIDES": {"id": int},  # tasks.converters: ids in paths
 }
 
 # Celery: Redis when REDIS_URL is set; otherwise a filesystem transport that needs no server
 # (embedded demo). Jobs are enqueued on commit; long delays live in the database.
 REDIS_URL = env_str("REDIS_URL")
+# A job is acknowledged when it ends (acks_late): on Redis, a message taken by a worker that died is delivered again
+# after this many seconds: well beyond the longest job (opening a round of 3,000 tasks took 18 s on PostgreSQL on a
+# loaded 2-core machine), so a job still running is not started twice; the round-opening sweep does not wait for it.
+BROKER_VISIBILITY_TIMEOUT = env_int("LUOSHI_BROKER_VISIBILITY_TIMEOUT", 600, minimum=1)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
 else:
     _broker_dir = DATA_DIR / "broker"
     for _folder in ("out", "processed", "control"):
@@ -232,6 +237,19 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Round opening heals itself: every ROUND_OPEN_SWEEP_SECONDS the beat queues again each round still opening whose
+# progress has not moved for ROUND_OPEN_STALL_SECONDS (its job was never queued, or died with its worker).
+# The database scheduler installs this entry when beat starts.
+ROUND_OPEN_SWEEP_SECONDS = env_int("LUOSHI_ROUND_OPEN_SWEEP_SECONDS", 60, minimum=1)
+ROUND_OPEN_STALL_SECONDS = env_int("LUOSHI_ROUND_OPEN_STALL_SECONDS", 300, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "workflow.round_open_sweep": {
+        "task": "workflow.round_open_sweep",
+        "schedule": float(ROUND_OPEN_SWEEP_SECONDS),
+        # Sweeps that piled up while no worker ran are dropped: the next one does the same work.
+        "options": {"expires": float(ROUND_OPEN_SWEEP_SECONDS)},
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from tasks.converters import MAX_ID  # beyond it, SQLite refuses the parameter (a 500)
 from tasks.due_sql import overdue_q
 from tasks.models import Indicator, Milestone, Plan, PlanTask, TaskUnit
 from units.models import Unit
@@ -23,7 +24,6 @@ from units.selectors import unit_list
 UNIT_ROLES = (("lead", _("牵头单位")), ("responsible", _("责任单位")), ("any", _("牵头或责任单位")))
 
 
-MAX_ID = 2**63 - 1  # the largest id a 64-bit column holds: beyond it, SQLite refuses the parameter (a 500)
 
 
 @extend_schema_field(OpenApiTypes.INT)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from tasks.models import Indicator, IndicatorTarget, Milestone, Plan, PlanTask
+from tasks.numbers import is_plain_number
 from tasks.selectors import milestone_is_overdue, plan_list, task_list
 from tasks.services import InterimTarget
 from units.api.serializers import UnitRefSerializer, choice_field
@@ -144,6 +145,16 @@ def _acting_user(field: serializers.Field) -> Any:
     return getattr(request, "user", None)
 
 
+class PlainDecimalField(serializers.DecimalField):
+    """A DecimalField that takes a number only as people type it (``tasks.numbers``): DRF's would read "１２" as
+    12 and "1_000" as 1000."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not is_plain_number(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class UnitCodeField(serializers.SlugRelatedField):
     """An active unit given by its code (slug), e.g. ``"jxw"``."""
 
@@ -158,6 +169,11 @@ class UnitCodeField(serializers.SlugRelatedField):
 
     def get_queryset(self) -> QuerySet[Unit]:
         return unit_list(user=_acting_user(self)).filter(active=True)
+
+    def to_internal_value(self, data: Any) -> Unit:
+        if isinstance(data, str) and "\x00" in data:  # PostgreSQL refuses NUL in a query parameter (a 500)
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class PlanIdField(serializers.PrimaryKeyRelatedField):
@@ -231,8 +247,8 @@ class MilestoneUpdateInputSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=40, required=False)
     title = serializers.CharField(max_length=200, required=False)
     due_date = serializers.DateField(required=False)
-    weight = serializers.DecimalField(max_digits=7, decimal_places=2, required=False)
-    target_value = serializers.DecimalField(max_digits=20, decimal_places=4, required=False, allow_null=True)
+    weight = PlainDecimalField(max_digits=7, decimal_places=2, required=False)
+    target_value = PlainDecimalField(max_digits=20, decimal_places=4, required=False, allow_null=True)
     owner_unit = UnitCodeField(required=False, allow_null=True)
     order = serializers.IntegerField(min_value=0, max_value=32767, required=False)
     reason = serializers.CharField(required=False, allow_blank=True, help_text=_("调整理由；修改完成日期时必填"))
@@ -261,7 +277,7 @@ class MilestoneCreateInputSerializer(MilestoneUpdateInputSerializer):
 
 class InterimTargetInputSerializer(serializers.Serializer):
     year = serializers.IntegerField(min_value=0, max_value=32767)
-    value = serializers.DecimalField(max_digits=20, decimal_places=4)
+    value = PlainDecimalField(max_digits=20, decimal_places=4)
     illustrative = serializers.BooleanField(default=False)
 
     def to_internal_value(self, data: Any) -> InterimTarget:
@@ -279,10 +295,10 @@ class IndicatorUpdateInputSerializer(serializers.Serializer):
     unit_of_measure = serializers.CharField(max_length=40, required=False)
     direction = IndicatorDirectionField(required=False)
     baseline_year = serializers.IntegerField(min_value=0, max_value=32767, required=False)
-    baseline_value = serializers.DecimalField(max_digits=20, decimal_places=4, required=False)
+    baseline_value = PlainDecimalField(max_digits=20, decimal_places=4, required=False)
     baseline_illustrative = serializers.BooleanField(required=False)
     target_year = serializers.IntegerField(min_value=0, max_value=32767, required=False)
-    target_value = serializers.DecimalField(max_digits=20, decimal_places=4, required=False)
+    target_value = PlainDecimalField(max_digits=20, decimal_places=4, required=False)
     target_text = serializers.CharField(max_length=200, required=False, allow_blank=True)
     source = serializers.CharField(max_length=200, required=False, allow_blank=True)
     order = serializers.IntegerField(min_value=0, max_value=32767, required=False)
@@ -299,9 +315,9 @@ class IndicatorCreateInputSerializer(IndicatorUpdateInputSerializer):
     name = serializers.CharField(max_length=200)
     unit_of_measure = serializers.CharField(max_length=40)
     baseline_year = serializers.IntegerField(min_value=0, max_value=32767)
-    baseline_value = serializers.DecimalField(max_digits=20, decimal_places=4)
+    baseline_value = PlainDecimalField(max_digits=20, decimal_places=4)
     target_year = serializers.IntegerField(min_value=0, max_value=32767)
-    target_value = serializers.DecimalField(max_digits=20, decimal_places=4)
+    target_value = PlainDecimalField(max_digits=20, decimal_places=4)
     version = None  # type: ignore[assignment]
 
 

@@ -44,6 +44,10 @@ class ReportingRound(models.Model):
     tasks_total = models.PositiveIntegerField(_("任务总数"), default=0)
     tasks_opened = models.PositiveIntegerField(_("已开启任务数"), default=0)
     open_finished_at = models.DateTimeField(_("开启完成时间"), null=True, blank=True)
+    # The sweep's due-query: a round still opening whose progress is older than the stall limit is resumed.
+    open_progress_at = models.DateTimeField(
+        _("开启进度时间"), default=timezone.now, help_text=_("开启任务最近一次推进或重新排队的时间")
+    )
 
     class Meta:
         ordering = ["-period_start", "plan_id"]

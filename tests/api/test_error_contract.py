@@ -19,6 +19,7 @@ from tasks.api.errors import exception_handler, flat_errors
 from tasks.models import PlanTask, Report
 from tests.conftest import make_user
 from tests.factories import make_plan, make_task
+from tests.support import valid_report
 from units.models import Membership
 from workflow import services
 
@@ -61,8 +62,8 @@ def register_409(ctx: Any) -> Any:
 
 def loop_409(ctx: Any) -> Any:
     client, url = signed_in(ctx.loop.reporter), f"/api/reports/{ctx.loop.part.pk}/submit/"
-    client.post(url, {}, format="json")
-    return client.post(url, {}, format="json")  # the second click
+    client.post(url, valid_report(), format="json")
+    return client.post(url, valid_report(), format="json")  # the second click
 
 
 CASES: dict[int, tuple[str, Case, Case]] = {

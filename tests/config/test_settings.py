@@ -108,3 +108,28 @@ def test_a_malformed_throttle_rate_is_an_error(monkeypatch, raw):
     monkeypatch.setenv("LUOSHI_RATE", raw)
     with pytest.raises(ImproperlyConfigured, match="LUOSHI_RATE"):
         env_rate("LUOSHI_RATE", "1/min")
+
+
+def _print_setting(name: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "LUOSHI_", "REDIS_URL"))}
+    clean.update(env, DJANGO_SETTINGS_MODULE="config.settings.dev")
+    code = f"import django; django.setup(); from django.conf import settings; print(settings.{name})"
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.slow  # reads the settings in a process of its own
+def test_the_redis_broker_redelivers_a_dead_workers_job_after_the_configured_visibility_timeout(tmp_path):
+    result = _print_setting("CELERY_BROKER_TRANSPORT_OPTIONS", REDIS_URL="redis://127.0.0.1:6379/9",
+                            LUOSHI_BROKER_VISIBILITY_TIMEOUT="900", LUOSHI_DATA_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "{'visibility_timeout': 900}"
+
+
+@pytest.mark.slow  # reads the settings in a process of its own
+@pytest.mark.parametrize("name", ["LUOSHI_ROUND_OPEN_STALL_SECONDS", "LUOSHI_ROUND_OPEN_SWEEP_SECONDS",
+                                  "LUOSHI_BROKER_VISIBILITY_TIMEOUT"])
+def test_a_malformed_job_timing_stops_the_process(tmp_path, name):
+    result = _print_setting("ROUND_OPEN_STALL_SECONDS", **{name: "5m"}, LUOSHI_DATA_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert f"{name}='5m' is not a whole number" in result.stderr

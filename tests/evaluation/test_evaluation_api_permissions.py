@@ -91,10 +91,10 @@ def test_the_matrix_covers_every_routed_endpoint():
         + "$"
         if path in router
         else path.removeprefix("/api/")
-        .replace("{task}", "<int:pk>")
-        .replace("{evaluation}", "<int:pk>")
-        .replace("{unit}", "<int:unit_id>")
-        .replace("{appeal}", "<int:pk>")
+        .replace("{task}", "<id:pk>")
+        .replace("{evaluation}", "<id:pk>")
+        .replace("{unit}", "<id:unit_id>")
+        .replace("{appeal}", "<id:pk>")
         for _method, path, _body in ENDPOINTS.values()
     }
     assert listed == routed

@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 
 from tasks.models import Indicator, Milestone, Plan, PlanTask, Report, ReportingRound
 from tests.factories import make_indicator, make_milestone, make_plan, make_task
+from tests.support import submit_report, valid_report
 from units.services import units_load
 from workflow import services
 
@@ -78,7 +79,7 @@ def committed_units(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
 
 def fill_and_sign(world: World, round_: ReportingRound, key: str, **data) -> Report:
     part = world.part(round_, UNITS[key])
-    content = services.report_content({"narrative": f"{key} 进展", **data})
+    content = services.report_content(valid_report(**{"narrative": f"{key} 进展", **data}))
     services.report_update(actor=world[f"{key}-r"], report_id=part.pk, content=content)
-    services.report_submit(actor=world[f"{key}-r"], report_id=part.pk)
+    submit_report(actor=world[f"{key}-r"], report_id=part.pk)
     return services.report_sign_off(actor=world[f"{key}-h"], report_id=part.pk)

@@ -14,6 +14,7 @@ with the reason; under CI=true they fail instead, because CI must never skip the
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -34,7 +35,7 @@ from viewflow.workflow.status import STATUS
 from config.celery import app as celery_app
 from tasks.models import Report, ReportingRound
 from tests.factories import make_task
-from tests.support import require
+from tests.support import dead_broker_url, publishing_to, require
 from tests.workflow.conftest import UNITS, World
 from workflow.flows import ReportFlow
 
@@ -194,6 +195,148 @@ def test_the_demo_filesystem_broker_carries_the_round_opening_job_to_a_worker(
         raise
     finally:
         stop(worker)
+
+
+def redis_queue(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """The Redis URL (required) and a queue of this test's own, which this process publishes to for real."""
+    redis_url = os.environ.get("REDIS_URL")
+    require(bool(redis_url), "needs a Redis broker (REDIS_URL=redis://…)")
+    queue = f"luoshi-test-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
+    return redis_url, queue
+
+
+def delete_queue(queue: str) -> None:
+    with celery_app.connection_for_write() as conn:
+        # Declared here so this channel knows the binding, then deleted with it: no key is left in Redis.
+        bound = Queue(queue, Exchange(queue), routing_key=queue)(conn.default_channel)
+        bound.declare()
+        bound.delete()
+
+
+def sweep_as_the_beat_does(queue: str) -> None:
+    """What beat sends every LUOSHI_ROUND_OPEN_SWEEP_SECONDS (the entry of CELERY_BEAT_SCHEDULE), to our queue."""
+    entry = settings.CELERY_BEAT_SCHEDULE["workflow.round_open_sweep"]
+    celery_app.send_task(entry["task"], queue=queue, **entry["options"])
+
+
+def post_round(world: World) -> dict:
+    supervisor = APIClient()
+    supervisor.force_login(world["sam"])
+    response = supervisor.post("/api/rounds/", {"plan": world.plan.code, "period": "2025-Q3",
+                                                "due_date": "2025-10-10"}, format="json")
+    assert response.status_code == 202, response.content
+    return response.data
+
+
+def test_a_round_posted_while_redis_is_down_is_finished_by_the_sweep_once_redis_is_back(
+        transactional_db: None, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    redis_url, queue = redis_queue(monkeypatch)
+    three_tasks(world)
+    with publishing_to(dead_broker_url()):  # Redis is down (a port nothing listens on; the shared one is untouched)
+        data = post_round(world)
+    assert (data["status"], data["tasks_opened"]) == (ReportingRound.Status.OPENING, 0)
+
+    log = tmp_path / "worker.log"
+    env = child_env(DJANGO_SETTINGS_MODULE="config.settings.test", CELERY_TASK_ALWAYS_EAGER="false",
+                    REDIS_URL=redis_url, LUOSHI_ROUND_OPEN_STALL_SECONDS="1")
+    worker = start_worker(log, env, "--pool=solo", "--concurrency=1", "-Q", queue, "--without-gossip",
+                          "--without-mingle")
+    try:
+        time.sleep(1.5)  # the round's progress has stood still longer than the stall limit
+        assert ReportingRound.objects.get(pk=data["id"]).tasks_opened == 0, "nothing was queued while Redis was down"
+        sweep_as_the_beat_does(queue)
+
+        wait_until(round_is_open(data["id"]), worker=worker)
+
+        assert_round_opened(data["id"], tasks=3, parts=4)
+        text = log.read_text(encoding="utf-8", errors="replace")
+        assert "Task workflow.round_open_sweep[" in text and "Task workflow.round_open[" in text
+    except BaseException:
+        stop(worker)
+        print(log.read_text(encoding="utf-8", errors="replace"))
+        raise
+    finally:
+        stop(worker)
+        delete_queue(queue)
+
+
+# A worker whose opening job goes two tasks a chunk and sleeps in each chunk, so it can be killed mid-job. The
+# patches are test-only and live here: the worker is the real one, started by Celery's own entry point.
+SLOW_WORKER = """
+import functools, os, sys, time
+
+import django
+
+django.setup()
+from workflow import services
+from workflow.services import rounds
+
+services.round_open_run = functools.partial(services.round_open_run, chunk=2)
+_open_tasks = rounds.open_tasks
+
+
+def slow_open_tasks(**kwargs):
+    ids = _open_tasks(**kwargs)
+    time.sleep(float(os.environ["SLOW_CHUNK_S"]))
+    return ids
+
+
+rounds.open_tasks = slow_open_tasks
+from config.celery import app
+
+app.worker_main(sys.argv[1:])
+"""
+
+
+def test_a_worker_killed_mid_opening_is_replaced_and_the_sweep_finishes_the_round_once(
+        transactional_db: None, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    redis_url, queue = redis_queue(monkeypatch)
+    for n in range(2, 11):
+        make_task(world.plan, f"1.{n}", parent=world.task.parent, responsible=(UNITS["kjj"],))
+    env = child_env(DJANGO_SETTINGS_MODULE="config.settings.test", CELERY_TASK_ALWAYS_EAGER="false",
+                    REDIS_URL=redis_url, LUOSHI_ROUND_OPEN_STALL_SECONDS="1", SLOW_CHUNK_S="1")
+    options = ["--loglevel=INFO", "--pool=solo", "--concurrency=1", "-Q", queue, "--without-gossip",
+               "--without-mingle"]
+    first_log, second_log = tmp_path / "worker-1.log", tmp_path / "worker-2.log"
+    with first_log.open("wb") as out:
+        first = subprocess.Popen([sys.executable, "-c", SLOW_WORKER, "worker", *options], cwd=ROOT, env=env,
+                                 stdout=out, stderr=subprocess.STDOUT)
+    second = None
+    try:
+        data = post_round(world)
+        wait_until(lambda: ReportingRound.objects.get(pk=data["id"]).tasks_opened >= 2, worker=first)
+        first.kill()  # SIGKILL mid-job: its message stays unacknowledged in Redis
+        first.wait(timeout=15)
+        round_ = ReportingRound.objects.get(pk=data["id"])
+        assert round_.status == ReportingRound.Status.OPENING and 2 <= round_.tasks_opened < 10, round_.tasks_opened
+
+        second = start_worker(second_log, env, *options)
+        time.sleep(1.5)  # longer than the stall limit since the last chunk
+        sweep_as_the_beat_does(queue)
+        wait_until(round_is_open(data["id"]), worker=second)
+        assert_round_opened(data["id"], tasks=10, parts=2 + 9)
+
+        # The killed worker's message comes back when the visibility timeout ends (here: now), late.
+        with celery_app.connection_for_write(transport_options={"visibility_timeout": 0}) as conn:
+            conn.default_channel.qos.restore_visible(num=100, interval=1)
+        original = re.search(r"Task workflow\.round_open\[([0-9a-f-]+)\] received", first_log.read_text())
+        assert original, "the first worker received the job"
+        late = f"Task workflow.round_open[{original.group(1)}] succeeded"
+        wait_until(lambda: late in second_log.read_text(encoding="utf-8", errors="replace"), worker=second)
+        assert_round_opened(data["id"], tasks=10, parts=2 + 9)
+    except BaseException:
+        for process, log in ((first, first_log), (second, second_log)):
+            if process is not None:
+                stop(process)
+                print(log.read_text(encoding="utf-8", errors="replace"))
+        raise
+    finally:
+        stop(first)
+        if second is not None:
+            stop(second)
+        delete_queue(queue)
 
 
 OPEN_ROUND = """

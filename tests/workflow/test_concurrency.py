@@ -22,7 +22,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 from tasks.models import AuditEvent, IndicatorValue, Milestone, Report, ReportingRound
 from tests.conftest import make_user
 from tests.factories import make_task
-from tests.support import require
+from tests.support import require, submit_report
 from tests.workflow.conftest import UNITS, World, fill_and_sign
 from units.models import Membership
 from workflow import services
@@ -80,7 +80,7 @@ def test_two_supervisors_approving_at_once_get_one_200_and_one_409_and_the_miles
                   milestone_claims=[{"milestone": world.milestone.pk, "completed_date": "2025-09-28"}])
     fill_and_sign(world, round_, "kjj")
     task_report = world.task_report(round_)
-    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    submit_report(actor=world["jxw-r"], report_id=task_report.pk)
     services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     clients = {}
     for supervisor in (world["sam"], sue):
@@ -111,7 +111,7 @@ def test_two_units_signing_off_at_once_both_succeed_and_join_once(transactional_
     for task in tasks:  # five races, one per task
         parts = [world.part(round_, UNITS[key], task=task) for key in ("fgw", "kjj")]
         for key, part in zip(("fgw", "kjj"), parts, strict=True):
-            services.report_submit(actor=world[f"{key}-r"], report_id=part.pk)
+            submit_report(actor=world[f"{key}-r"], report_id=part.pk)
 
         outcomes = at_once(*(
             lambda key=key, part=part: services.report_sign_off(actor=world[f"{key}-h"], report_id=part.pk)
@@ -136,7 +136,7 @@ def test_a_double_click_on_sign_off_signs_off_once_and_the_loser_changes_nothing
     round_ = world.open_round()
     fill_and_sign(world, round_, "kjj")
     part = world.part(round_, UNITS["fgw"])
-    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
+    submit_report(actor=world["fgw-r"], report_id=part.pk)
     part.refresh_from_db()
     fgw_h2 = make_user("fgw-h2", (UNITS["fgw"], Membership.Role.HEAD))
 
@@ -204,8 +204,8 @@ def _consolidated(world: World) -> tuple[ReportingRound, Report]:
 def test_the_lead_unit_submitting_its_consolidation_twice_at_once_moves_it_once(
         transactional_db: None, world: World) -> None:
     _round, task_report = _consolidated(world)
-    outcomes = at_once(lambda: services.report_submit(actor=world["jxw-r"], report_id=task_report.pk),
-                       lambda: services.report_submit(actor=world["jxw-h"], report_id=task_report.pk))
+    outcomes = at_once(lambda: submit_report(actor=world["jxw-r"], report_id=task_report.pk),
+                       lambda: submit_report(actor=world["jxw-h"], report_id=task_report.pk))
     assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "Report"], outcomes
     moved = Report.objects.get(pk=task_report.pk)
     assert moved.status == S.LEAD_SIGN_OFF and moved.version == task_report.version + 1
@@ -216,7 +216,7 @@ def test_the_lead_unit_submitting_its_consolidation_twice_at_once_moves_it_once(
 def test_the_lead_heads_sign_off_and_return_at_once_one_wins_and_the_flow_follows_it(
         transactional_db: None, world: World) -> None:
     _round, task_report = _consolidated(world)
-    version = services.report_submit(actor=world["jxw-r"], report_id=task_report.pk).version
+    version = submit_report(actor=world["jxw-r"], report_id=task_report.pk).version
     jxw_h2 = make_user("jxw-h2", (UNITS["jxw"], Membership.Role.HEAD))
     # Both send the version they read, as the report page does: the loser is told the report moved on (409).
     outcomes = at_once(
@@ -234,7 +234,7 @@ def test_the_lead_heads_sign_off_and_return_at_once_one_wins_and_the_flow_follow
 def test_a_supervisor_approving_while_another_returns_one_part_leaves_one_consistent_outcome(
         transactional_db: None, world: World) -> None:
     round_, task_report = _consolidated(world)
-    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    submit_report(actor=world["jxw-r"], report_id=task_report.pk)
     services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     sue = make_user("sue", ("市政府办公厅", Membership.Role.SUPERVISOR))
     part = world.part(round_, UNITS["kjj"])
@@ -259,7 +259,7 @@ def test_the_last_sign_off_and_a_lead_return_lock_only_reports_not_the_rounds_ro
     round_ = world.open_round()
     fill_and_sign(world, round_, "kjj")
     part = world.part(round_, UNITS["fgw"])
-    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
+    submit_report(actor=world["fgw-r"], report_id=part.pk)
     held, release = threading.Event(), threading.Event()
 
     def hold_the_round() -> None:

@@ -14,6 +14,7 @@ from viewflow.workflow.status import PROCESS
 from tasks.errors import Conflict
 from tasks.models import AuditEvent, IndicatorValue, Milestone, PlanTask, Report
 from tests.factories import make_task
+from tests.support import submit_report
 from tests.workflow.conftest import fill_and_sign
 from workflow import services
 
@@ -38,7 +39,7 @@ def test_happy_path_applies_milestones_and_indicator_values_only_on_approval(wor
     assert "fgw 进展" in task_report.narrative and "kjj 进展" in task_report.narrative
     assert task_report.indicator_claims.get().value == 14.5
 
-    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    submit_report(actor=world["jxw-r"], report_id=task_report.pk)
 
     services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     world.milestone.refresh_from_db()
@@ -64,14 +65,14 @@ def test_happy_path_applies_milestones_and_indicator_values_only_on_approval(wor
 def test_a_head_returns_inside_the_unit_and_the_reporter_resubmits(world):
     round_ = world.open_round()
     part = world.part(round_, "市发展改革委")
-    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
+    submit_report(actor=world["fgw-r"], report_id=part.pk)
     with pytest.raises(ValidationError):
         services.report_return(actor=world["fgw-h"], report_id=part.pk, reason="  ")
     services.report_return(actor=world["fgw-h"], report_id=part.pk, reason="数据口径不对")
     part.refresh_from_db()
     assert part.status == S.DRAFT and part.times_returned == 1 and part.last_return_reason == "数据口径不对"
     assert part.signed_off_at is None
-    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
+    submit_report(actor=world["fgw-r"], report_id=part.pk)
     services.report_sign_off(actor=world["fgw-h"], report_id=part.pk)
     assert world.part(round_, "市发展改革委").status == S.SIGNED_OFF
 
@@ -91,7 +92,7 @@ def test_the_lead_unit_returns_one_part_and_consolidates_after_it_comes_back(wor
     fill_and_sign(world, round_, "kjj")
     task_report = world.task_report(round_)
     assert task_report.status == S.CONSOLIDATING
-    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    submit_report(actor=world["jxw-r"], report_id=task_report.pk)
     services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     services.report_approve(actor=world["sam"], report_id=task_report.pk)
     assert world.task_report(round_).status == S.APPROVED
@@ -102,13 +103,13 @@ def test_the_supervisor_returns_to_the_lead_unit_or_to_one_named_part(world):
     fill_and_sign(world, round_, "fgw")
     fill_and_sign(world, round_, "kjj")
     task_report = world.task_report(round_)
-    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    submit_report(actor=world["jxw-r"], report_id=task_report.pk)
     services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     services.report_return(actor=world["sam"], report_id=task_report.pk, reason="汇总不完整")
     task_report.refresh_from_db()
     assert task_report.status == S.CONSOLIDATING and task_report.times_returned == 1
 
-    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    submit_report(actor=world["jxw-r"], report_id=task_report.pk)
 
     services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     fgw = world.part(round_, "市发展改革委")
@@ -118,7 +119,7 @@ def test_the_supervisor_returns_to_the_lead_unit_or_to_one_named_part(world):
     assert world.part(round_, "市发展改革委").status == S.DRAFT
     assert world.task_report(round_).status == S.WAITING
     fill_and_sign(world, round_, "fgw")
-    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    submit_report(actor=world["jxw-r"], report_id=task_report.pk)
     services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     services.report_approve(actor=world["sam"], report_id=task_report.pk)
     task_report.refresh_from_db()
@@ -137,7 +138,7 @@ def test_a_task_with_five_responsible_units_joins_once_all_five_are_signed_off(w
     for n, name in enumerate(five):
         part = world.part(round_, name, task=task)
         reporter, head = people[name]
-        services.report_submit(actor=reporter, report_id=part.pk)
+        submit_report(actor=reporter, report_id=part.pk)
         services.report_sign_off(actor=head, report_id=part.pk)
         expected = S.CONSOLIDATING if n == 4 else S.WAITING
         assert world.task_report(round_, task=task).status == expected
@@ -148,10 +149,10 @@ def test_when_the_lead_unit_is_also_responsible_its_part_is_one_branch(world):
     round_ = world.open_round()
     assert Report.objects.filter(round=round_, task=task, kind="part").count() == 2
     lead_part = world.part(round_, "市经济信息委", task=task)
-    services.report_submit(actor=world["jxw-r"], report_id=lead_part.pk)
+    submit_report(actor=world["jxw-r"], report_id=lead_part.pk)
     services.report_sign_off(actor=world["jxw-h"], report_id=lead_part.pk)
     part = world.part(round_, "市发展改革委", task=task)
-    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
+    submit_report(actor=world["fgw-r"], report_id=part.pk)
     services.report_sign_off(actor=world["fgw-h"], report_id=part.pk)
     assert world.task_report(round_, task=task).status == S.CONSOLIDATING
 
@@ -159,9 +160,9 @@ def test_when_the_lead_unit_is_also_responsible_its_part_is_one_branch(world):
 def test_a_second_click_is_a_conflict_and_a_stale_version_too(world):
     round_ = world.open_round()
     part = world.part(round_, "市发展改革委")
-    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
+    submit_report(actor=world["fgw-r"], report_id=part.pk)
     with pytest.raises(Conflict):
-        services.report_submit(actor=world["fgw-r"], report_id=part.pk)
+        submit_report(actor=world["fgw-r"], report_id=part.pk)
     kjj = world.part(round_, "市科技局")
     services.report_update(actor=world["kjj-r"], report_id=kjj.pk, content=services.report_content({"narrative": "a"}),
                            version=kjj.version)
@@ -174,8 +175,8 @@ def test_services_check_the_acting_user_themselves(world):
     round_ = world.open_round()
     part = world.part(round_, "市发展改革委")
     with pytest.raises(PermissionDenied):
-        services.report_submit(actor=world["fgw-h"], report_id=part.pk)
-    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
+        submit_report(actor=world["fgw-h"], report_id=part.pk)
+    submit_report(actor=world["fgw-r"], report_id=part.pk)
     with pytest.raises(PermissionDenied):
         services.report_sign_off(actor=world["fgw-r"], report_id=part.pk)
     with pytest.raises(PermissionDenied):
@@ -203,7 +204,7 @@ def test_opening_the_same_round_twice_does_nothing_the_second_time(world):
 def test_a_late_submission_is_recorded_as_late_once(world):
     round_ = world.open_round(due=date(2025, 10, 10))
     part = world.part(round_, "市发展改革委")
-    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
+    submit_report(actor=world["fgw-r"], report_id=part.pk)
     part.refresh_from_db()
     assert part.on_time is False
 
@@ -214,7 +215,7 @@ def test_values_carry_over_from_the_last_approved_report(world):
                   percent_complete="40")
     fill_and_sign(world, first, "kjj")
     task_report = world.task_report(first)
-    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    submit_report(actor=world["jxw-r"], report_id=task_report.pk)
     services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     services.report_approve(actor=world["sam"], report_id=task_report.pk)
     second = world.open_round("2025-Q3", date(2025, 10, 10))

@@ -17,6 +17,7 @@ from viewflow.workflow.models import Task as FlowTask
 
 from tasks.models import PlanTask, Report, ReportingRound
 from tests.factories import make_task
+from tests.support import submit_report
 from tests.workflow.conftest import UNITS, World, fill_and_sign
 from workflow import services
 from workflow.flows import ReportFlow
@@ -70,7 +71,7 @@ def test_a_bulk_opened_process_runs_to_approval_like_any_other(world: World) -> 
     fill_and_sign(world, round_, "fgw")
     fill_and_sign(world, round_, "kjj")
     task_report = world.task_report(round_)
-    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    submit_report(actor=world["jxw-r"], report_id=task_report.pk)
     services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     services.report_approve(actor=world["sam"], report_id=task_report.pk)
     process = Process.objects.get(data__task_report=task_report.pk)

@@ -19,7 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tasks.api.filters import id_or_code
-from tasks.api.serializers import PlanRefSerializer, TaskRefSerializer
+from tasks.api.serializers import PlainDecimalField, PlanRefSerializer, TaskRefSerializer
 from tasks.due import classify_due
 from tasks.files import download_name, stored_type
 from tasks.lifecycle import ACTIONS, Step
@@ -448,7 +448,7 @@ class VersionInputSerializer(serializers.Serializer):
 
 class IndicatorValueInputSerializer(serializers.Serializer):
     indicator = serializers.IntegerField(help_text=_("本任务的指标 ID"))
-    value = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True,
+    value = PlainDecimalField(max_digits=20, decimal_places=4, allow_null=True,
                                      help_text=_("数值；为空表示不填"))
     note = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
@@ -463,7 +463,7 @@ class ReportUpdateInputSerializer(VersionInputSerializer):
     """PATCH /api/reports/{id}/: any subset; each list replaces what the report had."""
 
     narrative = serializers.CharField(required=False, allow_blank=True, max_length=20000)
-    percent_complete = serializers.DecimalField(max_digits=20, decimal_places=4, required=False, allow_null=True,
+    percent_complete = PlainDecimalField(max_digits=20, decimal_places=4, required=False, allow_null=True,
                                                 help_text=_("完成百分比，0–100"))
     indicator_values = IndicatorValueInputSerializer(many=True, required=False)
     milestone_claims = MilestoneClaimInputSerializer(many=True, required=False)

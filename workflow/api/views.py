@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +30,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from tasks.api.errors import error_response
-from tasks.api.filters import IdFilter
+from tasks.api.filters import IdFilter, id_or_code
 from tasks.files import content_disposition, download_name
 from tasks.models import AuditEvent, Report, ReportAttachment, ReportingRound
 from units.selectors import user_scope
@@ -94,8 +94,9 @@ class RoundListOpenApi(WorkflowApi):
 
     @extend_schema(
         summary=_("开启报送轮次（督查专班）"),
-        description=_("新开启返回 202（各任务的流程由后台任务在提交后启动，见 tasks_opened）；"
-                      "同一方案同一期次已开启则返回 200 和已有的轮次，什么也不做。"),
+        description=_("新开启返回 202（各任务的流程由后台任务在提交后启动，见 tasks_opened；后台队列暂不可用时"
+                      "轮次保持“开启中”，系统会自动重试）；同一方案同一期次的轮次仍在开启中则重新排队并返回 202，"
+                      "已开启完成则返回 200 和已有的轮次，什么也不做。"),
         request=RoundOpenInputSerializer,
         responses={202: RoundOutputSerializer, 200: RoundOutputSerializer, 400: _400, 401: _401, 403: _403},
     )
@@ -104,7 +105,7 @@ class RoundListOpenApi(WorkflowApi):
         round_, created = services.round_open(actor=request.user, plan=data["plan"], period=data["period"],
                                               due_date=data["due_date"])
         fresh = self.get_queryset().get(pk=round_.pk)
-        if not created:
+        if not created and fresh.status != ReportingRound.Status.OPENING:
             return Response(self.get_serializer(fresh).data)
         return Response(self.get_serializer(fresh).data, status=status.HTTP_202_ACCEPTED,
                         headers={"Location": reverse("api-round", kwargs={"pk": round_.pk})})
@@ -176,10 +177,7 @@ class ReportFilter(filters.FilterSet):
         fields = ["round", "task", "unit", "status", "kind"]
 
     def filter_unit(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
-        condition = Q(unit__code=value)
-        if value.isdigit():
-            condition |= Q(unit_id=int(value))
-        return queryset.filter(condition)
+        return queryset.filter(id_or_code(value, "unit__"))
 
 
 class ReportListApi(WorkflowApi):

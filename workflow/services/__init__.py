@@ -18,7 +18,14 @@ field errors).
 from workflow.inputs import ReportContent, as_int, report_content
 from workflow.services.attachments import report_attach
 from workflow.services.reports import report_approve, report_return, report_sign_off, report_submit, report_update
-from workflow.services.rounds import open_task, open_tasks, reportable_tasks, round_open, round_open_run
+from workflow.services.rounds import (
+    open_task,
+    open_tasks,
+    reportable_tasks,
+    round_open,
+    round_open_resume_stalled,
+    round_open_run,
+)
 
 __all__ = [
     "ReportContent",
@@ -34,5 +41,6 @@ __all__ = [
     "report_update",
     "reportable_tasks",
     "round_open",
+    "round_open_resume_stalled",
     "round_open_run",
 ]

@@ -8,6 +8,7 @@ transaction, under the row lock the caller holds, and check only domain rules (i
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -24,8 +25,10 @@ from tasks.models import (
     IndicatorValue,
     Milestone,
     MilestoneClaim,
+    Plan,
     PlanTask,
     Report,
+    ReportAttachment,
     ReportRevision,
 )
 from workflow.inputs import ReportContent
@@ -52,12 +55,17 @@ def save_content(report: Report, content: ReportContent, *, actor: AbstractBaseU
                                              note=row.note))
     new_claims: list[MilestoneClaim] = []
     today = timezone.localdate()
+    earliest = earliest_completion(report) if content.milestone_claims else today
     for n, claim in enumerate(content.milestone_claims or ()):
         field = f"milestone_claims[{n}]"
         if claim.milestone not in milestone_ids:
             errors.setdefault(field, []).append(_("节点不属于此任务：%(value)s") % {"value": claim.milestone})
         elif claim.completed_date > today:
-            errors.setdefault(field, []).append(_("完成日期不能晚于今天。"))
+            errors.setdefault(f"{field}.completed_date", []).append(_("完成日期不能晚于今天。"))
+        elif claim.completed_date < earliest:
+            errors.setdefault(f"{field}.completed_date", []).append(
+                _("完成日期应在 %(start)s 至 %(end)s 之间（方案开始前一年起，至今天）。")
+                % {"start": earliest.isoformat(), "end": today.isoformat()})
         else:
             new_claims.append(MilestoneClaim(report=report, milestone_id=claim.milestone,
                                              completed_date=claim.completed_date, evidence=claim.evidence))
@@ -80,6 +88,47 @@ def save_content(report: Report, content: ReportContent, *, actor: AbstractBaseU
     report.save(update_fields=["narrative", "percent_complete", "version", "updated_at"])
     ReportRevision.objects.create(report_id=report.pk, version=report.version, action="update",
                                   data=saved(report, content, new_values, new_claims), by=actor)
+
+
+def earliest_completion(report: Report) -> date:
+    """The earliest completion date a claim may give: a year before the plan began (work prepared before the plan
+    may count), so a typo such as 0001-01-01 is refused rather than stored."""
+    start = Plan.objects.filter(rounds__pk=report.round_id).values_list("start_date", flat=True).first()
+    start = start or timezone.localdate()
+    return start.replace(year=start.year - 1, day=min(start.day, 28) if start.month == 2 else start.day)
+
+
+def check_submittable(report: Report, content: ReportContent | None = None) -> None:
+    """Refuse to submit what a reviewer could not judge: a report (a part, or the consolidated report) needs a
+    narrative and a percent complete, and each milestone it claims as completed needs evidence, as text or a file
+    attached to that milestone (for the consolidated report, on it or on one of its parts). A claim always has a
+    completion date (the input requires one). Draft saves are not checked.
+
+    Raises ``ValidationError`` naming each missing field; a claim's path is its index in ``content``'s list when
+    the submit carried one, otherwise in the report's claims as the API lists them (by id).
+    """
+    errors: dict[str, list[str]] = {}
+    if not report.narrative.strip():
+        errors["narrative"] = [_("提交前请填写进展情况。")]
+    if report.percent_complete is None:
+        errors["percent_complete"] = [_("提交前请填写完成百分比。")]
+    claims = {claim.milestone_id: claim for claim in report.milestone_claims.select_related("milestone")}
+    if claims:
+        reports = [report.pk]
+        if report.kind == Kind.TASK:
+            reports += list(Report.objects.filter(task_report_id=report.pk).values_list("pk", flat=True))
+        with_files = set(ReportAttachment.objects.filter(report_id__in=reports, milestone_id__in=claims)
+                         .values_list("milestone_id", flat=True))
+        given = content.milestone_claims if content is not None else None
+        order = ([row.milestone for row in given] if given is not None
+                 else sorted(claims, key=lambda milestone_id: claims[milestone_id].pk))
+        for n, milestone_id in enumerate(order):
+            claim = claims.get(milestone_id)
+            if claim is not None and not claim.evidence.strip() and milestone_id not in with_files:
+                errors[f"milestone_claims[{n}].evidence"] = [
+                    _("节点“%(title)s”标记为已完成，请填写佐证说明或上传佐证文件。") % {"title": claim.milestone.title}]
+    if errors:
+        raise ValidationError(errors)
 
 
 def saved(report: Report, content: ReportContent, values: Iterable[IndicatorClaim],

@@ -40,11 +40,13 @@ def report_submit(*, actor: AbstractBaseUser, report_id: int, version: int | Non
     and under the same lock (the page's "save and submit").
 
     The first submission of a part records submitted_at and whether it was on time (by the round's due date,
-    Asia/Shanghai). A second click gets 409.
+    Asia/Shanghai). A second click gets 409. What a reviewer needs must be there (``content.check_submittable``:
+    narrative, percent, evidence for each milestone claimed): a 400 naming each missing field otherwise.
     """
     report = locked_for(actor, report_id, Action.SUBMIT, version=version)
     if content is not None and not content.empty:
         report_content.save_content(report, content, actor=actor)
+    report_content.check_submittable(report, content)
     now = timezone.now()
     if report.kind == Kind.PART:
         if report.submitted_at is None:

@@ -3,12 +3,20 @@
 Opening is enqueued on commit and runs in idempotent chunks; each chunk inserts its reports and its viewflow
 processes and tasks in bulk (``open_tasks``), a handful of statements for a hundred tasks, instead of driving
 ``ReportFlow.start`` once per task (``open_task``, kept as the reference the bulk path is tested against).
+
+Opening is self-healing: a job that was never published (broker down at commit) or that died with its worker
+leaves the round ``opening`` with ``open_progress_at`` standing still; the beat's sweep
+(``round_open_resume_stalled``) publishes it again, and asking to open the same round again does too. A resumed
+job and a late original never process a task twice: each chunk locks the round's row and picks only tasks without
+a report in the round, and the unique (round, task, unit, kind) constraint on reports rolls back any chunk that
+would write a second one, its viewflow rows with it (they are inserted in the same transaction).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError
 from viewflow.workflow.models import Process
 from viewflow.workflow.models import Task as FlowTask
 from viewflow.workflow.status import PROCESS, STATUS
@@ -32,6 +41,8 @@ from workflow.services.bulk import insert, next_ids, prepared
 from workflow.services.content import carry_over
 
 _LINK = FlowTask.previous.through
+logger = logging.getLogger(__name__)
+ROUND_DUE_SLACK = timedelta(days=366)  # a round is due at most a year after its period ends
 
 
 def reportable_tasks(plan: Plan) -> QuerySet[PlanTask]:
@@ -42,8 +53,10 @@ def reportable_tasks(plan: Plan) -> QuerySet[PlanTask]:
 
 def round_open(*, actor: AbstractBaseUser, plan: Plan, period: str, due_date: date) -> tuple[ReportingRound, bool]:
     """Open a reporting round (supervisors only). Idempotent, and one winner when two open it at once: opening the
-    same plan and period again returns the existing round and starts nothing. The processes are started by a
-    Celery job after commit."""
+    same plan and period again returns the existing round and creates nothing. The processes are started by a
+    Celery job after commit; if the round is still ``opening`` when asked again, its job is published again (a
+    stuck round is resumed by asking). A broker that is down does not fail the call: the round stays ``opening``
+    and the sweep resumes it."""
     if not user_scope(actor).is_supervisor:
         raise PermissionDenied(_("只有督查专班可以开启报送轮次。"))
     try:
@@ -53,11 +66,21 @@ def round_open(*, actor: AbstractBaseUser, plan: Plan, period: str, due_date: da
         raise ValidationError({"period": [message]}) from None
     if plan.status != Plan.Status.ACTIVE:
         raise ValidationError({"plan": [_("只有实施中的方案可以开启报送。")]})
+    if parsed.end < plan.start_date or parsed.start > plan.end_date:
+        message = _("期次应在方案期内（%(start)s 至 %(end)s），收到“%(value)s”。") % {
+            "start": plan.start_date.isoformat(), "end": plan.end_date.isoformat(), "value": parsed.code}
+        raise ValidationError({"period": [message]})
     if due_date < parsed.start:
         raise ValidationError({"due_date": [_("截止日期不能早于期初。")]})
+    if due_date > parsed.end + ROUND_DUE_SLACK:
+        message = _("截止日期应在期初 %(start)s 至期末后一年 %(end)s 之间。") % {
+            "start": parsed.start.isoformat(), "end": (parsed.end + ROUND_DUE_SLACK).isoformat()}
+        raise ValidationError({"due_date": [message]})
     with transaction.atomic():
         existing = ReportingRound.objects.filter(plan=plan, period=parsed.code).first()
         if existing is not None:
+            if existing.status == ReportingRound.Status.OPENING:
+                transaction.on_commit(lambda: _enqueue_opening(existing.pk))
             return existing, False
         try:
             # The unique (plan, period) constraint decides a race: the loser's insert fails in its savepoint.
@@ -70,10 +93,44 @@ def round_open(*, actor: AbstractBaseUser, plan: Plan, period: str, due_date: da
             return ReportingRound.objects.get(plan=plan, period=parsed.code), False
         audit_record(action="round.open", obj=round_, actor=actor, plan=plan,
                      after={"period": round_.period, "due_date": due_date, "tasks": round_.tasks_total})
-        from workflow.jobs import round_open_job
-
-        transaction.on_commit(lambda: round_open_job.delay(round_.pk))
+        transaction.on_commit(lambda: _enqueue_opening(round_.pk))
         return round_, True
+
+
+def _enqueue_opening(round_id: int) -> None:
+    """Publish the round's opening job. An unreachable broker is logged, not raised: the round stays ``opening``
+    with its progress standing still, and ``round_open_resume_stalled`` publishes it again later."""
+    from workflow.jobs import round_open_job
+
+    try:
+        round_open_job.delay(round_id)
+    except OperationalError:
+        logger.warning("round %s: the opening job could not be queued (broker unavailable); the sweep will "
+                       "resume it", round_id, exc_info=True)
+
+
+def round_open_resume_stalled(*, now: datetime, stalled_for: timedelta) -> list[int]:
+    """Publish again the opening job of every round still ``opening`` whose progress has not moved for
+    ``stalled_for`` (its job was lost: the broker was down at commit, or the worker died mid-job). Returns the
+    rounds' ids. Called by the beat's sweep (``workflow.jobs.round_open_sweep_job``); idempotent.
+
+    Each round is claimed by a conditional UPDATE of ``open_progress_at`` (on the value just read), so two sweeps
+    at once publish it once, a round whose job is between chunks is left alone (the chunk moves the value first),
+    and a round whose job waits in a busy queue is published at most once per ``stalled_for``. Publishing happens
+    after the claim is committed (no network inside a transaction).
+    """
+    stalled = (ReportingRound.objects.filter(status=ReportingRound.Status.OPENING,
+                                             open_progress_at__lt=now - stalled_for)
+               .order_by("open_progress_at").values_list("pk", "open_progress_at"))
+    resumed = []
+    for round_id, seen in list(stalled):
+        claimed = ReportingRound.objects.filter(pk=round_id, status=ReportingRound.Status.OPENING,
+                                                open_progress_at=seen).update(open_progress_at=now)
+        if claimed:
+            logger.info("round %s: opening stalled since %s, queued again", round_id, seen.isoformat())
+            _enqueue_opening(round_id)
+            resumed.append(round_id)
+    return resumed
 
 
 def round_open_run(*, round_id: int, chunk: int = 100) -> ReportingRound:
@@ -97,7 +154,8 @@ def round_open_run(*, round_id: int, chunk: int = 100) -> ReportingRound:
             open_tasks(round_=round_, tasks=batch)
             round_.tasks_opened = opened + len(batch)
             round_.tasks_total = max(round_.tasks_total, round_.tasks_opened)
-            fields = ["tasks_opened", "tasks_total"]
+            round_.open_progress_at = timezone.now()
+            fields = ["tasks_opened", "tasks_total", "open_progress_at"]
             if len(batch) < chunk:
                 # Nothing left: tasks closed since the round was created no longer count.
                 round_.tasks_total = round_.tasks_opened

@@ -86,8 +86,11 @@ def round_list_page(request: HttpRequest) -> HttpResponse:
                     form.add_error(key if key in form.fields else None, errors)
             else:
                 if created:
-                    messages.success(request, _("已开启 %(period)s 报送轮次，正在为各任务生成报告。")
+                    messages.success(request, _("已开启 %(period)s 报送轮次，各任务的报告已排队生成，本页显示进度。")
                                      % {"period": round_.period})
+                elif round_.status == ReportingRound.Status.OPENING:
+                    messages.info(request, _("%(period)s 报送轮次仍在开启中，已重新排队生成报告。")
+                                  % {"period": round_.period})
                 else:
                     messages.info(request, _("%(period)s 报送轮次此前已开启。") % {"period": round_.period})
                 return redirect("round-detail", pk=round_.pk)

@@ -22,6 +22,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from tasks.models import Report, ReportingRound
+from tests.support import submit_report
 from tests.workflow.conftest import World, fill_and_sign
 from workflow import services
 
@@ -75,12 +76,12 @@ def build_stage(world: World, name: str) -> Stage:
     part = world.part(round_, "市发展改革委")
     attachment_id = None
     if name == "submitted":
-        services.report_submit(actor=world["fgw-r"], report_id=part.pk)
+        submit_report(actor=world["fgw-r"], report_id=part.pk)
     elif name in ("consolidating", "lead_sign_off", "in_review"):
         fill_and_sign(world, round_, "fgw")
         fill_and_sign(world, round_, "kjj")
         if name in ("lead_sign_off", "in_review"):
-            services.report_submit(actor=world["jxw-r"], report_id=world.task_report(round_).pk)
+            submit_report(actor=world["jxw-r"], report_id=world.task_report(round_).pk)
         if name == "in_review":
             services.report_sign_off(actor=world["jxw-h"], report_id=world.task_report(round_).pk)
     elif name == "attached":

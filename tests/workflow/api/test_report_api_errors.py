@@ -8,6 +8,7 @@ import time_machine
 
 from tasks.models import Report
 from tests.factories import make_indicator, make_milestone, make_task
+from tests.support import valid_report
 from tests.workflow.api.conftest import build_stage
 
 
@@ -20,9 +21,10 @@ from tests.workflow.api.conftest import build_stage
 def test_a_second_click_is_a_conflict(world, client_of, stage, persona, which, action):
     report_id = build_stage(world, stage).ids()[which]
     client = client_of(persona)
-    assert client.post(f"/api/reports/{report_id}/{action}/").status_code == 200
+    body = valid_report() if action == "submit" else {}
+    assert client.post(f"/api/reports/{report_id}/{action}/", body, format="json").status_code == 200
     version = Report.objects.get(pk=report_id).version
-    second = client.post(f"/api/reports/{report_id}/{action}/")
+    second = client.post(f"/api/reports/{report_id}/{action}/", body, format="json")
     assert second.status_code == 409
     assert second.json()["detail"]
     assert Report.objects.get(pk=report_id).version == version
@@ -70,7 +72,12 @@ def test_a_current_version_is_accepted(world, client_of):
     ({"percent_complete": "很多"}, "percent_complete"),
     ({"indicator_values": [{"indicator": "OTHER", "value": "1"}]}, "indicator_values[0]"),
     ({"indicator_values": [{"indicator": "MINE", "value": "不是数"}]}, "indicator_values[0].value"),
-    ({"milestone_claims": [{"milestone": "MINE", "completed_date": "2025-10-09"}]}, "milestone_claims[0]"),
+    ({"milestone_claims": [{"milestone": "MINE", "completed_date": "2025-10-09"}]},
+     "milestone_claims[0].completed_date"),
+    ({"milestone_claims": [{"milestone": "MINE", "completed_date": "0001-01-01"}]},
+     "milestone_claims[0].completed_date"),
+    ({"milestone_claims": [{"milestone": "MINE", "completed_date": "2021-12-31"}]},
+     "milestone_claims[0].completed_date"),
     ({"milestone_claims": [{"milestone": "OTHER", "completed_date": "2025-10-01"}]}, "milestone_claims[0]"),
     ({"milestone_claims": [{"milestone": "MINE", "completed_date": "昨天"}]}, "milestone_claims[0].completed_date"),
     ({"version": "x"}, "version"),
@@ -125,6 +132,11 @@ def test_returning_a_part_of_another_task_is_a_field_error(world, client_of):
     ({"plan": "nope", "period": "2025-Q4", "due_date": "2026-01-10"}, "plan"),
     ({"plan": "wf", "period": "2025-Q4", "due_date": "2025-09-30"}, "due_date"),
     ({"plan": "wf", "period": "2025-Q4"}, "due_date"),
+    # Within the plan's span (2023-01-01 to 2027-12-31), due at most a year after the period ends.
+    ({"plan": "wf", "period": "9999-Q4", "due_date": "9999-12-31"}, "period"),
+    ({"plan": "wf", "period": "2022-12", "due_date": "2023-01-10"}, "period"),
+    ({"plan": "wf", "period": "2028-Q1", "due_date": "2028-04-10"}, "period"),
+    ({"plan": "wf", "period": "2025-Q4", "due_date": "2027-06-30"}, "due_date"),
 ])
 def test_bad_round_input_is_a_field_error(world, client_of, body, field):
     response = client_of("sam").post("/api/rounds/", body, format="json")
@@ -138,3 +150,27 @@ def test_unknown_reports_and_rounds_are_404(world, client_of):
     assert sam.get("/api/reports/999999/").status_code == 404
     assert sam.post("/api/reports/999999/approve/").status_code == 404
     assert sam.get("/api/rounds/999999/").status_code == 404
+
+
+def test_the_period_error_says_the_plan_span(world, client_of):
+    response = client_of("sam").post("/api/rounds/", {"plan": "wf", "period": "9999-Q4", "due_date": "9999-12-31"},
+                                     format="json")
+    [message] = response.json()["errors"]["period"]
+    assert "2023-01-01" in message and "2027-12-31" in message
+
+
+@pytest.mark.parametrize("period", ["2023-01", "2027-Q4"])
+def test_the_first_and_last_periods_of_the_plan_open(world, client_of, period):
+    due = "2028-01-10" if period == "2027-Q4" else "2023-02-10"
+    response = client_of("sam").post("/api/rounds/", {"plan": "wf", "period": period, "due_date": due},
+                                     format="json")
+    assert response.status_code == 202, response.content
+
+
+@time_machine.travel("2025-10-08 10:00 +0800")
+def test_a_claim_date_error_says_the_allowed_range(world, client_of):
+    stage = build_stage(world, "draft")
+    body = {"milestone_claims": [{"milestone": world.milestone.pk, "completed_date": "0001-01-01"}]}
+    response = client_of("fgw-r").patch(f"/api/reports/{stage.part.pk}/", body, format="json")
+    [message] = response.json()["errors"]["milestone_claims[0].completed_date"]
+    assert "2022-01-01" in message and "2025-10-08" in message

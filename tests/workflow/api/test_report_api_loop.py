@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from tasks.models import IndicatorValue, Milestone, Report, ReportingRound
 from tests.factories import make_plan, make_task
+from tests.support import submit_report, valid_report
 from tests.workflow.api.conftest import PDF_BYTES, build_stage, upload
 from tests.workflow.conftest import fill_and_sign
 from workflow import services
@@ -68,7 +69,7 @@ def test_happy_path_from_opening_to_approval(world, client_of, media_root, djang
 
     kjj_part = kjj_r.get("/api/inbox/").json()["results"][0]["id"]
     assert kjj_r.patch(f"/api/reports/{kjj_part}/", {"narrative": "平台建设推进中"}, format="json").status_code == 200
-    assert kjj_r.post(f"/api/reports/{kjj_part}/submit/").status_code == 200
+    assert kjj_r.post(f"/api/reports/{kjj_part}/submit/", {"percent_complete": "40"}, format="json").status_code == 200
     assert kjj_h.post(f"/api/reports/{kjj_part}/sign-off/").status_code == 200
 
     [item] = jxw_r.get("/api/inbox/").json()["results"]
@@ -258,7 +259,7 @@ def test_last_period_values_come_with_the_report(world, client_of):
     fill_and_sign(world, first, "fgw", indicator_values=[{"indicator": world.indicator.pk, "value": "12"}],
                   percent_complete="40")
     fill_and_sign(world, first, "kjj")
-    services.report_submit(actor=world["jxw-r"], report_id=world.task_report(first).pk)
+    submit_report(actor=world["jxw-r"], report_id=world.task_report(first).pk)
     services.report_sign_off(actor=world["jxw-h"], report_id=world.task_report(first).pk)
     services.report_approve(actor=world["sam"], report_id=world.task_report(first).pk)
     second = world.open_round("2025-Q3", date(2025, 10, 10))
@@ -328,7 +329,8 @@ def test_a_report_says_when_its_current_step_started(world, client_of):
     part = world.part(round_, "市发展改革委")
     assert client_of("fgw-r").get(f"/api/reports/{part.pk}/").json()["step_started_at"].startswith("2025-10-01T09:00")
     with time_machine.travel("2025-10-03 15:30 +0800", tick=False):
-        assert client_of("fgw-r").post(f"/api/reports/{part.pk}/submit/").status_code == 200
+        assert client_of("fgw-r").post(f"/api/reports/{part.pk}/submit/", valid_report(),
+                                       format="json").status_code == 200
     body = client_of("fgw-h").get(f"/api/reports/{part.pk}/").json()
     assert (body["step"], body["step_started_at"][:16]) == ("sign_off", "2025-10-03T15:30")
 

@@ -23,6 +23,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from tests.conftest import make_persona, make_user, rolled_back_at_the_end
+from tests.support import valid_report
 from tests.workflow.api.conftest import PDF_BYTES, PERSONAS, Stage, build_stage, upload
 from tests.workflow.conftest import PEOPLE, UNITS, World, build_world, fill_and_sign
 from units.models import Membership
@@ -36,7 +37,7 @@ ENDPOINTS: dict[str, tuple[str, str, str, dict | None]] = {
     "report list": ("draft", "get", "/api/reports/", None),
     "part detail": ("draft", "get", "/api/reports/{part}/", None),
     "part edit": ("draft", "patch", "/api/reports/{part}/", {"narrative": "进展"}),
-    "part submit": ("draft", "post", "/api/reports/{part}/submit/", {}),
+    "part submit": ("draft", "post", "/api/reports/{part}/submit/", valid_report()),
     "part attach": ("draft", "post", "/api/reports/{part}/attachments/", "FILE"),
     "attachment download": ("attached", "get", "/api/reports/{part}/attachments/{attachment}/", None),
     "attachment inline": ("attached", "get", "/api/reports/{part}/attachments/{attachment}/inline/", None),
@@ -217,9 +218,9 @@ def test_the_matrix_covers_every_routed_endpoint() -> None:
     from workflow.api.urls import urlpatterns
 
     routed = {str(pattern.pattern) for pattern in urlpatterns}
-    listed = {path.removeprefix("/api/").replace("{part}", "<int:pk>").replace("{task}", "<int:pk>")
-              .replace("{round}", "<int:pk>").replace("{task_id}", "<int:pk>")
-              .replace("{attachment}", "<int:attachment_id>") for _, _, path, _ in ENDPOINTS.values()}
+    listed = {path.removeprefix("/api/").replace("{part}", "<id:pk>").replace("{task}", "<id:pk>")
+              .replace("{round}", "<id:pk>").replace("{task_id}", "<id:pk>")
+              .replace("{attachment}", "<id:attachment_id>") for _, _, path, _ in ENDPOINTS.values()}
     assert listed == routed
     assert set(EXPECTED) == set(ENDPOINTS)
 
@@ -267,7 +268,7 @@ def test_a_unit_that_has_nothing_to_do_with_the_task_reads_only_the_registers_ch
 
 TRIALS = {
     "edit": ("patch", "/api/reports/{id}/", {}),
-    "submit": ("post", "/api/reports/{id}/submit/", {}),
+    "submit": ("post", "/api/reports/{id}/submit/", valid_report()),
     "sign_off": ("post", "/api/reports/{id}/sign-off/", {}),
     "return": ("post", "/api/reports/{id}/return/", {"reason": "请补充"}),
     "approve": ("post", "/api/reports/{id}/approve/", {}),

@@ -11,6 +11,7 @@ import time_machine
 from django.contrib.messages import get_messages
 
 from tasks.models import Milestone, Report, ReportAttachment
+from tests.support import submit_report, valid_report
 from tests.workflow.api.conftest import PDF_BYTES, build_stage, upload
 from tests.workflow.conftest import fill_and_sign
 from tests.workflow.web.conftest import fill_form
@@ -48,8 +49,8 @@ def test_submitting_the_fill_form_saves_it_and_sends_it_to_the_head(world, page_
 def test_a_second_submit_without_a_version_is_a_conflict_too(world, page_client):
     stage = build_stage(world, "draft")
     client = page_client("fgw-r")
-    assert client.post(f"/reports/{stage.part.pk}/submit/").status_code == 302
-    assert client.post(f"/reports/{stage.part.pk}/submit/").status_code == 409
+    assert client.post(f"/reports/{stage.part.pk}/submit/", valid_report()).status_code == 302
+    assert client.post(f"/reports/{stage.part.pk}/submit/", valid_report()).status_code == 409
 
 
 def test_a_milestone_ticked_without_a_date_is_refused_and_the_typing_is_kept(world, page_client):
@@ -148,7 +149,7 @@ def test_the_lead_unit_submits_the_consolidated_report_to_its_head(world, page_c
 
 def test_the_lead_unit_head_signs_off_the_consolidated_report_on_its_page(world, page_client):
     stage = build_stage(world, "consolidating")
-    services.report_submit(actor=world["jxw-r"], report_id=stage.task.pk)
+    submit_report(actor=world["jxw-r"], report_id=stage.task.pk)
     head = page_client("jxw-h")
     page = head.get(f"/reports/{stage.task.pk}/").content.decode()
     assert "mode-lead_sign_off" in page and 'id="sign-off"' in page and 'id="return-form"' in page
@@ -199,7 +200,7 @@ def test_the_supervisor_approves_and_the_claimed_milestone_is_done(world, page_c
                                                             "completed_date": "2025-09-28"}])
     fill_and_sign(world, round_, "kjj")
     task_report = world.task_report(round_)
-    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    submit_report(actor=world["jxw-r"], report_id=task_report.pk)
     services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     task_report.refresh_from_db()
     client = page_client("sam")

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import make_user
 from tests.factories import make_task
+from tests.support import submit_report
 from tests.workflow.conftest import fill_and_sign
 from units.models import Membership
 from workflow import services
@@ -62,7 +63,7 @@ def test_items_are_grouped_by_due_date_with_the_overdue_first(world, page_client
 ])
 def test_the_badge_counts_what_waits_for_each_persona(world, page_client, persona, badge, steps):
     round_ = world.open_round()
-    services.report_submit(actor=world["fgw-r"], report_id=world.part(round_, "市发展改革委").pk)
+    submit_report(actor=world["fgw-r"], report_id=world.part(round_, "市发展改革委").pk)
     html = page_client(persona).get("/inbox/").content.decode()
     assert _badge(html) == badge
     assert re.findall(r'data-step="(\w+)"', html) == steps
@@ -74,7 +75,7 @@ def test_every_step_shows_in_the_tabs_and_one_tab_keeps_one_step(world, page_cli
     round_ = world.open_round()
     task = make_task(world.plan, "1.2", parent=world.task.parent, responsible=("市发展改革委",))
     round_2 = world.open_round("2025-Q4", date(2025, 12, 1))
-    services.report_submit(actor=world["fgw-r"], report_id=world.part(round_, "市发展改革委").pk)
+    submit_report(actor=world["fgw-r"], report_id=world.part(round_, "市发展改革委").pk)
     client = Client()
     client.force_login(both)
     html = client.get("/inbox/").content.decode()
@@ -104,7 +105,7 @@ def test_the_consolidation_and_review_steps_reach_the_lead_unit_and_the_supervis
     fill_and_sign(world, round_, "fgw")
     fill_and_sign(world, round_, "kjj")
     assert re.findall(r'data-step="(\w+)"', page_client("jxw-h").get("/inbox/").content.decode()) == ["consolidate"]
-    services.report_submit(actor=world["jxw-r"], report_id=world.task_report(round_).pk)
+    submit_report(actor=world["jxw-r"], report_id=world.task_report(round_).pk)
     services.report_sign_off(actor=world["jxw-h"], report_id=world.task_report(round_).pk)
     html = page_client("sam").get("/inbox/").content.decode()
     assert re.findall(r'data-step="(\w+)"', html) == ["review"]

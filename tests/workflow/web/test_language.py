@@ -8,13 +8,15 @@ import re
 import pytest
 import time_machine
 
+from tests.support import VALID_REPORT, submit_report
 from tests.workflow.api.conftest import build_stage
 from tests.workflow.conftest import fill_and_sign
 from workflow import services
 
 # What the world's people and fixtures typed, in Chinese on purpose: left out of the check.
 DATA = ("任务 1.1 的内容", "任务 1.1", "任务 1", "指标 I1", "节点 2025", "测试方案", "fgw 进展", "kjj 进展",
-        "【市发展改革委】", "【市科技局】", "中文", "数据口径不对")
+        "【市发展改革委】", "【市科技局】", "中文", "数据口径不对",
+        "验收报告", *VALID_REPORT.values())
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 
 
@@ -32,12 +34,13 @@ def _stage_everything(world):
     """One round with every kind of page filled: A's part returned once, the task in review."""
     round_ = world.open_round()
     part = world.part(round_, "市发展改革委")
-    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
+    submit_report(actor=world["fgw-r"], report_id=part.pk)
     services.report_return(actor=world["fgw-h"], report_id=part.pk, reason="数据口径不对")
     fill_and_sign(world, round_, "fgw", indicator_values=[{"indicator": world.indicator.pk, "value": "14"}],
-                  milestone_claims=[{"milestone": world.milestone.pk, "completed_date": "2025-09-28"}])
+                  milestone_claims=[{"milestone": world.milestone.pk, "completed_date": "2025-09-28",
+                                      "evidence": "验收报告"}])
     fill_and_sign(world, round_, "kjj")
-    services.report_submit(actor=world["jxw-r"], report_id=world.task_report(round_).pk)
+    submit_report(actor=world["jxw-r"], report_id=world.task_report(round_).pk)
     services.report_sign_off(actor=world["jxw-h"], report_id=world.task_report(round_).pk)
     return round_
 

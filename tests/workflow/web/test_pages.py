@@ -9,6 +9,7 @@ from django.test import Client, RequestFactory
 
 from tests.conftest import make_user
 from tests.factories import make_plan
+from tests.support import submit_report
 from tests.workflow.api.conftest import build_stage
 from workflow import services
 
@@ -99,7 +100,7 @@ def test_the_fill_page_shows_context_last_period_and_the_autosave_endpoints(worl
     fill_and_sign(world, first, "fgw", indicator_values=[{"indicator": world.indicator.pk, "value": "12.5"}])
     fill_and_sign(world, first, "kjj")
     task_report = world.task_report(first)
-    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    submit_report(actor=world["jxw-r"], report_id=task_report.pk)
     services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     services.report_approve(actor=world["sam"], report_id=task_report.pk)
     second = world.open_round("2025-Q3")
@@ -123,7 +124,7 @@ def test_the_sign_off_page_shows_what_changed_since_last_period(world, page_clie
     fill_and_sign(world, first, "fgw", narrative="完成立项。开展调研。",
                   indicator_values=[{"indicator": world.indicator.pk, "value": "12"}], percent_complete="40")
     fill_and_sign(world, first, "kjj")
-    services.report_submit(actor=world["jxw-r"], report_id=world.task_report(first).pk)
+    submit_report(actor=world["jxw-r"], report_id=world.task_report(first).pk)
     services.report_sign_off(actor=world["jxw-h"], report_id=world.task_report(first).pk)
     services.report_approve(actor=world["sam"], report_id=world.task_report(first).pk)
     second = world.open_round("2025-Q3")
@@ -131,9 +132,10 @@ def test_the_sign_off_page_shows_what_changed_since_last_period(world, page_clie
     services.report_update(actor=world["fgw-r"], report_id=part.pk, content=services.report_content({
         "narrative": "完成立项。建成示范线。", "percent_complete": "70",
         "indicator_values": [{"indicator": world.indicator.pk, "value": "14.5"}],
-        "milestone_claims": [{"milestone": world.milestone.pk, "completed_date": "2025-09-28"}],
+        "milestone_claims": [{"milestone": world.milestone.pk, "completed_date": "2025-09-28",
+                              "evidence": "验收报告"}],
     }))
-    services.report_submit(actor=world["fgw-r"], report_id=part.pk)
+    submit_report(actor=world["fgw-r"], report_id=part.pk)
     html = page_client("fgw-h").get(f"/reports/{part.pk}/").content.decode()
     changes = html.split('id="changes"')[1].split("</section>")[0]
     assert "新增 1 句，删除 1 句" in changes
@@ -213,7 +215,7 @@ def test_the_lead_unit_sees_who_is_holding_its_task_up_and_for_how_long(world, p
         round_ = world.open_round()
     with time_machine.travel("2025-10-04 10:00 +0800", tick=False):
         fill_and_sign(world, round_, "fgw")
-        services.report_submit(actor=world["kjj-r"], report_id=world.part(round_, "市科技局").pk)
+        submit_report(actor=world["kjj-r"], report_id=world.part(round_, "市科技局").pk)
     with time_machine.travel("2025-10-09 10:00 +0800", tick=False):
         html = page_client("jxw-r").get(f"/reports/{world.task_report(round_).pk}/").content.decode()
     assert "还差 1 个单位" in html and "只读" not in html

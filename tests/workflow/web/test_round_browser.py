@@ -29,7 +29,7 @@ from django.utils import timezone
 from tasks.models import Milestone, Plan, PlanTask, Report, ReportAttachment
 from tests.conftest import make_persona, make_user
 from tests.factories import make_indicator, make_milestone, make_plan, make_task
-from tests.support import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from tests.support import CHROMIUM, CHROMIUM_ARGS, require_chromium, submit_report
 from tests.workflow.api.conftest import PDF_BYTES
 from tests.workflow.conftest import PEOPLE
 from units.models import Membership
@@ -178,7 +178,8 @@ def _whole_round(loop: Loop, base: str, browser: Any) -> None:
     assert page.input_value("#narrative") == "另一个窗口写的进展。"
     page.fill("#narrative", "本季度规上工业营收 2.9 万亿元。")
 
-    # … then a value, the milestone with a date and evidence, a PDF beside it, and submit.
+    # … then the percent, a value, the milestone with a date and evidence, a PDF beside it, and submit.
+    page.fill("#percent_complete", "60")
     page.fill(".indicator-row [data-field=value]", "2.9")
     claim = page.locator(f'.claim[data-milestone="{loop.milestone.pk}"]')
     claim.locator("[data-field=done]").check()
@@ -208,6 +209,7 @@ def _whole_round(loop: Loop, base: str, browser: Any) -> None:
     kjj_r = Person(browser, base, loop.users["kjj-r"].username)
     kjj_r.open_from_inbox("fill")
     kjj_r.page.fill("#narrative", "科技局：完成创新平台布局。")
+    kjj_r.page.fill("#percent_complete", "50")
     kjj_r.page.click("#submit-report")
     kjj_r.done("已提交")
     kjj_h = Person(browser, base, loop.users["kjj-h"].username)
@@ -333,10 +335,10 @@ def report_session(transactional_db: None, settings: Any, tmp_path: Path, time_m
         reporter, head = people[key]
         part = Report.objects.get(round=first, unit=reporter.memberships.get().unit, kind="part")
         services.report_update(actor=reporter, report_id=part.pk, content=services.report_content(data))
-        services.report_submit(actor=reporter, report_id=part.pk)
+        submit_report(actor=reporter, report_id=part.pk)
         services.report_sign_off(actor=head, report_id=part.pk)
     task_report = Report.objects.get(round=first, kind="task")
-    services.report_submit(actor=people["jxw"][0], report_id=task_report.pk)
+    submit_report(actor=people["jxw"][0], report_id=task_report.pk)
     services.report_sign_off(actor=people["jxw"][1], report_id=task_report.pk)
     services.report_approve(actor=sam, report_id=task_report.pk)
 

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tasks.models import Report, ReportingRound
 from tests.factories import make_task
+from tests.support import submit_report
 from tests.workflow.conftest import fill_and_sign
 from workflow import services
 
@@ -29,7 +30,8 @@ def test_a_supervisor_opens_a_round_and_lands_on_its_page(world, page_client, dj
         response = _open(client, world)
     round_ = ReportingRound.objects.get(plan=world.plan, period="2025-Q3")
     assert response.status_code == 302 and response["Location"] == f"/rounds/{round_.pk}/"
-    assert [str(m) for m in get_messages(response.wsgi_request)] == ["已开启 2025-Q3 报送轮次，正在为各任务生成报告。"]
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "已开启 2025-Q3 报送轮次，各任务的报告已排队生成，本页显示进度。"]
     assert round_.status == ReportingRound.Status.OPEN  # the job ran after the commit
     assert Report.objects.filter(round=round_).count() == 3
     page = client.get(f"/rounds/{round_.pk}/")
@@ -87,7 +89,7 @@ def _unit_rows(html: str) -> list[str]:
 def test_the_round_page_puts_laggards_first_and_sorts_by_a_column(world, page_client):
     round_ = world.open_round()  # due 2025-10-10: two days ago
     part = world.part(round_, "市科技局")
-    services.report_submit(actor=world["kjj-r"], report_id=part.pk)  # late
+    submit_report(actor=world["kjj-r"], report_id=part.pk)  # late
     services.report_return(actor=world["kjj-h"], report_id=part.pk, reason="补充")
     client = page_client("sam")
     html = client.get(f"/rounds/{round_.pk}/").content.decode()

@@ -14,6 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tasks.models import AuditEvent
+from tests.support import submit_report
 from tests.workflow.conftest import fill_and_sign
 from workflow import services
 
@@ -36,11 +37,11 @@ def test_the_task_page_shows_each_rounds_reports_with_a_state_per_part(world, pa
     first = world.open_round("2025-Q2", date(2025, 7, 10))
     fill_and_sign(world, first, "fgw")
     fill_and_sign(world, first, "kjj")
-    services.report_submit(actor=world["jxw-r"], report_id=world.task_report(first).pk)
+    submit_report(actor=world["jxw-r"], report_id=world.task_report(first).pk)
     services.report_sign_off(actor=world["jxw-h"], report_id=world.task_report(first).pk)
     services.report_approve(actor=world["sam"], report_id=world.task_report(first).pk)
     second = world.open_round("2025-Q3")
-    services.report_submit(actor=world["fgw-r"], report_id=world.part(second, "市发展改革委").pk)
+    submit_report(actor=world["fgw-r"], report_id=world.part(second, "市发展改革委").pk)
 
     html = page_client("jxw-r").get(TASK_PAGE).content.decode()
     section = _section(html, 'id="reports"')
@@ -97,7 +98,7 @@ def test_after_approval_the_timeline_shows_approval_and_what_it_applied(world, p
     fill_and_sign(world, round_, "fgw", milestone_claims=[{"milestone": world.milestone.pk,
                                                             "completed_date": "2025-09-28"}])
     fill_and_sign(world, round_, "kjj")
-    services.report_submit(actor=world["jxw-r"], report_id=world.task_report(round_).pk)
+    submit_report(actor=world["jxw-r"], report_id=world.task_report(round_).pk)
     services.report_sign_off(actor=world["jxw-h"], report_id=world.task_report(round_).pk)
     services.report_approve(actor=world["sam"], report_id=world.task_report(round_).pk)
     html = page_client("leo").get(TASK_PAGE).content.decode()
@@ -141,12 +142,12 @@ def _trail(world) -> Trail:
     round reminder is recorded on it."""
     round_ = world.open_round()
     fgw, kjj = world.part(round_, "市发展改革委"), world.part(round_, "市科技局")
-    services.report_submit(actor=world["fgw-r"], report_id=fgw.pk)
+    submit_report(actor=world["fgw-r"], report_id=fgw.pk)
     services.report_return(actor=world["fgw-h"], report_id=fgw.pk, reason="内部口径问题")
     fill_and_sign(world, round_, "fgw")
     fill_and_sign(world, round_, "kjj")
     task_report = world.task_report(round_)
-    services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
+    submit_report(actor=world["jxw-r"], report_id=task_report.pk)
     services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
     services.report_return(actor=world["sam"], report_id=task_report.pk, reason="汇总口径需统一")
     edit = AuditEvent.objects.create(action="task.update", object_type="plantask", object_id=str(world.task.pk),
