@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db.models import BigIntegerField, Count, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from evaluation.rules import Colour, IndicatorFacts, Light, MilestoneFacts, RuleSpec, TaskFacts, UnitFacts
@@ -82,20 +84,18 @@ def task_facts(*, plan_id: int, as_of: date, task_ids: Iterable[int] | None = No
         by_task[task_id].append(
             IndicatorFacts(name, baseline, year_end(baseline_year), tuple(sorted(path.items())), latest.get(pk))
         )
-    reported: set[int] = set()
+    task_reports = scoped(
+        Report.objects.filter(round__plan_id=plan_id, kind=Report.Kind.TASK, round__due_date__lt=as_of), "task_id"
+    ).exclude(round__status=ReportingRound.Status.OPENING)
+    # Decided in SQL: a plan's rounds hold tens of thousands of task reports, and only these two facts matter.
+    reported = set(task_reports.filter(approved_at__lt=cutoff).values_list("task_id", flat=True).distinct())
     missed: dict[int, list[str]] = defaultdict(list)
-    for task_id, period, approved_at, submitted_at in (
-        scoped(
-            Report.objects.filter(round__plan_id=plan_id, kind=Report.Kind.TASK, round__due_date__lt=as_of), "task_id"
-        )
-        .exclude(round__status=ReportingRound.Status.OPENING)
+    for task_id, period in (
+        task_reports.filter(Q(submitted_at__isnull=True) | Q(submitted_at__gte=cutoff))
         .order_by("task_id", "round__period_start")
-        .values_list("task_id", "round__period", "approved_at", "submitted_at")
+        .values_list("task_id", "round__period")
     ):
-        if approved_at is not None and approved_at < cutoff:
-            reported.add(task_id)
-        if submitted_at is None or submitted_at >= cutoff:
-            missed[task_id].append(period)
+        missed[task_id].append(period)
     return {
         task_id: TaskFacts(
             milestones=tuple(milestones[task_id]),
@@ -167,29 +167,30 @@ def unit_facts(
         target = interim_target(tuple(targets[pk]), (final_year, final), as_of)
         weight = spec.importance_weight(importance[task_id])
         indicator_shares[lead_id].append(IndicatorShare(code, baseline, target, latest.get(pk), weight, direction))
-    reports = list(
+    returned = AuditEvent.objects.filter(
+        plan_id=plan_id, action__in=SUPERVISOR_RETURNS, object_type="report", at__lt=cutoff
+    ).values_list(Cast("object_id", BigIntegerField()), flat=True)
+    approved = Q(status=Report.Status.APPROVED)
+    process: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    # Counted in SQL, per unit: due, on time, reviewed (approved, or returned by a supervisor), first pass.
+    for unit_id, due, on_time, reviewed, first_pass in (
         Report.objects.filter(
             round__plan_id=plan_id,
             round__period_start__gte=period_start,
             round__period_start__lte=period_end,
             round__due_date__lte=as_of,
-        ).values_list("pk", "unit_id", "on_time", "status")
-    )
-    returned = {
-        int(object_id)
-        for object_id in AuditEvent.objects.filter(
-            plan_id=plan_id, action__in=SUPERVISOR_RETURNS, object_type="report", at__lt=cutoff
-        ).values_list("object_id", flat=True)
-    }
-    process: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for pk, unit_id, on_time, status in reports:
-        counts = process[unit_id]
-        counts["due"] += 1
-        counts["on_time"] += bool(on_time)
-        approved = status == Report.Status.APPROVED
-        if approved or pk in returned:
-            counts["reviewed"] += 1
-            counts["first_pass"] += approved and pk not in returned
+        )
+        .order_by()
+        .values("unit_id")
+        .annotate(
+            due=Count("pk"),
+            on_time=Count("pk", filter=Q(on_time=True)),
+            reviewed=Count("pk", filter=approved | Q(pk__in=returned)),
+            first_pass=Count("pk", filter=approved & ~Q(pk__in=returned)),
+        )
+        .values_list("unit_id", "due", "on_time", "reviewed", "first_pass")
+    ):
+        process[unit_id].update(due=due, on_time=on_time, reviewed=reviewed, first_pass=first_pass)
     in_period = {
         "report__round__plan_id": plan_id,
         "report__round__period_start__gte": period_start,
