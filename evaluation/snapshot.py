@@ -168,7 +168,7 @@ def unit_facts(
         weight = spec.importance_weight(importance[task_id])
         indicator_shares[lead_id].append(IndicatorShare(code, baseline, target, latest.get(pk), weight, direction))
     returned = AuditEvent.objects.filter(
-        plan_id=plan_id, action__in=SUPERVISOR_RETURNS, object_type="report", at__lt=cutoff
+        plan_id=plan_id, action__in=SUPERVISOR_RETURNS, object_type="report"
     ).values_list(Cast("object_id", BigIntegerField()), flat=True)
     approved = Q(status=Report.Status.APPROVED)
     process: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
