@@ -140,9 +140,8 @@ def evaluation_compute(*, evaluation_id: int) -> Evaluation:
             raise Conflict(_("已送审定或已发布的结果不再重算。"))
         spec = RuleSpec.from_data(evaluation.spec)
         as_of = evaluation.as_of
-        task_ids = list(PlanTask.objects.filter(plan_id=evaluation.plan_id).values_list("pk", flat=True))
-        facts = task_facts(task_ids=task_ids, as_of=as_of)
-        lights = {task_id: task_light(facts[task_id], as_of, spec) for task_id in task_ids}
+        facts = task_facts(plan_id=evaluation.plan_id, as_of=as_of)
+        lights = {task_id: task_light(each, as_of, spec) for task_id, each in facts.items()}
         units = unit_facts(plan_id=evaluation.plan_id, period_start=evaluation.period_start,
                            period_end=evaluation.period_end, as_of=as_of, lights=lights, spec=spec)  # fmt: skip
         items: dict[int, list[ItemEntry]] = defaultdict(list)

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+
+from django.db.models import BigIntegerField, Count, Q
+from django.db.models.functions import Cast
+from django.utils import timezone
 
 from evaluation.rules import Colour, IndicatorFacts, Light, MilestoneFacts, RuleSpec, TaskFacts, UnitFacts
 from evaluation.rules.scoring import IndicatorShare, ProcessCounts, TaskShare, interim_target
@@ -34,32 +38,42 @@ def year_end(year: int) -> date:
     return date(year, 12, 31)
 
 
-def task_facts(*, task_ids: Iterable[int], as_of: date) -> dict[int, TaskFacts]:
-    """The rules' facts for each task id, as of ``as_of`` (6 queries for any number of tasks)."""
-    ids = list(task_ids)
-    tasks = dict(PlanTask.objects.filter(pk__in=ids).values_list("pk", "status"))
+def day_end(day: date) -> datetime:
+    """The first instant after ``day`` in the site's time zone: "on or before day" is "before this"."""
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def task_facts(*, plan_id: int, as_of: date, task_ids: Iterable[int] | None = None) -> dict[int, TaskFacts]:
+    """The rules' facts for the tasks of a plan (all of them, or those of ``task_ids``), as of ``as_of``: 6 queries
+    for any number of tasks. A whole plan is selected by the plan, not by a list of thousands of ids."""
+    ids = None if task_ids is None else list(task_ids)
+
+    def scoped(qs, path: str):
+        return qs if ids is None else qs.filter(**{f"{path}__in": ids})
+
+    cutoff = day_end(as_of)
+    tasks = dict(scoped(PlanTask.objects.filter(plan_id=plan_id), "pk").values_list("pk", "status"))
     milestones: dict[int, list[MilestoneFacts]] = defaultdict(list)
     for task_id, title, due, weight, status, done_on in (
-        Milestone.objects.filter(task_id__in=ids)
+        scoped(Milestone.objects.filter(task__plan_id=plan_id), "task_id")
         .order_by("task_id", "due_date", "order", "pk")
         .values_list("task_id", "title", "due_date", "weight", "status", "completed_date")
     ):
         done = done_on if status == Milestone.Status.DONE and done_on is not None else None
         milestones[task_id].append(MilestoneFacts(title, due, weight if weight is not None else Decimal(1), done))
     indicators = list(
-        Indicator.objects.filter(task_id__in=ids)
+        scoped(Indicator.objects.filter(plan_id=plan_id), "task_id")
         .order_by("task_id", "order", "pk")
         .values_list("pk", "task_id", "name", "baseline_value", "baseline_year", "target_value", "target_year")
     )
-    indicator_ids = [row[0] for row in indicators]
     targets: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
-    for indicator_id, year, value in IndicatorTarget.objects.filter(indicator_id__in=indicator_ids).values_list(
-        "indicator_id", "year", "value"
-    ):
+    for indicator_id, year, value in scoped(
+        IndicatorTarget.objects.filter(indicator__plan_id=plan_id), "indicator__task_id"
+    ).values_list("indicator_id", "year", "value"):
         targets[indicator_id].append((year_end(year), value))
     latest: dict[int, Decimal] = {}
     for indicator_id, value in (
-        IndicatorValue.objects.filter(indicator_id__in=indicator_ids, approved_at__date__lte=as_of)
+        scoped(IndicatorValue.objects.filter(indicator__plan_id=plan_id, approved_at__lt=cutoff), "indicator__task_id")
         .order_by("indicator_id", "round__period_start", "approved_at")
         .values_list("indicator_id", "value")
     ):
@@ -70,18 +84,18 @@ def task_facts(*, task_ids: Iterable[int], as_of: date) -> dict[int, TaskFacts]:
         by_task[task_id].append(
             IndicatorFacts(name, baseline, year_end(baseline_year), tuple(sorted(path.items())), latest.get(pk))
         )
-    reported: set[int] = set()
+    task_reports = scoped(
+        Report.objects.filter(round__plan_id=plan_id, kind=Report.Kind.TASK, round__due_date__lt=as_of), "task_id"
+    ).exclude(round__status=ReportingRound.Status.OPENING)
+    # Decided in SQL: a plan's rounds hold tens of thousands of task reports, and only these two facts matter.
+    reported = set(task_reports.filter(approved_at__lt=cutoff).values_list("task_id", flat=True).distinct())
     missed: dict[int, list[str]] = defaultdict(list)
-    for task_id, period, approved_at, submitted_at in (
-        Report.objects.filter(task_id__in=ids, kind=Report.Kind.TASK, round__due_date__lt=as_of)
-        .exclude(round__status=ReportingRound.Status.OPENING)
+    for task_id, period in (
+        task_reports.filter(Q(submitted_at__isnull=True) | Q(submitted_at__gte=cutoff))
         .order_by("task_id", "round__period_start")
-        .values_list("task_id", "round__period", "approved_at", "submitted_at")
+        .values_list("task_id", "round__period")
     ):
-        if approved_at is not None and approved_at.date() <= as_of:
-            reported.add(task_id)
-        if submitted_at is None or submitted_at.date() > as_of:
-            missed[task_id].append(period)
+        missed[task_id].append(period)
     return {
         task_id: TaskFacts(
             milestones=tuple(milestones[task_id]),
@@ -111,10 +125,10 @@ def unit_facts(
     tasks = list(
         PlanTask.objects.filter(plan_id=plan_id).values_list("pk", "code", "title", "importance", "lead_unit_id")
     )
-    task_ids = [row[0] for row in tasks]
+    cutoff = day_end(as_of)
     shares: dict[int, list[TaskShare]] = defaultdict(list)
     responsible = defaultdict(set)
-    for task_id, unit_id in TaskUnit.objects.filter(task_id__in=task_ids).values_list("task_id", "unit_id"):
+    for task_id, unit_id in TaskUnit.objects.filter(task__plan_id=plan_id).values_list("task_id", "unit_id"):
         responsible[task_id].add(unit_id)
     importance = {}
     for pk, code, title, weight_class, lead_id in tasks:
@@ -129,19 +143,18 @@ def unit_facts(
             )
     leads = {pk: lead_id for pk, _c, _t, _i, lead_id in tasks}
     indicators = list(
-        Indicator.objects.filter(task_id__in=task_ids).values_list(
+        Indicator.objects.filter(plan_id=plan_id).values_list(
             "pk", "task_id", "code", "direction", "baseline_value", "target_value", "target_year"
         )
     )
-    indicator_ids = [row[0] for row in indicators]
     targets: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
-    for indicator_id, year, value in IndicatorTarget.objects.filter(indicator_id__in=indicator_ids).values_list(
+    for indicator_id, year, value in IndicatorTarget.objects.filter(indicator__plan_id=plan_id).values_list(
         "indicator_id", "year", "value"
     ):
         targets[indicator_id].append((year, value))
     latest: dict[int, Decimal] = {}
     for indicator_id, value in (
-        IndicatorValue.objects.filter(indicator_id__in=indicator_ids, approved_at__date__lte=as_of)
+        IndicatorValue.objects.filter(indicator__plan_id=plan_id, approved_at__lt=cutoff)
         .order_by("indicator_id", "round__period_start", "approved_at")
         .values_list("indicator_id", "value")
     ):
@@ -154,40 +167,43 @@ def unit_facts(
         target = interim_target(tuple(targets[pk]), (final_year, final), as_of)
         weight = spec.importance_weight(importance[task_id])
         indicator_shares[lead_id].append(IndicatorShare(code, baseline, target, latest.get(pk), weight, direction))
-    reports = list(
+    returned = AuditEvent.objects.filter(
+        plan_id=plan_id, action__in=SUPERVISOR_RETURNS, object_type="report"
+    ).values_list(Cast("object_id", BigIntegerField()), flat=True)
+    approved = Q(status=Report.Status.APPROVED)
+    process: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    # Counted in SQL, per unit: due, on time, reviewed (approved, or returned by a supervisor), first pass.
+    for unit_id, due, on_time, reviewed, first_pass in (
         Report.objects.filter(
             round__plan_id=plan_id,
             round__period_start__gte=period_start,
             round__period_start__lte=period_end,
             round__due_date__lte=as_of,
-        ).values_list("pk", "unit_id", "on_time", "status")
-    )
-    returned = {
-        int(object_id)
-        for object_id in AuditEvent.objects.filter(
-            plan_id=plan_id, action__in=SUPERVISOR_RETURNS, object_type="report", at__date__lte=as_of
-        ).values_list("object_id", flat=True)
-    }
-    process: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    approved_ids = []
-    for pk, unit_id, on_time, status in reports:
-        counts = process[unit_id]
-        counts["due"] += 1
-        counts["on_time"] += bool(on_time)
-        approved = status == Report.Status.APPROVED
-        if approved:
-            approved_ids.append(pk)
-        if approved or pk in returned:
-            counts["reviewed"] += 1
-            counts["first_pass"] += approved and pk not in returned
-    attached = set(
-        ReportAttachment.objects.filter(report_id__in=approved_ids, milestone__isnull=False).values_list(
-            "report_id", "milestone_id"
         )
+        .order_by()
+        .values("unit_id")
+        .annotate(
+            due=Count("pk"),
+            on_time=Count("pk", filter=Q(on_time=True)),
+            reviewed=Count("pk", filter=approved | Q(pk__in=returned)),
+            first_pass=Count("pk", filter=approved & ~Q(pk__in=returned)),
+        )
+        .values_list("unit_id", "due", "on_time", "reviewed", "first_pass")
+    ):
+        process[unit_id].update(due=due, on_time=on_time, reviewed=reviewed, first_pass=first_pass)
+    in_period = {
+        "report__round__plan_id": plan_id,
+        "report__round__period_start__gte": period_start,
+        "report__round__period_start__lte": period_end,
+        "report__round__due_date__lte": as_of,
+        "report__status": Report.Status.APPROVED,
+    }
+    attached = set(
+        ReportAttachment.objects.filter(milestone__isnull=False, **in_period).values_list("report_id", "milestone_id")
     )
-    for unit_id, report_id, milestone_id, evidence in MilestoneClaim.objects.filter(
-        report_id__in=approved_ids
-    ).values_list("report__unit_id", "report_id", "milestone_id", "evidence"):
+    for unit_id, report_id, milestone_id, evidence in MilestoneClaim.objects.filter(**in_period).values_list(
+        "report__unit_id", "report_id", "milestone_id", "evidence"
+    ):
         counts = process[unit_id]
         counts["claims"] += 1
         counts["evidence"] += bool(evidence.strip()) or (report_id, milestone_id) in attached

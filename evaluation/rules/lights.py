@@ -18,7 +18,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 
-from evaluation.rules.colours import Colour, worst
+from evaluation.rules.colours import SEVERITY, Colour
 from evaluation.rules.config import DEFAULT_SPEC, Band, RuleSpec
 from evaluation.rules.reasons import Reason
 
@@ -141,7 +141,7 @@ def task_light(facts: TaskFacts, as_of: date, spec: RuleSpec = DEFAULT_SPEC) -> 
         ("overdue_days", band(overdue_days, rules.overdue_days)),
         ("missed_rounds", band(missed, rules.missed_rounds)),
     )
-    colour = worst(colour for _name, colour in tests)
+    colour = max((colour for _name, colour in tests), key=SEVERITY.__getitem__)  # the worst (all three are judged)
     reasons: list[Reason] = []
     judged = dict(tests)
     if judged["overdue_days"] is not Colour.GREEN and oldest is not None:

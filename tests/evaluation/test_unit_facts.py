@@ -1,0 +1,57 @@
+"""A unit's process facts from its reports in the period: due, on time, reviewed and first pass (a return by a
+supervisor counts against it; a return inside the unit or by the lead unit does not), claims with evidence."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from evaluation.rules import DEFAULT_SPEC
+from evaluation.snapshot import unit_facts
+from tasks.lifecycle import Kind, Status
+from tasks.models import AuditEvent, MilestoneClaim, Report, ReportingRound
+from tests.factories import make_milestone, make_plan, make_task
+from units.models import Unit
+
+pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def test_process_counts_per_unit():
+    plan = make_plan("cq")
+    jxw = Unit.objects.get(short_name="市经济信息委")
+    q3 = ReportingRound.objects.create(plan=plan, period="2025-Q3", period_start=date(2025, 7, 1),
+                                       period_end=date(2025, 9, 30), due_date=date(2025, 10, 10))  # fmt: skip
+    q2 = ReportingRound.objects.create(plan=plan, period="2025-Q2", period_start=date(2025, 4, 1),
+                                       period_end=date(2025, 6, 30), due_date=date(2025, 7, 10))  # fmt: skip
+    at = datetime(2025, 10, 9, 10, tzinfo=SHANGHAI)
+    reports = []
+    for n, (status, on_time, returns) in enumerate([
+        (Status.APPROVED, True, ()),  # first pass
+        (Status.APPROVED, True, ("report.return_by_supervisor",)),  # approved after a supervisor's return
+        (Status.APPROVED, False, ("report.return_by_lead",)),  # a lead unit's return does not count
+        (Status.IN_REVIEW, True, ("report.return_by_supervisor",)),  # returned, not yet approved: reviewed
+        (Status.CONSOLIDATING, None, ()),  # not reviewed yet, not submitted
+    ]):  # fmt: skip
+        task = make_task(plan, f"1.{n}", title=f"任务{n}")
+        milestone = make_milestone(task, "a", date(2025, 9, 1))
+        report = Report.objects.create(round=q3, task=task, unit=jxw, kind=Kind.TASK, status=status, on_time=on_time,
+                                       due_date=q3.due_date, submitted_at=at if on_time is not None else None,
+                                       approved_at=at if status == Status.APPROVED else None)  # fmt: skip
+        for action in returns:
+            AuditEvent.objects.create(action=action, object_type="report", object_id=str(report.pk), plan=plan,
+                                      task=task)  # fmt: skip
+        if status == Status.APPROVED:
+            MilestoneClaim.objects.create(report=report, milestone=milestone, completed_date=date(2025, 9, 1),
+                                          evidence="验收报告" if n else "")  # fmt: skip
+        reports.append(report)
+    # a report of another period does not count
+    Report.objects.create(round=q2, task=reports[0].task, unit=jxw, kind=Kind.TASK, status=Status.APPROVED,
+                          on_time=False, due_date=q2.due_date, approved_at=at)  # fmt: skip
+    facts = unit_facts(plan_id=plan.pk, period_start=q3.period_start, period_end=q3.period_end,
+                       as_of=date(2025, 10, 20), lights={}, spec=DEFAULT_SPEC)[jxw.pk]  # fmt: skip
+    p = facts.process
+    assert (p.parts_due, p.parts_on_time, p.reviewed, p.first_pass) == (5, 3, 4, 2)
+    assert (p.claims, p.claims_with_evidence) == (3, 2)
