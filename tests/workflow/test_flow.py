@@ -222,3 +222,23 @@ def test_values_carry_over_from_the_last_approved_report(world):
     part = world.part(second, "市发展改革委")
     assert part.narrative == "fgw 进展" and part.percent_complete == 40
     assert part.indicator_claims.get().value == 12
+
+
+def test_a_supervisors_return_of_one_part_is_one_event_labelled_by_its_level_and_target(world):
+    """Issue 7, item 18: it was labelled "退回牵头单位" and logged twice (for the part and for the task report)."""
+    from tasks.templatetags.audit import audit_label
+
+    round_ = world.open_round()
+    fill_and_sign(world, round_, "fgw")
+    fill_and_sign(world, round_, "kjj")
+    task_report = world.task_report(round_)
+    submit_report(actor=world["jxw-r"], report_id=task_report.pk)
+    services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
+    fgw = world.part(round_, "市发展改革委")
+    before = AuditEvent.objects.count()
+    services.report_return(actor=world["sam"], report_id=task_report.pk, reason="发改委数据有误", part_id=fgw.pk)
+    events = list(AuditEvent.objects.order_by("pk")[before:])
+    returns = [event for event in events if event.action.startswith("report.return")]
+    assert [(event.action, event.object_id, audit_label(event)) for event in returns] == [
+        ("report.return_part_by_supervisor", str(fgw.pk), "督查退回单位报告")
+    ]
