@@ -209,7 +209,8 @@ class RoundOpenInputSerializer(serializers.Serializer):
 
 
 class InboxItemOutputSerializer(serializers.ModelSerializer):
-    """One report waiting for the user; ``overdue`` is computed for ``context["today"]`` (Asia/Shanghai)."""
+    """One report waiting for the user; ``overdue`` is computed for ``context["today"]`` (Asia/Shanghai); ``link``
+    is its page, ``url`` its API resource; ``draft_started`` as ``workflow.selectors.inbox`` annotates it."""
 
     step = step_field()
     kind = report_kind_field()
@@ -217,13 +218,20 @@ class InboxItemOutputSerializer(serializers.ModelSerializer):
     task = TaskRefSerializer(read_only=True)
     unit = UnitRefSerializer(read_only=True)
     round = RoundRefSerializer(read_only=True)
+    plan = PlanRefSerializer(source="round.plan", read_only=True)
     due_date = serializers.DateField(read_only=True)
     overdue = serializers.SerializerMethodField()
-    link = serializers.SerializerMethodField()
+    returned = serializers.BooleanField(read_only=True, help_text=_("被退回、尚未重新提交"))
+    times_returned = serializers.IntegerField(read_only=True)
+    draft_started = serializers.BooleanField(read_only=True, help_text=_(
+        "进入当前步骤后已保存过内容或上传过附件（草稿已开始，尚未提交）"))
+    link = serializers.SerializerMethodField(help_text=_("报告的网页"))
+    url = serializers.SerializerMethodField(help_text=_("报告的 API 地址（GET /api/reports/{id}/）"))
 
     class Meta:
         model = Report
-        fields = ["id", "step", "kind", "status", "task", "unit", "round", "due_date", "overdue", "link", "version"]
+        fields = ["id", "step", "kind", "status", "task", "unit", "round", "plan", "due_date", "overdue", "returned",
+                  "times_returned", "draft_started", "link", "url", "version"]
         read_only_fields = fields
 
     def get_overdue(self, report: Report) -> bool:
@@ -232,6 +240,9 @@ class InboxItemOutputSerializer(serializers.ModelSerializer):
 
     def get_link(self, report: Report) -> str:
         return report_page_url(report.pk)
+
+    def get_url(self, report: Report) -> str:
+        return reverse("api-report", kwargs={"pk": report.pk})
 
 
 class InboxCountsOutputSerializer(serializers.Serializer):

@@ -30,7 +30,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from tasks.api.errors import error_response
-from tasks.api.filters import IdFilter
+from tasks.api.filters import IdFilter, id_or_code
+from tasks.lifecycle import Step
 from tasks.models import AuditEvent, Report, ReportingRound
 from units.selectors import user_scope
 from workflow import selectors, services
@@ -126,10 +127,37 @@ class RoundDetailApi(WorkflowApi):
 # --- inbox --------------------------------------------------------------------------------------
 
 
+class InboxFilter(filters.FilterSet):
+    """Filters of /api/inbox/: step, unit and plan (id or code), returned."""
+
+    step = filters.ChoiceFilter(choices=Step.choices, method="filter_step", label=_("步骤"))
+    unit = filters.CharFilter(method="filter_unit", label=_("单位 ID 或代码"))
+    plan = filters.CharFilter(method="filter_plan", label=_("行动方案 ID 或代码"))
+    returned = filters.BooleanFilter(method="filter_returned", label=_("true 只看被退回的；false 不看被退回的"))
+
+    class Meta:
+        model = Report
+        fields = ["step", "unit", "plan", "returned"]
+
+    def filter_step(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
+        return selectors.InboxFilters(step=Step(value)).apply(queryset)
+
+    def filter_unit(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
+        return queryset.filter(id_or_code(value, "unit__"))
+
+    def filter_plan(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
+        return queryset.filter(id_or_code(value, "round__plan__"))
+
+    def filter_returned(self, queryset: QuerySet[Report], name: str, value: bool | None) -> QuerySet[Report]:
+        return selectors.InboxFilters(returned=value).apply(queryset)
+
+
 class InboxApi(WorkflowApi):
-    """My actionable items: overdue first, then by due date (paginated)."""
+    """My actionable items: returned first, then by due date (overdue first); filterable (paginated)."""
 
     serializer_class = InboxItemOutputSerializer
+    filter_backends = [filters.DjangoFilterBackend]
+    filterset_class = InboxFilter
 
     def get_queryset(self) -> QuerySet[Report]:
         return selectors.inbox(user=self.request.user)
@@ -138,9 +166,9 @@ class InboxApi(WorkflowApi):
         # One "today" per request, in Asia/Shanghai, for every row's overdue flag.
         return {**super().get_serializer_context(), "today": timezone.localdate()}
 
-    @extend_schema(summary=_("待办"), responses={200: InboxItemOutputSerializer(many=True), 401: _401})
+    @extend_schema(summary=_("待办"), responses={200: InboxItemOutputSerializer(many=True), 400: _400, 401: _401})
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
