@@ -18,11 +18,12 @@ from tasks.due import classify_due
 from tasks.due_sql import overdue_q
 from tasks.lifecycle import STEP_OF_STATUS, STEP_STATUS, Status, Step, returned_q
 from tasks.models import AuditEvent, Plan, Report, ReportAttachment, ReportingRound, ReportRevision
+from tasks.policy import may_open_rounds, role_steps, visible_reports, waiting_q
 from tasks.policy import report_actions as allowed_actions
-from tasks.policy import visible_reports, waiting_q
 from tasks.selectors import task_events, task_list
+from tasks.services import register_editable_by
 from units.models import Unit
-from units.selectors import user_scope
+from units.selectors import user_memberships, user_scope
 
 S = Status
 
@@ -251,6 +252,42 @@ def task_history(*, user: AbstractBaseUser, task_id: int) -> QuerySet[AuditEvent
     """A task's audit events the user may read, newest first: the same as the task page
     (``tasks.selectors.task_events``). DoesNotExist (404) for a task the user may not read."""
     return task_events(user=user, task=task_list(user=user).get(pk=task_id))
+
+
+@dataclass(frozen=True)
+class UnitRoles:
+    unit: Unit
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Who the user is and what they may do: ``GET /api/me/``."""
+
+    user: AbstractBaseUser
+    units: tuple[UnitRoles, ...]
+    is_supervisor: bool
+    is_leader: bool
+    can_open_rounds: bool
+    can_edit_register: bool
+    steps: tuple[str, ...]
+
+
+def user_profile(*, user: AbstractBaseUser) -> Profile:
+    """The user's active units with their roles there (in the units' order), the supervisor and leader flags, and
+    what the services would let them do: open rounds, edit the register, act on which steps (two queries: the
+    scope and the memberships)."""
+    scope = user_scope(user)
+    roles: dict[int, tuple[Unit, list[str]]] = {}
+    memberships = (user_memberships(user=user).filter(unit__active=True)
+                   .order_by("unit__order", "unit_id", "role"))
+    for membership in memberships:
+        roles.setdefault(membership.unit_id, (membership.unit, []))[1].append(membership.role)
+    return Profile(
+        user=user, units=tuple(UnitRoles(unit=unit, roles=tuple(unit_roles)) for unit, unit_roles in roles.values()),
+        is_supervisor=scope.is_supervisor, is_leader=scope.is_leader, can_open_rounds=may_open_rounds(scope),
+        can_edit_register=register_editable_by(user), steps=tuple(str(step) for step in role_steps(scope)),
+    )
 
 
 # --- read helpers of the API ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from django.urls import path
 from workflow.api import views
 
 urlpatterns = [
+    path("me/", views.MeApi.as_view(), name="api-me"),
     path("rounds/", views.RoundListOpenApi.as_view(), name="api-rounds"),
     path("rounds/<int:pk>/", views.RoundDetailApi.as_view(), name="api-round"),
     path("inbox/", views.InboxApi.as_view(), name="api-inbox"),

@@ -36,11 +36,13 @@ from tasks.models import AuditEvent, Report, ReportingRound
 from units.selectors import user_scope
 from workflow import selectors, services
 from workflow.api.serializers import (
+    AttachmentCreatedOutputSerializer,
     AttachmentInputSerializer,
     AttachmentOutputSerializer,
     HistoryEventOutputSerializer,
     InboxCountsOutputSerializer,
     InboxItemOutputSerializer,
+    MeOutputSerializer,
     ReportDetailOutputSerializer,
     ReportListOutputSerializer,
     ReportReturnInputSerializer,
@@ -320,12 +322,13 @@ class AttachmentCreateApi(WorkflowApi):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(summary=_("上传佐证材料"), request={"multipart/form-data": AttachmentInputSerializer},
-                   responses={201: AttachmentOutputSerializer, 400: _400, 401: _401, 403: _403, 404: _404})
+                   responses={201: AttachmentCreatedOutputSerializer, 400: _400, 401: _401, 403: _403, 404: _404})
     def post(self, request: Request, pk: int) -> Response:
         data = self.validated(AttachmentInputSerializer)
         attachment = services.report_attach(actor=request.user, report_id=pk, upload=data["file"],
                                             milestone_id=data.get("milestone"))
-        return Response(AttachmentOutputSerializer(attachment).data, status=status.HTTP_201_CREATED)
+        # The service bumped the report's version on the report it returns with the attachment.
+        return Response(AttachmentCreatedOutputSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
 
 class FirstRenderer(BaseContentNegotiation):
@@ -355,6 +358,20 @@ class AttachmentDownloadApi(WorkflowApi):
         response["Content-Security-Policy"] = "default-src 'none'; sandbox"
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+# --- me ---------------------------------------------------------------------------------------
+
+
+class MeApi(WorkflowApi):
+    """The signed-in user: units with roles, supervisor and leader flags, and what the services let them do."""
+
+    serializer_class = MeOutputSerializer
+    pagination_class = None
+
+    @extend_schema(summary=_("当前用户：单位、角色与权限"), responses={200: MeOutputSerializer, 401: _401})
+    def get(self, request: Request) -> Response:
+        return Response(MeOutputSerializer(selectors.user_profile(user=request.user)).data)
 
 
 # --- history ------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from viewflow.workflow.models import Task as FlowTask
 from viewflow.workflow.status import PROCESS, STATUS
 from viewflow.workflow.token import Token
 
+from tasks import policy
 from tasks.audit import audit_record
 from tasks.lifecycle import Kind, Status
 from tasks.models import Plan, PlanTask, Report, ReportingRound, TaskUnit
@@ -44,7 +45,7 @@ def round_open(*, actor: AbstractBaseUser, plan: Plan, period: str, due_date: da
     """Open a reporting round (supervisors only). Idempotent, and one winner when two open it at once: opening the
     same plan and period again returns the existing round and starts nothing. The processes are started by a
     Celery job after commit."""
-    if not user_scope(actor).is_supervisor:
+    if not policy.may_open_rounds(user_scope(actor)):
         raise PermissionDenied(_("只有督查专班可以开启报送轮次。"))
     try:
         parsed = parse_period(period)

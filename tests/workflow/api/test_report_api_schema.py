@@ -18,7 +18,7 @@ def test_the_schema_of_the_workflow_api_is_valid_and_free_of_warnings() -> None:
         "/api/rounds/", "/api/rounds/{id}/", "/api/inbox/", "/api/inbox/counts/", "/api/reports/",
         "/api/reports/{id}/", "/api/reports/{id}/submit/", "/api/reports/{id}/sign-off/",
         "/api/reports/{id}/approve/", "/api/reports/{id}/return/", "/api/reports/{id}/attachments/",
-        "/api/reports/{id}/attachments/{attachment_id}/", "/api/tasks/{id}/history/",
+        "/api/reports/{id}/attachments/{attachment_id}/", "/api/tasks/{id}/history/", "/api/me/",
     }
     components = schema["components"]["schemas"]
     assert components["ReportStatusEnum"]["enum"] == [
