@@ -14,7 +14,7 @@ from operator import or_
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
-from tasks.lifecycle import ACTIONS, TABLE, Action, Actor, Kind, Status
+from tasks.lifecycle import ACTIONS, TABLE, Action, Actor, Kind, Status, Step
 from tasks.models import Plan, Report, ReportRevision
 from units.models import Membership
 from units.selectors import Scope, user_scope
@@ -134,6 +134,27 @@ def duty_conflict(scope: Scope, report: Report, action: str, *, hands: Hands | N
     if hands is None:
         hands = report_hands(report)
     return any((kind, move, scope.user_id) in hands for kind, move in barred)
+
+
+def may_open_rounds(scope: Scope) -> bool:
+    """Whether the user may open reporting rounds: supervisors (superusers count as supervisors)."""
+    return scope.is_supervisor
+
+
+def role_steps(scope: Scope) -> list[Step]:
+    """The steps the user's roles may act on somewhere (from the table's "who acts"), in the table's order: whether
+    anything waits for them now is the inbox's question. A lead unit's steps are listed for every reporter or head,
+    since any unit may lead a task."""
+    roles = {role for _unit, role in scope.roles_by_unit}
+    has = {
+        Actor.UNIT_REPORTER: Role.REPORTER in roles,
+        Actor.UNIT_HEAD: Role.HEAD in roles,
+        Actor.LEAD_MEMBER: bool(roles & {Role.REPORTER, Role.HEAD}),
+        Actor.LEAD_HEAD: Role.HEAD in roles,
+        Actor.SUPERVISOR: scope.is_supervisor,
+    }
+    return [step for step in Step
+            if any(stage.step == step and stage.actor is not None and has[stage.actor] for stage in TABLE.values())]
 
 
 def waiting_q(scope: Scope) -> Q | None:

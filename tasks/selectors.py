@@ -17,7 +17,17 @@ from django.db.models.functions import Cast, Coalesce
 from tasks.codes import parent_code
 from tasks.due import Due, classify_due
 from tasks.due_sql import due_soon_q, due_today_q, overdue_q
-from tasks.models import AuditEvent, Indicator, IndicatorTarget, Milestone, Plan, PlanTask, TaskUnit
+from tasks.models import (
+    AuditEvent,
+    Indicator,
+    IndicatorTarget,
+    IndicatorValue,
+    Milestone,
+    Plan,
+    PlanTask,
+    Report,
+    TaskUnit,
+)
 from tasks.policy import visible_reports
 from units.models import Unit
 from units.selectors import user_scope
@@ -64,6 +74,19 @@ def indicator_list(*, user: User) -> QuerySet[Indicator]:
         .select_related("plan", "task")
         .prefetch_related(Prefetch("interim_targets", queryset=IndicatorTarget.objects.order_by("year")))
     )
+
+
+def indicator_values(*, user: User, indicator_id: int) -> QuerySet[IndicatorValue]:
+    """The approved values of an indicator the user may read (DoesNotExist, a 404, for one they may not): one per
+    round, only from approved reports — scoring's input, never a value still in review."""
+    indicator_id = indicator_list(user=user).values_list("pk", flat=True).get(pk=indicator_id)
+    return IndicatorValue.objects.filter(indicator_id=indicator_id, report__status=Report.Status.APPROVED)
+
+
+def indicator_latest_value(indicator: Indicator) -> IndicatorValue | None:
+    """The indicator's approved value of the latest period (the round with the latest period start), or None."""
+    return (IndicatorValue.objects.filter(indicator_id=indicator.pk, report__status=Report.Status.APPROVED)
+            .select_related("round").order_by("-round__period_start", "-round_id").first())
 
 
 def milestone_list(*, user: User) -> QuerySet[Milestone]:
@@ -339,7 +362,7 @@ def task_events(*, user: User, task: PlanTask) -> QuerySet[AuditEvent]:
         internal &= Q(task__lead_unit_id__in=scope.unit_ids) | Q(task_id__in=own_tasks)
     return (
         AuditEvent.objects.filter(readable | internal, task=task, task__plan__in=plan_list(user=user))
-        .select_related("actor", "unit")
+        .select_related("actor", "unit", "actor_unit")
         .order_by("-at", "-id")
     )
 

@@ -1,6 +1,7 @@
 """The reporting loop's panels on the register's pages (``tasks.panels``), registered in ``WorkflowConfig.ready()``.
 
 The task page shows the task's reports by round: the consolidated task report and each unit's part with its state.
+The home page shows the user's next steps: per step, how many items wait and the earliest due date.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from tasks.models import PlanTask, Report, ReportingRound
 from workflow import selectors
 
 TASK_REPORTS_TEMPLATE = "workflow/_task_reports.html"
+NEXT_STEPS_TEMPLATE = "workflow/_next_steps.html"
 
 
 @dataclass(frozen=True)
@@ -42,3 +44,12 @@ def task_rounds(*, user: AbstractBaseUser | AnonymousUser | None, task: PlanTask
 def task_reports_panel(request: HttpRequest | None, task: PlanTask) -> dict[str, Any]:
     """The context of the task page's reports panel: ``report_rounds``, scoped to the requesting user."""
     return {"report_rounds": task_rounds(user=getattr(request, "user", None), task=task)}
+
+
+def next_steps_panel(request: HttpRequest | None, obj: Any) -> dict[str, Any]:
+    """The context of the home page's "next steps" panel: ``next_steps`` (``selectors.inbox_next_steps``), one
+    query for a signed-in user, none otherwise."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"next_steps": []}
+    return {"next_steps": selectors.inbox_next_steps(user=user)}

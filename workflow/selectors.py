@@ -11,19 +11,21 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from tasks.due import classify_due
 from tasks.due_sql import overdue_q
 from tasks.files import LEGACY_OLE, FileType, Refused, detect_type, stored_type
-from tasks.lifecycle import STEP_OF_STATUS, Status, returned_q
-from tasks.models import AuditEvent, Plan, Report, ReportAttachment, ReportingRound
+from tasks.lifecycle import STEP_OF_STATUS, STEP_STATUS, Status, Step, returned_q
+from tasks.models import AuditEvent, Plan, Report, ReportAttachment, ReportingRound, ReportRevision
 from tasks.policy import barred_actions as duty_barred_actions
+from tasks.policy import may_open_rounds, role_steps, visible_reports, waiting_q
 from tasks.policy import report_actions as allowed_actions
-from tasks.policy import visible_reports, waiting_q
 from tasks.selectors import task_events, task_list
-from units.selectors import user_scope
+from tasks.services import register_editable_by
+from units.models import Unit
+from units.selectors import user_memberships, user_scope
 
 S = Status
 
@@ -51,16 +53,50 @@ def _waiting(user: AbstractBaseUser) -> QuerySet[Report]:
             .exclude(round__plan__status=Plan.Status.DRAFT))
 
 
-def inbox(*, user: AbstractBaseUser) -> QuerySet[Report]:
+@dataclass(frozen=True)
+class InboxFilters:
+    """What the inbox may be narrowed to: one step, one unit, one plan (ids, resolved and checked by the caller),
+    only returned work (``True``) or none of it (``False``)."""
+
+    step: Step | None = None
+    unit_id: int | None = None
+    plan_id: int | None = None
+    returned: bool | None = None
+
+    def apply(self, items: QuerySet[Report]) -> QuerySet[Report]:
+        if self.step is not None:
+            items = items.filter(status=STEP_STATUS[self.step])
+        if self.unit_id is not None:
+            items = items.filter(unit_id=self.unit_id)
+        if self.plan_id is not None:
+            items = items.filter(round__plan_id=self.plan_id)
+        if self.returned is not None:
+            items = items.filter(returned=self.returned)
+        return items
+
+
+#: The inbox's order: returned work first, then by due date (so the overdue come first), task and unit — the
+#: columns of ``report_inbox_order_idx``, so the first page is an index walk.
+INBOX_ORDER = ("-returned", "due_date", "task_sort_key", "unit_order", "pk")
+
+
+def inbox(*, user: AbstractBaseUser, filters: InboxFilters | None = None) -> QuerySet[Report]:
     """The reports whose current step is this user's (``tasks.policy.waiting_q``, from the lifecycle table): parts
     to fill (reporters), to sign off (heads), task reports to consolidate (the lead unit), to sign off (the lead
-    unit's head) and to review (supervisors). Open rounds only; by due date (overdue first), task and unit —
-    sort keys copied onto the report, so one index serves the first page; a page is read by ids first
-    (``PageByIdsQuerySet``). Each row has ``step``."""
+    unit's head) and to review (supervisors). Open rounds of non-draft plans only; returned work first (``Report.
+    returned``), then by due date (overdue first), task and unit — sort keys stored on the report, so one index
+    serves the first page (``INBOX_ORDER``); a page is read by ids first (``PageByIdsQuerySet``).
+
+    Each row has ``step`` and ``draft_started``: true when someone saved content or attached a file since the report
+    entered its current step (the revision of its current version is a save), i.e. work begun but not passed on.
+    """
+    items = (filters or InboxFilters()).apply(_waiting(user))
+    saved = ReportRevision.objects.filter(report_id=OuterRef("pk"), version=OuterRef("version"),
+                                          action__in=("update", "attach"))
     return (
-        _waiting(user)
-        .select_related("round", "round__plan", "task", "unit")
-        .order_by("due_date", "task_sort_key", "unit_order", "pk")
+        items.select_related("round", "round__plan", "task", "unit")
+        .annotate(draft_started=Exists(saved))
+        .order_by(*INBOX_ORDER)
     )
 
 
@@ -76,6 +112,46 @@ def inbox_counts(*, user: AbstractBaseUser) -> dict[str, int]:
         counts["total"] += row["n"]
         counts["overdue"] += row["overdue"]
     return counts
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """One step waiting for the user: how many items, how many of them returned or overdue, the earliest due."""
+
+    step: Step
+    count: int
+    returned: int
+    overdue: int
+    earliest_due: date
+
+
+def inbox_next_steps(*, user: AbstractBaseUser) -> list[NextStep]:
+    """What the user has to do next, per step, in the table's order of steps (one query): the home page's
+    "33 项待填报，截止 2027-01-10"."""
+    today = timezone.localdate()
+    rows = _waiting(user).order_by().values("status").annotate(
+        n=Count("pk"), returned_n=Count("pk", filter=Q(returned=True)),
+        overdue=Count("pk", filter=overdue_q("due_date", today=today)), earliest=Min("due_date"))
+    by_step = {STEP_OF_STATUS[row["status"]]: row for row in rows}
+    return [NextStep(step=step, count=row["n"], returned=row["returned_n"], overdue=row["overdue"],
+                     earliest_due=row["earliest"])
+            for step in Step if (row := by_step.get(step)) is not None]
+
+
+def inbox_choices(*, user: AbstractBaseUser) -> tuple[list[Unit], list[Plan]]:
+    """The units and the plans the user's inbox has items of, for its filters, in the units' and the plans' order
+    (one query; the objects carry their ids and names only)."""
+    rows = (_waiting(user).order_by()
+            .values_list("unit_id", "unit__short_name", "unit__name_en", "unit__order", "round__plan_id",
+                         "round__plan__code", "round__plan__title", "round__plan__title_en")
+            .distinct())
+    units: dict[int, Unit] = {}
+    plans: dict[int, Plan] = {}
+    for unit_id, short_name, name_en, order, plan_id, code, title, title_en in rows:
+        units[unit_id] = Unit(pk=unit_id, short_name=short_name, name_en=name_en, order=order)
+        plans[plan_id] = Plan(pk=plan_id, code=code, title=title, title_en=title_en)
+    return (sorted(units.values(), key=lambda unit: (unit.order, unit.pk)),
+            sorted(plans.values(), key=lambda plan: (plan.code, plan.pk)))
 
 
 def report_list(*, user: AbstractBaseUser) -> QuerySet[Report]:
@@ -156,8 +232,6 @@ def round_units(round_: ReportingRound, *, today: date | None = None, q: str = "
     the units of that track. The caller scopes the round (``round_list``)."""
     today = today or timezone.localdate()
     part = Q(reports__round=round_, reports__kind=Report.Kind.PART)
-    from units.models import Unit
-
     units = Unit.objects.filter(reports__round=round_, reports__kind=Report.Kind.PART)
     if q:
         units = units.filter(
@@ -203,6 +277,42 @@ def task_history(*, user: AbstractBaseUser, task_id: int) -> QuerySet[AuditEvent
     """A task's audit events the user may read, newest first: the same as the task page
     (``tasks.selectors.task_events``). DoesNotExist (404) for a task the user may not read."""
     return task_events(user=user, task=task_list(user=user).get(pk=task_id))
+
+
+@dataclass(frozen=True)
+class UnitRoles:
+    unit: Unit
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Who the user is and what they may do: ``GET /api/me/``."""
+
+    user: AbstractBaseUser
+    units: tuple[UnitRoles, ...]
+    is_supervisor: bool
+    is_leader: bool
+    can_open_rounds: bool
+    can_edit_register: bool
+    steps: tuple[str, ...]
+
+
+def user_profile(*, user: AbstractBaseUser) -> Profile:
+    """The user's active units with their roles there (in the units' order), the supervisor and leader flags, and
+    what the services would let them do: open rounds, edit the register, act on which steps (two queries: the
+    scope and the memberships)."""
+    scope = user_scope(user)
+    roles: dict[int, tuple[Unit, list[str]]] = {}
+    memberships = (user_memberships(user=user).filter(unit__active=True)
+                   .order_by("unit__order", "unit_id", "role"))
+    for membership in memberships:
+        roles.setdefault(membership.unit_id, (membership.unit, []))[1].append(membership.role)
+    return Profile(
+        user=user, units=tuple(UnitRoles(unit=unit, roles=tuple(unit_roles)) for unit, unit_roles in roles.values()),
+        is_supervisor=scope.is_supervisor, is_leader=scope.is_leader, can_open_rounds=may_open_rounds(scope),
+        can_edit_register=register_editable_by(user), steps=tuple(str(step) for step in role_steps(scope)),
+    )
 
 
 # --- read helpers of the API ---------------------------------------------------------------------------

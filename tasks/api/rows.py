@@ -26,7 +26,7 @@ from django.db.models import BooleanField, ExpressionWrapper, QuerySet
 from rest_framework import serializers
 
 from tasks.due_sql import overdue_q
-from tasks.models import Milestone, PlanTask, TaskUnit
+from tasks.models import IndicatorValue, Milestone, PlanTask, TaskUnit
 from tasks.selectors import MILESTONE_DONE
 
 Row = dict[str, Any]
@@ -178,6 +178,35 @@ class MilestoneRows:
                 "completed_date": _date(row["completed_date"]),
                 "order": row["order"],
                 "version": row["version"],
+            }
+            for row in rows
+        ]
+
+
+class IndicatorValueRows:
+    """Rows of ``/api/indicators/{id}/values/`` in the shape of ``IndicatorValueOutputSerializer``: one query.
+
+    The list is one indicator's, which has one value per round, so the round alone is the keyset (the unique
+    constraint (indicator, round) is its index): values come in the order their rounds were opened.
+    """
+
+    keyset = ("round_id",)
+    columns = ("round_id", "round__period", "round__period_start", "round__period_end", "value", "report_id",
+               "approved_at")
+
+    def values(self, page: QuerySet[IndicatorValue]) -> QuerySet:
+        return page.values(*self.columns)
+
+    def render(self, rows: Sequence[Row]) -> list[Row]:
+        return [
+            {
+                "round": {
+                    "id": row["round_id"], "period": row["round__period"],
+                    "period_start": _date(row["round__period_start"]), "period_end": _date(row["round__period_end"]),
+                },
+                "value": _AMOUNT.to_representation(row["value"]),
+                "report": row["report_id"],
+                "approved_at": _DATETIME.to_representation(row["approved_at"]),
             }
             for row in rows
         ]

@@ -13,9 +13,10 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tasks.models import Indicator, IndicatorTarget, Milestone, Plan, PlanTask
+from tasks.models import Indicator, IndicatorTarget, IndicatorValue, Milestone, Plan, PlanTask, ReportingRound
 from tasks.numbers import is_plain_number
 from tasks.selectors import milestone_is_overdue, plan_list, task_list
 from tasks.services import InterimTarget
@@ -112,6 +113,43 @@ class IndicatorOutputSerializer(serializers.ModelSerializer):
             "interim_targets", "version",
         ]
         read_only_fields = fields
+
+
+class IndicatorValueRoundSerializer(serializers.ModelSerializer):
+    """The round an approved value is of: {id, period, period_start, period_end}."""
+
+    class Meta:
+        model = ReportingRound
+        fields = ["id", "period", "period_start", "period_end"]
+        read_only_fields = fields
+
+
+class IndicatorValueOutputSerializer(serializers.ModelSerializer):
+    """An indicator's approved value for one round: the value, the approved report (id) and when it was approved."""
+
+    round = IndicatorValueRoundSerializer(read_only=True)
+    report = serializers.IntegerField(source="report_id", read_only=True)
+
+    class Meta:
+        model = IndicatorValue
+        fields = ["round", "value", "report", "approved_at"]
+        read_only_fields = fields
+
+
+class IndicatorDetailOutputSerializer(IndicatorOutputSerializer):
+    """An indicator with ``latest_value``: the approved value of its latest period (``context["latest_value"]``,
+    from ``tasks.selectors.indicator_latest_value``), or null while none has been approved."""
+
+    latest_value = serializers.SerializerMethodField()
+
+    class Meta(IndicatorOutputSerializer.Meta):
+        fields = [*IndicatorOutputSerializer.Meta.fields, "latest_value"]
+        read_only_fields = fields
+
+    @extend_schema_field(IndicatorValueOutputSerializer(allow_null=True))
+    def get_latest_value(self, indicator: Indicator) -> dict[str, Any] | None:
+        latest = self.context.get("latest_value")
+        return None if latest is None else IndicatorValueOutputSerializer(latest).data
 
 
 class MilestoneOutputSerializer(serializers.ModelSerializer):

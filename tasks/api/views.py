@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,12 +26,14 @@ from rest_framework.views import APIView
 
 from tasks.api.errors import error_response
 from tasks.api.filters import IndicatorFilter, MilestoneFilter, PlanFilter, TaskFilter
-from tasks.api.pagination import RowListMixin
-from tasks.api.rows import MilestoneRows, TaskRows
+from tasks.api.pagination import RegisterPagination, RowListMixin
+from tasks.api.rows import IndicatorValueRows, MilestoneRows, TaskRows
 from tasks.api.serializers import (
     IndicatorCreateInputSerializer,
+    IndicatorDetailOutputSerializer,
     IndicatorOutputSerializer,
     IndicatorUpdateInputSerializer,
+    IndicatorValueOutputSerializer,
     MilestoneCreateInputSerializer,
     MilestoneOutputSerializer,
     MilestoneUpdateInputSerializer,
@@ -41,7 +44,14 @@ from tasks.api.serializers import (
     TaskUpdateInputSerializer,
 )
 from tasks.models import Indicator, Milestone, Plan, PlanTask
-from tasks.selectors import indicator_list, milestone_list, plan_list, task_list
+from tasks.selectors import (
+    indicator_latest_value,
+    indicator_list,
+    indicator_values,
+    milestone_list,
+    plan_list,
+    task_list,
+)
 from tasks.services import (
     indicator_create,
     indicator_update,
@@ -60,7 +70,10 @@ class RegisterWritePermission(BasePermission):
     message = _("只有督查专班可以修改任务台账。")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return request.method in SAFE_METHODS or register_editable_by(request.user)
+        # A method the route does not offer (PUT, DELETE) is a 405 for everyone, not a 403 for some: let the view
+        # answer it.
+        offered = request.method in view.allowed_methods
+        return request.method in SAFE_METHODS or not offered or register_editable_by(request.user)
 
 
 _WRITE_ERRORS = {
@@ -152,10 +165,10 @@ class TaskViewSet(RowListMixin, RegisterViewSet):
 
 @extend_schema_view(
     list=extend_schema(summary=_("指标列表")),
-    retrieve=extend_schema(summary=_("指标详情")),
 )
 class IndicatorViewSet(RegisterViewSet):
-    """Indicators with interim targets: list, detail, POST and PATCH (supervisors)."""
+    """Indicators with interim targets: list, detail (with the latest approved value), POST and PATCH
+    (supervisors); ``values``: the approved values, by round (cursor pages)."""
 
     serializer_class = IndicatorOutputSerializer
     filterset_class = IndicatorFilter
@@ -163,6 +176,32 @@ class IndicatorViewSet(RegisterViewSet):
 
     def get_queryset(self) -> QuerySet[Indicator]:
         return indicator_list(user=self.request.user)
+
+    def list_rows(self) -> IndicatorValueRows:
+        # The rows of the ``values`` action, the only one paged by RegisterPagination here.
+        return IndicatorValueRows()
+
+    @extend_schema(summary=_("指标详情（含最新审核通过的实际值）"),
+                   responses={200: IndicatorDetailOutputSerializer, 401: error_response(_("未登录")),
+                              404: error_response(_("对象不存在或不可见"))})
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        indicator = self.get_object()
+        context = {**self.get_serializer_context(), "latest_value": indicator_latest_value(indicator)}
+        return Response(IndicatorDetailOutputSerializer(indicator, context=context).data)
+
+    @extend_schema(
+        summary=_("指标的实际值（仅审核通过的报告）"),
+        description=_("每个报送轮次一个值，来自审核通过的任务汇总报告；按轮次开启的先后排列，游标分页（见 cursor）。"),
+        filters=False, responses={200: IndicatorValueOutputSerializer(many=True), 400: _WRITE_ERRORS[400],
+                                  401: _WRITE_ERRORS[401], 404: _UPDATE_ERRORS[404]},
+    )
+    @action(detail=True, methods=["get"], url_path="values", pagination_class=RegisterPagination,
+            filter_backends=[], serializer_class=IndicatorValueOutputSerializer)
+    def values(self, request: Request, pk: str | None = None) -> Response:
+        indicator = self.get_object()  # 404 for an indicator the user may not read, or a malformed id
+        queryset = indicator_values(user=request.user, indicator_id=indicator.pk)
+        rows = self.paginator.paginate_queryset(queryset, request, view=self)
+        return self.get_paginated_response(rows)
 
     @extend_schema(summary=_("新建指标"), request=IndicatorCreateInputSerializer,
                    responses={201: IndicatorOutputSerializer, **_WRITE_ERRORS})

@@ -317,6 +317,9 @@ class Milestone(models.Model):
 class AuditEvent(models.Model):
     """One append-only record per action: who, in which unit, did what to which object, before → after, why.
 
+    ``unit`` is the unit the event is about (a report's unit; for a change to the register, the editor's
+    supervising unit); ``actor_unit`` the unit the actor acted for (``tasks.audit.actor_unit_id``).
+
     Written only by services (``tasks.audit.audit_record``); read-only everywhere else.
     """
 
@@ -327,6 +330,11 @@ class AuditEvent(models.Model):
     )
     unit = models.ForeignKey(
         Unit, verbose_name=_("单位"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The unit the actor acted for (a supervisor approving a lead unit's report acts for 督查室, not the lead unit),
+    # frozen when the event is written: memberships change later.
+    actor_unit = models.ForeignKey(
+        Unit, verbose_name=_("操作人单位"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     action = models.CharField(_("动作"), max_length=60)
     object_type = models.CharField(_("对象类型"), max_length=40)

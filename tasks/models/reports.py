@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tasks.lifecycle import Kind, Status, is_returned, step_of
+from tasks.lifecycle import Kind, Status, is_returned, returned_q, step_of
 from tasks.models.register import DECIMAL, Indicator, Milestone, Plan, PlanTask
 from units.models import Unit
 
@@ -71,7 +71,9 @@ class Report(models.Model):
     reports count anywhere. ``version`` rises with every change (409 on stale writes); ``step_started_at`` is
     when the report entered its current status (reminders count from it). ``due_date``, ``task_sort_key`` and
     ``unit_order`` copy the inbox's sort keys (the round's due date, the task's and the unit's order) so one
-    index serves the inbox's first page.
+    index serves the inbox's first page; ``returned`` — the inbox's first key, returned work on top — is a column
+    the database computes from ``status`` and ``times_returned`` by the one rule (``tasks.lifecycle.returned_q``),
+    so it cannot drift from them.
     """
 
     Kind = Kind
@@ -113,6 +115,10 @@ class Report(models.Model):
     flow_task_id = models.BigIntegerField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(_("版本"), default=1)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    returned = models.GeneratedField(
+        expression=models.Case(models.When(returned_q(), then=models.Value(True)), default=models.Value(False)),
+        output_field=models.BooleanField(), db_persist=True, verbose_name=_("被退回"),
+    )
 
     class Meta:
         ordering = ["round_id", "task__sort_key", "kind", "unit__order"]
@@ -136,8 +142,10 @@ class Report(models.Model):
             models.Index(fields=["unit", "status"]),
             models.Index(fields=["round", "status"]),
             models.Index(fields=["status", "kind"]),
-            # The inbox's order: its first page is an index walk, not a sort of every open item.
-            models.Index(fields=["due_date", "task_sort_key", "unit_order", "id"], name="report_inbox_order_idx"),
+            # The inbox's order (returned first, then by due date: the overdue come first): its first page is an
+            # index walk, not a sort of every open item.
+            models.Index(fields=["-returned", "due_date", "task_sort_key", "unit_order", "id"],
+                         name="report_inbox_order_idx"),
         ]
 
     def __str__(self) -> str:

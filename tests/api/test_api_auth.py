@@ -32,6 +32,7 @@ ENDPOINTS = [
     ("post", "/api/indicators/"),
     ("get", "/api/indicators/{indicator}/"),
     ("patch", "/api/indicators/{indicator}/"),
+    ("get", "/api/indicators/{indicator}/values/"),
     ("get", "/api/milestones/"),
     ("post", "/api/milestones/"),
     ("get", "/api/milestones/{milestone}/"),

@@ -36,6 +36,7 @@ from tasks.models import (
 )
 from tasks.selectors import plan_list
 from units.api.serializers import UnitRefSerializer
+from units.models import Membership
 
 STEPS = [(step.value, step.value) for step in Step]
 ACTION_NAMES = [str(action) for action in ACTIONS]
@@ -210,7 +211,8 @@ class RoundOpenInputSerializer(serializers.Serializer):
 
 
 class InboxItemOutputSerializer(serializers.ModelSerializer):
-    """One report waiting for the user; ``overdue`` is computed for ``context["today"]`` (Asia/Shanghai)."""
+    """One report waiting for the user; ``overdue`` is computed for ``context["today"]`` (Asia/Shanghai); ``link``
+    is its page, ``url`` its API resource; ``draft_started`` as ``workflow.selectors.inbox`` annotates it."""
 
     step = step_field()
     kind = report_kind_field()
@@ -218,13 +220,20 @@ class InboxItemOutputSerializer(serializers.ModelSerializer):
     task = TaskRefSerializer(read_only=True)
     unit = UnitRefSerializer(read_only=True)
     round = RoundRefSerializer(read_only=True)
+    plan = PlanRefSerializer(source="round.plan", read_only=True)
     due_date = serializers.DateField(read_only=True)
     overdue = serializers.SerializerMethodField()
-    link = serializers.SerializerMethodField()
+    returned = serializers.BooleanField(read_only=True, help_text=_("被退回、尚未重新提交"))
+    times_returned = serializers.IntegerField(read_only=True)
+    draft_started = serializers.BooleanField(read_only=True, help_text=_(
+        "进入当前步骤后已保存过内容或上传过附件（草稿已开始，尚未提交）"))
+    link = serializers.SerializerMethodField(help_text=_("报告的网页"))
+    url = serializers.SerializerMethodField(help_text=_("报告的 API 地址（GET /api/reports/{id}/）"))
 
     class Meta:
         model = Report
-        fields = ["id", "step", "kind", "status", "task", "unit", "round", "due_date", "overdue", "link", "version"]
+        fields = ["id", "step", "kind", "status", "task", "unit", "round", "plan", "due_date", "overdue", "returned",
+                  "times_returned", "draft_started", "link", "url", "version"]
         read_only_fields = fields
 
     def get_overdue(self, report: Report) -> bool:
@@ -233,6 +242,9 @@ class InboxItemOutputSerializer(serializers.ModelSerializer):
 
     def get_link(self, report: Report) -> str:
         return report_page_url(report.pk)
+
+    def get_url(self, report: Report) -> str:
+        return reverse("api-report", kwargs={"pk": report.pk})
 
 
 class InboxCountsOutputSerializer(serializers.Serializer):
@@ -361,6 +373,17 @@ class ClaimWithEvidenceOutputSerializer(MilestoneClaimOutputSerializer):
         return AttachmentOutputSerializer(self.context["evidence"].of(claim.milestone_id), many=True).data
 
 
+class AttachmentCreatedOutputSerializer(AttachmentOutputSerializer):
+    """The stored attachment and ``report_version``: the report's version after the upload (an upload changes the
+    report), to send with the next write."""
+
+    report_version = serializers.IntegerField(source="report.version", read_only=True)
+
+    class Meta(AttachmentOutputSerializer.Meta):
+        fields = [*AttachmentOutputSerializer.Meta.fields, "report_version"]
+        read_only_fields = fields
+
+
 class PartOutputSerializer(serializers.ModelSerializer):
     """A unit's part as its task report lists it."""
 
@@ -484,24 +507,58 @@ class AttachmentInputSerializer(serializers.Serializer):
     milestone = serializers.IntegerField(required=False, allow_null=True)
 
 
+# --- me ---------------------------------------------------------------------------------------
+
+
+class UnitRolesOutputSerializer(serializers.Serializer):
+    """One of the user's units and the user's roles there."""
+
+    unit = UnitRefSerializer(read_only=True)
+    roles = serializers.ListField(child=EnumField(Membership.Role.choices, enum_name="MembershipRoleEnum"),
+                                  read_only=True)
+
+
+class MeOutputSerializer(serializers.Serializer):
+    """``workflow.selectors.Profile``: the signed-in user, their units with roles, and what they may do."""
+
+    user = UserRefSerializer(read_only=True)
+    units = UnitRolesOutputSerializer(many=True, read_only=True)
+    is_supervisor = serializers.BooleanField(read_only=True, help_text=_("督查专班（或超级用户）"))
+    is_leader = serializers.BooleanField(read_only=True, help_text=_("领导：查看所有单位"))
+    can_open_rounds = serializers.BooleanField(read_only=True, help_text=_("可以开启报送轮次（POST /api/rounds/）"))
+    can_edit_register = serializers.BooleanField(read_only=True, help_text=_(
+        "可以修改任务台账（POST/PATCH /api/tasks/ 等）"))
+    steps = serializers.ListField(child=EnumField(STEPS, enum_name="ReportStepEnum"), read_only=True, help_text=_(
+        "按角色可以处理的步骤；当前有无待办见 /api/inbox/"))
+
+
 # --- history ------------------------------------------------------------------------------------
 
 
 class AuditObjectSerializer(serializers.Serializer):
+    """The object an event is about: {type, id}; ``id`` is the object's integer id."""
+
     type = serializers.CharField(source="object_type", read_only=True)
-    id = serializers.CharField(source="object_id", read_only=True)
+    id = serializers.SerializerMethodField()
+
+    def get_id(self, event: AuditEvent) -> int:
+        # Every audited object has an integer primary key; the column is text only to hold any model's.
+        return int(event.object_id)
 
 
 class HistoryEventOutputSerializer(serializers.ModelSerializer):
-    """One audit event of a task: who, in which unit, did what to which object, before → after, why."""
+    """One audit event of a task: who (and the unit they acted for), about which unit, did what to which object,
+    before → after, why."""
 
     actor = UserRefSerializer(read_only=True, allow_null=True)
-    unit = UnitRefSerializer(read_only=True, allow_null=True)
+    actor_unit = UnitRefSerializer(read_only=True, allow_null=True, help_text=_(
+        "操作人所代表的单位（如督查室审核时为督查室），记录时确定；早于此字段的记录为 null"))
+    unit = UnitRefSerializer(read_only=True, allow_null=True, help_text=_("事件所涉及的单位（如报告所属单位）"))
     object = AuditObjectSerializer(source="*", read_only=True)
     time = serializers.DateTimeField(source="at", read_only=True)
 
     class Meta:
         model = AuditEvent
-        fields = ["id", "time", "actor", "unit", "action", "object", "before", "after", "comment"]
+        fields = ["id", "time", "actor", "actor_unit", "unit", "action", "object", "before", "after", "comment"]
         read_only_fields = fields
 

@@ -6,6 +6,7 @@ import tasks.converters  # noqa: F401  (the <id:…> converter)
 from workflow.api import views
 
 urlpatterns = [
+    path("me/", views.MeApi.as_view(), name="api-me"),
     path("rounds/", views.RoundListOpenApi.as_view(), name="api-rounds"),
     path("rounds/<id:pk>/", views.RoundDetailApi.as_view(), name="api-round"),
     path("inbox/", views.InboxApi.as_view(), name="api-inbox"),

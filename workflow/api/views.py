@@ -32,15 +32,18 @@ from rest_framework.serializers import Serializer
 from tasks.api.errors import error_response
 from tasks.api.filters import IdFilter, id_or_code
 from tasks.files import content_disposition, download_name
+from tasks.lifecycle import Step
 from tasks.models import AuditEvent, Report, ReportAttachment, ReportingRound
 from units.selectors import user_scope
 from workflow import selectors, services
 from workflow.api.serializers import (
+    AttachmentCreatedOutputSerializer,
     AttachmentInputSerializer,
     AttachmentOutputSerializer,
     HistoryEventOutputSerializer,
     InboxCountsOutputSerializer,
     InboxItemOutputSerializer,
+    MeOutputSerializer,
     ReportDetailOutputSerializer,
     ReportListOutputSerializer,
     ReportReturnInputSerializer,
@@ -129,10 +132,37 @@ class RoundDetailApi(WorkflowApi):
 # --- inbox --------------------------------------------------------------------------------------
 
 
+class InboxFilter(filters.FilterSet):
+    """Filters of /api/inbox/: step, unit and plan (id or code), returned."""
+
+    step = filters.ChoiceFilter(choices=Step.choices, method="filter_step", label=_("步骤"))
+    unit = filters.CharFilter(method="filter_unit", label=_("单位 ID 或代码"))
+    plan = filters.CharFilter(method="filter_plan", label=_("行动方案 ID 或代码"))
+    returned = filters.BooleanFilter(method="filter_returned", label=_("true 只看被退回的；false 不看被退回的"))
+
+    class Meta:
+        model = Report
+        fields = ["step", "unit", "plan", "returned"]
+
+    def filter_step(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
+        return selectors.InboxFilters(step=Step(value)).apply(queryset)
+
+    def filter_unit(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
+        return queryset.filter(id_or_code(value, "unit__"))
+
+    def filter_plan(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
+        return queryset.filter(id_or_code(value, "round__plan__"))
+
+    def filter_returned(self, queryset: QuerySet[Report], name: str, value: bool | None) -> QuerySet[Report]:
+        return selectors.InboxFilters(returned=value).apply(queryset)
+
+
 class InboxApi(WorkflowApi):
-    """My actionable items: overdue first, then by due date (paginated)."""
+    """My actionable items: returned first, then by due date (overdue first); filterable (paginated)."""
 
     serializer_class = InboxItemOutputSerializer
+    filter_backends = [filters.DjangoFilterBackend]
+    filterset_class = InboxFilter
 
     def get_queryset(self) -> QuerySet[Report]:
         return selectors.inbox(user=self.request.user)
@@ -141,9 +171,9 @@ class InboxApi(WorkflowApi):
         # One "today" per request, in Asia/Shanghai, for every row's overdue flag.
         return {**super().get_serializer_context(), "today": timezone.localdate()}
 
-    @extend_schema(summary=_("待办"), responses={200: InboxItemOutputSerializer(many=True), 401: _401})
+    @extend_schema(summary=_("待办"), responses={200: InboxItemOutputSerializer(many=True), 400: _400, 401: _401})
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
@@ -293,12 +323,13 @@ class AttachmentCreateApi(WorkflowApi):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(summary=_("上传佐证材料"), request={"multipart/form-data": AttachmentInputSerializer},
-                   responses={201: AttachmentOutputSerializer, 400: _400, 401: _401, 403: _403, 404: _404})
+                   responses={201: AttachmentCreatedOutputSerializer, 400: _400, 401: _401, 403: _403, 404: _404})
     def post(self, request: Request, pk: int) -> Response:
         data = self.validated(AttachmentInputSerializer)
         attachment = services.report_attach(actor=request.user, report_id=pk, upload=data["file"],
                                             milestone_id=data.get("milestone"))
-        return Response(AttachmentOutputSerializer(attachment).data, status=status.HTTP_201_CREATED)
+        # The service bumped the report's version on the report it returns with the attachment.
+        return Response(AttachmentCreatedOutputSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
 
 class FirstRenderer(BaseContentNegotiation):
@@ -363,6 +394,20 @@ class AttachmentInlineApi(WorkflowApi):
             raise exceptions.UnsupportedMediaType(
                 attachment.content_type, detail=_("只有 PDF 和图片（PNG、JPEG、GIF）可以在线预览，请下载查看。"))
         return _serve(attachment, inline=True)
+
+
+# --- me ---------------------------------------------------------------------------------------
+
+
+class MeApi(WorkflowApi):
+    """The signed-in user: units with roles, supervisor and leader flags, and what the services let them do."""
+
+    serializer_class = MeOutputSerializer
+    pagination_class = None
+
+    @extend_schema(summary=_("当前用户：单位、角色与权限"), responses={200: MeOutputSerializer, 401: _401})
+    def get(self, request: Request) -> Response:
+        return Response(MeOutputSerializer(selectors.user_profile(user=request.user)).data)
 
 
 # --- history ------------------------------------------------------------------------------------

@@ -44,7 +44,8 @@ def insert(model: type[Model], rows: Sequence[dict[str, Any]], *, same: dict[str
     ``id``; a required column nobody gives fails the INSERT (a new field without a default shows at once)."""
     if not rows:
         return
-    fields = list(model._meta.concrete_fields)
+    # A generated column (``Report.returned``) is the database's to compute: never in an INSERT.
+    fields = [field for field in model._meta.concrete_fields if not field.generated]
     # What Django would write for a field left unset (its default; "" for text, None otherwise).
     shared = {field.attname: field.get_db_prep_save(field.get_default(), connection)
               for field in fields if not field.primary_key}

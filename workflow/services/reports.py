@@ -168,9 +168,10 @@ def report_approve(*, actor: AbstractBaseUser, report_id: int, version: int | No
     now = timezone.now()
     report.approved_by = actor
     report.approved_at = now
-    # What the approval applies is written first, so the approval itself is the newest event of the task.
-    report_content.apply_approval(report, actor=actor)
     apply(report, Action.APPROVE, actor=actor, now=now, fields=["approved_by", "approved_at"],
           audit="report.approve", step=Step.REVIEW)
     apply_set(parts, System.APPROVED, kind=Kind.PART, actor=actor, now=now, approved_by=actor, approved_at=now)
+    # What the approval applies follows it, in the trail too: report.approve, then report.apply (both the
+    # approver's), so a client reading the events in order sees the cause before its effect.
+    report_content.apply_approval(report, actor=actor)
     return report

@@ -30,6 +30,7 @@ from viewflow.workflow.models import Task as FlowTask
 from viewflow.workflow.status import PROCESS, STATUS
 from viewflow.workflow.token import Token
 
+from tasks import policy
 from tasks.audit import audit_record
 from tasks.lifecycle import Kind, Status
 from tasks.models import Plan, PlanTask, Report, ReportingRound, TaskUnit
@@ -57,7 +58,7 @@ def round_open(*, actor: AbstractBaseUser, plan: Plan, period: str, due_date: da
     Celery job after commit; if the round is still ``opening`` when asked again, its job is published again (a
     stuck round is resumed by asking). A broker that is down does not fail the call: the round stays ``opening``
     and the sweep resumes it."""
-    if not user_scope(actor).is_supervisor:
+    if not policy.may_open_rounds(user_scope(actor)):
         raise PermissionDenied(_("只有督查专班可以开启报送轮次。"))
     try:
         parsed = parse_period(period)

@@ -137,8 +137,10 @@ def apply(report: Report, move: str, *, actor: AbstractBaseUser | None, now: dat
     ReportRevision.objects.create(report_id=report.pk, version=report.version, action=move,
                                   data={"status": report.status}, by=actor)
     if audit:
+        # The lead unit, for the actor's own unit on the event (loaded by lock_report; no query for it here).
+        lead_unit_id = report.task.lead_unit_id if Report.task.is_cached(report) else None
         audit_record(action=audit, obj=report, actor=actor, unit_id=report.unit_id, plan_id=report.round.plan_id,
-                     task_id=report.task_id, before={"status": before},
+                     task_id=report.task_id, lead_unit_id=lead_unit_id, before={"status": before},
                      after={"status": report.status, "version": report.version, **(after or {})}, comment=comment)
     return report
 

@@ -314,7 +314,7 @@ def test_history_shows_who_did_what_and_why(world, client_of):
     latest, first = body["results"]
     assert (latest["action"], latest["actor"]["username"], latest["unit"]["code"]) == (
         "report.return_in_unit", world["fgw-h"].username, "fgw")
-    assert latest["object"] == {"type": "report", "id": str(stage.part.pk)}
+    assert latest["object"] == {"type": "report", "id": stage.part.pk}  # ids are integers
     assert (latest["before"], latest["after"]["status"], latest["comment"]) == (
         {"status": "submitted"}, "draft", "数据口径不对")
     assert (first["action"], first["actor"]["username"]) == ("report.submit", world["fgw-r"].username)

@@ -65,6 +65,7 @@ ENDPOINTS: dict[str, tuple[str, str, str, dict | None]] = {
     "inbox": ("draft", "get", "/api/inbox/", None),
     "inbox counts": ("draft", "get", "/api/inbox/counts/", None),
     "task history": ("submitted", "get", "/api/tasks/{task_id}/history/", None),
+    "me": ("draft", "get", "/api/me/", None),
 }
 
 # Expected status per persona, in PERSONAS order: fgw-r, kjj-r, fgw-h, jxw-r, jxw-h, sam, leo.
@@ -103,6 +104,7 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "inbox":                (200, 200, 200, 200, 200, 200, 200),
     "inbox counts":         (200, 200, 200, 200, 200, 200, 200),
     "task history":         (200, 200, 200, 200, 200, 200, 200),
+    "me":                   (200, 200, 200, 200, 200, 200, 200),
 }
 
 # sid's status codes: a supervisor's (sam's) on every endpoint, but a review of what he had a hand in.

@@ -19,7 +19,7 @@ def test_the_schema_of_the_workflow_api_is_valid_and_free_of_warnings() -> None:
         "/api/reports/{id}/", "/api/reports/{id}/submit/", "/api/reports/{id}/sign-off/",
         "/api/reports/{id}/approve/", "/api/reports/{id}/return/", "/api/reports/{id}/attachments/",
         "/api/reports/{id}/attachments/{attachment_id}/", "/api/reports/{id}/attachments/{attachment_id}/inline/",
-        "/api/tasks/{id}/history/",
+        "/api/tasks/{id}/history/", "/api/me/",
     }
     components = schema["components"]["schemas"]
     assert components["ReportStatusEnum"]["enum"] == [

@@ -48,7 +48,11 @@ def test_items_are_grouped_by_due_date_with_the_overdue_first(world, page_client
     assert "共 2 项等你处理" in html and "逾期 1 项" in html
     item = html.split(f'id="inbox-{world.part(late, "市发展改革委").pk}"')[1].split("</li>")[0]
     assert '<span class="step-tag step-fill">填报</span>' in item
-    assert "1.1" in item and "任务 1.1" in item and "市发展改革委" in item and "2025-Q3" in item
+    assert "1.1" in item and "任务 1.1" in item and "市发展改革委" in item
+    # The plan and its period head the group, once; the rows do not repeat them.
+    assert "2025-Q3" not in item and world.plan.title not in item
+    assert re.findall(r'<h3 class="inbox-plan"[^>]*>([^<]+) <span class="muted">([^<]+)</span>', html) == [
+        (world.plan.title, "2025-Q3"), (world.plan.title, "2025-Q4")]
     assert f'href="/reports/{world.part(late, "市发展改革委").pk}/">去填报</a>' in item
 
 

@@ -103,7 +103,8 @@ def test_after_approval_the_timeline_shows_approval_and_what_it_applied(world, p
     services.report_approve(actor=world["sam"], report_id=world.task_report(round_).pk)
     html = page_client("leo").get(TASK_PAGE).content.decode()
     labels = re.findall(r'<strong class="audit-label">([^<]+)</strong>', html)
-    assert labels[:4] == ["审核通过", "审核结果生效", "牵头单位负责人审签通过", "汇总报告提交审核"]
+    # Newest first: what the approval applied follows the approval.
+    assert labels[:4] == ["审核结果生效", "审核通过", "牵头单位负责人审签通过", "汇总报告提交审核"]
     applied = html.split('data-action="report.apply"')[1].split("</li>\n")[0]
     assert "完成节点" in applied and world.milestone.code in applied
     assert 'id="milestone-2025"' in html and "已完成" in html.split('id="milestone-2025"')[1].split("</li>")[0]
