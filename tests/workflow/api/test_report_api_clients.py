@@ -225,8 +225,8 @@ def test_an_upload_answers_with_the_reports_new_version(world, client_of, media_
 
 # --- PUT and DELETE ----------------------------------------------------------------------------------------------
 
-#: Routes that offer PUT or DELETE, as docs/api.md lists them (none today).
-OFFERED: set[tuple[str, str]] = set()
+#: Routes that offer PUT or DELETE, as docs/api.md lists them.
+OFFERED: set[tuple[str, str]] = {("delete", "/api/auth/token/")}  # revoking one's token (accounts)
 
 
 def api_routes() -> Iterator[str]:
