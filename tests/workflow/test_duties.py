@@ -24,6 +24,7 @@ from rest_framework.test import APIClient
 from tasks.errors import DutyConflict
 from tasks.models import Report, TaskUnit
 from tests.conftest import make_user
+from tests.support import submit_report
 from tests.workflow.conftest import UNITS, World, fill_and_sign
 from units.models import Membership, Unit
 from workflow import services
@@ -203,7 +204,7 @@ def test_a_head_may_send_their_own_submission_back(world):
     dave = User.objects.get(pk=dave.pk)
     round_ = world.open_round()
     part = world.part(round_, UNITS["fgw"])
-    services.report_submit(actor=dave, report_id=part.pk)
+    submit_report(actor=dave, report_id=part.pk)
     assert services.report_return(actor=dave, report_id=part.pk, reason="再补充").status == S.DRAFT
 
 
