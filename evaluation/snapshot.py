@@ -91,7 +91,11 @@ def task_facts(*, plan_id: int, as_of: date, task_ids: Iterable[int] | None = No
     reported = set(task_reports.filter(approved_at__lt=cutoff).values_list("task_id", flat=True).distinct())
     missed: dict[int, list[str]] = defaultdict(list)
     for task_id, period in (
-        task_reports.filter(Q(submitted_at__isnull=True) | Q(submitted_at__gte=cutoff))
+        # Closed rounds say it themselves (missing when they closed); open rounds past due: not submitted by as_of.
+        task_reports.filter(
+            Q(missing_at_close=True)
+            | Q(missing_at_close__isnull=True) & (Q(submitted_at__isnull=True) | Q(submitted_at__gte=cutoff))
+        )
         .order_by("task_id", "round__period_start")
         .values_list("task_id", "round__period")
     ):

@@ -27,3 +27,12 @@ def round_open_sweep_job() -> list[int]:
     return services.round_open_resume_stalled(
         now=timezone.now(), stalled_for=timedelta(seconds=settings.ROUND_OPEN_STALL_SECONDS)
     )
+
+
+@shared_task(name="workflow.round_close_sweep")
+def round_close_sweep_job() -> list[int]:
+    """Beat, hourly: close the open rounds whose due date plus ``LUOSHI_ROUND_CLOSE_GRACE_WORKING_DAYS`` working
+    days is past (idempotent). Returns their ids."""
+    return services.round_close_due(
+        today=timezone.localdate(), grace_working_days=settings.ROUND_CLOSE_GRACE_WORKING_DAYS, now=timezone.now()
+    )

@@ -16,4 +16,5 @@ urlpatterns = [
     path("reports/<id:pk>/attach/", reports.report_attach, name="report-attach"),
     path("rounds/", rounds.round_list_page, name="round-list"),
     path("rounds/<id:pk>/", rounds.round_detail_page, name="round-detail"),
+    path("rounds/<id:pk>/close/", rounds.round_close_page, name="round-close"),
 ]

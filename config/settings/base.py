@@ -242,7 +242,15 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The database scheduler installs this entry when beat starts.
 ROUND_OPEN_SWEEP_SECONDS = env_int("LUOSHI_ROUND_OPEN_SWEEP_SECONDS", 60, minimum=1)
 ROUND_OPEN_STALL_SECONDS = env_int("LUOSHI_ROUND_OPEN_STALL_SECONDS", 300, minimum=1)
+# A round closes by itself ROUND_CLOSE_GRACE_WORKING_DAYS working days after its due date (supervisors may close
+# one earlier by hand): the sweep runs hourly.
+ROUND_CLOSE_GRACE_WORKING_DAYS = env_int("LUOSHI_ROUND_CLOSE_GRACE_WORKING_DAYS", 0, minimum=0)
 CELERY_BEAT_SCHEDULE = {
+    "workflow.round_close_sweep": {
+        "task": "workflow.round_close_sweep",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
     "workflow.round_open_sweep": {
         "task": "workflow.round_open_sweep",
         "schedule": float(ROUND_OPEN_SWEEP_SECONDS),

@@ -48,6 +48,11 @@ class ReportingRound(models.Model):
     open_progress_at = models.DateTimeField(
         _("开启进度时间"), default=timezone.now, help_text=_("开启任务最近一次推进或重新排队的时间")
     )
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("结束人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", help_text=_("为空表示到期后由系统自动结束"),
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-period_start", "plan_id"]
@@ -96,6 +101,9 @@ class Report(models.Model):
     )
     submitted_at = models.DateTimeField(_("首次提交时间"), null=True, blank=True)
     on_time = models.BooleanField(_("按时报送"), null=True, blank=True)
+    missing_at_close = models.BooleanField(
+        _("结束时未报送"), null=True, blank=True, help_text=_("轮次结束时记下：尚未提交为是；轮次未结束为空")
+    )
     times_returned = models.PositiveSmallIntegerField(_("退回次数"), default=0)
     last_return_reason = models.TextField(_("最近退回理由"), blank=True)
     signed_off_by = models.ForeignKey(

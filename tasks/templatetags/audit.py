@@ -37,6 +37,7 @@ AUDIT_LABELS = {
     "report.apply": pgettext_lazy("event", "审核结果生效"),
     "report.attach": pgettext_lazy("event", "上传佐证材料"),
     "round.open": pgettext_lazy("event", "开启报送轮次"),
+    "round.close": pgettext_lazy("event", "结束报送轮次"),
     "task.create": pgettext_lazy("event", "新建任务"),
     "task.update": pgettext_lazy("event", "修改任务"),
     "milestone.create": pgettext_lazy("event", "新增节点"),

@@ -9,6 +9,7 @@ urlpatterns = [
     path("me/", views.MeApi.as_view(), name="api-me"),
     path("rounds/", views.RoundListOpenApi.as_view(), name="api-rounds"),
     path("rounds/<id:pk>/", views.RoundDetailApi.as_view(), name="api-round"),
+    path("rounds/<id:pk>/close/", views.RoundCloseApi.as_view(), name="api-round-close"),
     path("inbox/", views.InboxApi.as_view(), name="api-inbox"),
     path("inbox/counts/", views.InboxCountsApi.as_view(), name="api-inbox-counts"),
     path("reports/", views.ReportListApi.as_view(), name="api-reports"),

@@ -121,12 +121,30 @@ class RoundDetailApi(WorkflowApi):
 
     @extend_schema(summary=_("报送轮次详情与进度"), responses={200: RoundDetailOutputSerializer, **_READ_ERRORS})
     def get(self, request: Request, pk: int) -> Response:
-        round_ = selectors.round_list(user=request.user).get(pk=pk)
-        today = timezone.localdate()
-        units = selectors.round_units(round_, today=today) if user_scope(request.user).is_supervisor else None
-        context = {**self.get_serializer_context(), "counts": selectors.round_counts(round_, today=today),
-                   "units": units}
-        return Response(RoundDetailOutputSerializer(round_, context=context).data)
+        return Response(round_detail(self, request, pk))
+
+
+def round_detail(view: WorkflowApi, request: Request, pk: int) -> dict[str, Any]:
+    """The round's detail as the API answers it, for the detail and after a close."""
+    round_ = selectors.round_list(user=request.user).get(pk=pk)
+    today = timezone.localdate()
+    units = selectors.round_units(round_, today=today) if user_scope(request.user).is_supervisor else None
+    context = {**view.get_serializer_context(), "counts": selectors.round_counts(round_, today=today),
+               "units": units}
+    return RoundDetailOutputSerializer(round_, context=context).data
+
+
+class RoundCloseApi(WorkflowApi):
+    """POST /api/rounds/{id}/close/: a supervisor closes an open round by hand (it closes by itself once due)."""
+
+    serializer_class = RoundDetailOutputSerializer
+
+    @extend_schema(summary=_("结束报送轮次"), request=None,
+                   responses={200: RoundDetailOutputSerializer, 403: _403, 409: _409, **_READ_ERRORS})  # fmt: skip
+    def post(self, request: Request, pk: int) -> Response:
+        selectors.round_list(user=request.user).get(pk=pk)  # 404 for a round out of sight
+        services.round_close(actor=request.user, round_id=pk, now=timezone.now())
+        return Response(round_detail(self, request, pk))
 
 
 # --- inbox --------------------------------------------------------------------------------------

@@ -32,9 +32,11 @@ from viewflow.workflow.token import Token
 
 from tasks import policy
 from tasks.audit import audit_record
+from tasks.errors import Conflict, NotFound
 from tasks.lifecycle import Kind, Status
 from tasks.models import Plan, PlanTask, Report, ReportingRound, TaskUnit
 from tasks.periods import parse_period
+from tasks.workdays import add_working_days
 from units.models import Unit
 from units.selectors import user_scope
 from workflow.flows import ReportFlow
@@ -245,3 +247,47 @@ def open_task(*, round_: ReportingRound, task: PlanTask) -> Report:
     task_report.flow_task_id = process.next_task_id
     task_report.save(update_fields=["flow_task_id"])
     return task_report
+
+
+def round_close(*, actor: AbstractBaseUser | None, round_id: int, now: datetime) -> ReportingRound:
+    """Close an open round: a supervisor by hand, or the system (``actor=None``) once it is due plus the grace.
+
+    Closing freezes nothing in flight (reports go on through their steps; a part submitted afterwards is late, as
+    any part submitted after the due date is), but it records a fact per report, parts and task reports alike:
+    ``missing_at_close`` = not submitted when the round closed. Scoring and the task lights read it.
+    Locks the round row; a second close (or a close racing the sweep) finds it closed: 409. An opening round
+    cannot close yet (409)."""
+    if actor is not None and not policy.may_open_rounds(user_scope(actor)):
+        raise PermissionDenied(_("只有督查专班可以结束报送轮次。"))
+    with transaction.atomic():
+        round_ = ReportingRound.objects.select_for_update(of=("self",), no_key=True).filter(pk=round_id).first()
+        if round_ is None:
+            raise NotFound
+        if round_.status != ReportingRound.Status.OPEN:
+            raise Conflict(_("这一轮是“%(status)s”，不能结束。") % {"status": round_.get_status_display()})
+        reports = Report.objects.filter(round=round_)
+        missing = reports.filter(submitted_at__isnull=True).update(missing_at_close=True)
+        reports.filter(submitted_at__isnull=False).update(missing_at_close=False)
+        round_.status, round_.closed_at, round_.closed_by = ReportingRound.Status.CLOSED, now, actor
+        round_.save(update_fields=["status", "closed_at", "closed_by"])
+        audit_record(action="round.close", obj=round_, actor=actor, plan_id=round_.plan_id,
+                     before={"status": ReportingRound.Status.OPEN},
+                     after={"status": ReportingRound.Status.CLOSED, "missing": missing})  # fmt: skip
+    return round_
+
+
+def round_close_due(*, today: date, grace_working_days: int, now: datetime) -> list[int]:
+    """Close every open round whose due date plus ``grace_working_days`` working days (Chinese calendar) is past.
+    Called by the beat (``workflow.jobs.round_close_sweep_job``); idempotent: a round closed meanwhile is skipped."""
+    closed = []
+    for round_id, due in ReportingRound.objects.filter(
+        status=ReportingRound.Status.OPEN, due_date__lt=today
+    ).values_list("pk", "due_date"):
+        if add_working_days(due, grace_working_days) >= today:
+            continue
+        try:
+            round_close(actor=None, round_id=round_id, now=now)
+        except Conflict:
+            continue
+        closed.append(round_id)
+    return closed

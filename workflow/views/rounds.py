@@ -9,15 +9,16 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from tasks.errors import Conflict
 from tasks.models import Plan, Report, ReportingRound
 from tasks.periods import parse_period
 from tasks.selectors import plan_list
@@ -167,8 +168,28 @@ def round_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form, "q": q, "track": track, "filtered": filtered,
         "unit_total": selectors.round_unit_count(round_) if filtered else len(units),
         "due": due_state(round_.due_date, today), "nav": "rounds",
+        "may_close": round_.status == ReportingRound.Status.OPEN and user_scope(request.user).is_supervisor,
         "open_share": round(100 * round_.tasks_opened / round_.tasks_total) if round_.tasks_total else 0,
     })
     if opening:
         response["Refresh"] = "3"
     return response
+
+
+@login_required
+@require_POST
+def round_close_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A supervisor closes an open round by hand (it closes by itself once due plus the grace)."""
+    if selectors.round_list(user=request.user).filter(pk=pk).first() is None:
+        raise Http404(_("没有这个报送轮次"))
+    try:
+        round_ = services.round_close(actor=request.user, round_id=pk, now=timezone.now())
+    except PermissionDenied as error:
+        return _forbidden(request, str(error))
+    except Conflict as error:
+        messages.warning(request, str(error))
+    else:
+        missing = Report.objects.filter(round=round_, missing_at_close=True).count()
+        messages.success(request, _("%(period)s 报送轮次已结束：%(missing)s 份报告结束时未报送，已记为缺报；"
+                                    "在办的报告照常流转。") % {"period": round_.period, "missing": missing})
+    return redirect("round-detail", pk=pk)
