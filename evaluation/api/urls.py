@@ -9,6 +9,7 @@ from evaluation.api.views import (
     EvaluationAdjustmentApi,
     EvaluationAppealsApi,
     EvaluationRankingApi,
+    EvaluationRankingXlsxApi,
     EvaluationReturnApi,
     EvaluationRubricApi,
     EvaluationStepApi,
@@ -26,6 +27,7 @@ router.register("evaluations", EvaluationViewSet, basename="evaluation")
 urlpatterns = [
     *router.urls,
     path("evaluations/<id:pk>/ranking/", EvaluationRankingApi.as_view(), name="evaluation-ranking"),
+    path("evaluations/<id:pk>/ranking.xlsx", EvaluationRankingXlsxApi.as_view(), name="evaluation-ranking-xlsx"),
     path("evaluations/<id:pk>/units/<id:unit_id>/", UnitBreakdownApi.as_view(), name="evaluation-unit"),
     path("evaluations/<id:pk>/adjustments/", EvaluationAdjustmentApi.as_view(), name="evaluation-adjustments"),
     path("evaluations/<id:pk>/rubric/", EvaluationRubricApi.as_view(), name="evaluation-rubric"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,6 +36,7 @@ from evaluation.api.serializers import (
     TaskLightOutputSerializer,
     UnitBreakdownSerializer,
 )
+from evaluation.exports import ranking_workbook
 from evaluation.models import Evaluation, RuleSet
 from evaluation.selectors import (
     appeal_list,
@@ -88,6 +90,7 @@ def read_as_of(request: Request) -> date:
     return as_of
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 READ_ERRORS = {
     400: error_response(gettext_lazy("as_of 无效")),
     401: error_response(gettext_lazy("未登录")),
@@ -163,6 +166,22 @@ class EvaluationRankingApi(APIView):
         evaluation = evaluation_get(user=request.user, evaluation_id=pk)
         rows = evaluation_ranking(user=request.user, evaluation=evaluation, track=request.query_params.get("track"))
         return Response(RankingRowSerializer(rows, many=True).data)
+
+
+class EvaluationRankingXlsxApi(APIView):
+    """GET /api/evaluations/{id}/ranking.xlsx: the ranking as a workbook, one sheet per track (same scope)."""
+
+    @extend_schema(
+        responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY,
+                   **READ_ERRORS}
+    )  # fmt: skip
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        evaluation = evaluation_get(user=request.user, evaluation_id=pk)
+        rows = list(evaluation_ranking(user=request.user, evaluation=evaluation))
+        response = HttpResponse(ranking_workbook(evaluation=evaluation, rows=rows), content_type=XLSX)
+        name = f"ranking-{evaluation.plan.code}-{evaluation.period}-v{evaluation.version}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
 
 class UnitBreakdownApi(APIView):

@@ -26,6 +26,7 @@ ENDPOINTS = {
     "evaluation-start": ("post", "/api/evaluations/", {"plan": "{plan}", "period": "2024-Q4"}),
     "evaluation": ("get", "/api/evaluations/{evaluation}/", None),
     "ranking": ("get", "/api/evaluations/{evaluation}/ranking/", None),
+    "ranking-xlsx": ("get", "/api/evaluations/{evaluation}/ranking.xlsx", None),
     "breakdown": ("get", "/api/evaluations/{evaluation}/units/{unit}/", None),
     "adjust": ("post", "/api/evaluations/{evaluation}/adjustments/",
                {"unit": "{unit}", "code": "model_case", "count": 1, "evidence": "市政府通报", "reason": "推广"}),
@@ -51,6 +52,7 @@ EXPECTED = {
     # a draft (adjusting): supervisors and leaders only; for anyone else it is not there
     "evaluation": dict.fromkeys(PERSONAS, 404) | {"anonymous": 401, "sam": 200, "leo": 200},
     "ranking": dict.fromkeys(PERSONAS, 404) | {"anonymous": 401, "sam": 200, "leo": 200},
+    "ranking-xlsx": dict.fromkeys(PERSONAS, 404) | {"anonymous": 401, "sam": 200, "leo": 200},
     "breakdown": dict.fromkeys(PERSONAS, 404) | {"anonymous": 401, "sam": 200, "leo": 200},
 }
 UNSEEN = dict.fromkeys(PERSONAS, 404) | {"anonymous": 401}  # a draft is not there for units
@@ -74,6 +76,7 @@ STEPS_WHEN_PUBLISHED = {
 PUBLISHED = EXPECTED | {
     "evaluation": READ,
     "ranking": READ,
+    "ranking-xlsx": READ,
     "breakdown": dict.fromkeys(PERSONAS, 404) | {"anonymous": 401, "sam": 200, "leo": 200, "alice": 200, "carol": 200},
     "appeals": READ,
     "appeal": dict.fromkeys(PERSONAS, 409) | {"anonymous": 401},  # the window is over

@@ -183,3 +183,53 @@ def test_the_whole_round_adjust_rate_appeal_return_approve_publish(world, approv
         assert alice.get(f"{url}/ranking/").status_code == 200
         actions = list(AuditEvent.objects.filter(action__startswith="evaluation.").values_list("action", flat=True))
         assert actions.count("evaluation.publish") == 1 and "evaluation.return" in actions
+
+
+@time_machine.travel("2025-10-20 09:00 +0800")
+def test_the_ranking_downloads_as_a_workbook_with_one_sheet_per_track_and_colours_as_fills(
+    world, approved_quarter, django_capture_on_commit_callbacks
+):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from evaluation.models import UnitResult
+    from units.models import Unit
+
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluation = api(world["sam"]).post("/api/evaluations/", {"plan": world.plan.pk, "period": "2025-Q3"},
+                                            format="json").json()  # fmt: skip
+    # a unit whose name reads as a formula stays text
+    Unit.objects.filter(short_name="市科技局").update(short_name='=HYPERLINK("http://x")')
+    response = api(world["leo"]).get(f"/api/evaluations/{evaluation['id']}/ranking.xlsx")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert 'filename="ranking-wf-2025-Q3-v1.xlsx"' in response["Content-Disposition"]
+    workbook = load_workbook(BytesIO(response.content))
+    rows = UnitResult.objects.filter(evaluation_id=evaluation["id"]).select_related("track", "unit")
+    assert sorted(workbook.sheetnames) == sorted({row.track.name for row in rows})
+    sheet = workbook[rows[0].track.name]
+    assert "2025-Q3 赛马比拼" in sheet["A1"].value and "数据截至 2025-10-10；评价规则 default v1" in sheet["A2"].value
+    assert [cell.value for cell in sheet[3]][:5] == ["排名", "单位", "代码", "得分", "颜色"]
+    cells = {row[1].value: row for row in sheet.iter_rows(min_row=4)}
+    total = sum(len(list(workbook[name].iter_rows(min_row=4))) for name in workbook.sheetnames)
+    assert total == rows.count() == 3
+    for row in rows:
+        if row.track.name != sheet.title:
+            continue
+        line = cells[row.unit.short_name]
+        assert (line[0].value, line[3].value) == (row.rank, float(row.score))
+        assert line[4].fill.fgColor.rgb.endswith(
+            {
+                "blue": "1F6FEB",
+                "green": "2DA44E",
+                "yellow": "D4A72C",
+                "orange": "E16F24",
+                "red": "CF222E",
+                "grey": "8C959F",
+            }[row.colour]
+        )
+    formula = [cell for name in workbook.sheetnames for line in workbook[name].iter_rows(min_row=4) for cell in line
+               if isinstance(cell.value, str) and "HYPERLINK" in cell.value]  # fmt: skip
+    assert formula and all(cell.data_type == "s" for cell in formula)
+    assert api(world["jxw-r"]).get(f"/api/evaluations/{evaluation['id']}/ranking.xlsx").status_code == 404
