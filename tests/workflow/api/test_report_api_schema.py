@@ -15,7 +15,8 @@ def test_the_schema_of_the_workflow_api_is_valid_and_free_of_warnings() -> None:
     assert not GENERATOR_STATS, "drf-spectacular warned about the workflow API (see stderr)"
     validate_schema(schema)
     assert set(schema["paths"]) == {
-        "/api/rounds/", "/api/rounds/{id}/", "/api/rounds/{id}/close/", "/api/inbox/", "/api/inbox/counts/", "/api/reports/",
+        "/api/rounds/", "/api/rounds/{id}/", "/api/rounds/{id}/close/", "/api/inbox/", "/api/inbox/counts/",
+        "/api/reports/",
         "/api/reports/{id}/", "/api/reports/{id}/submit/", "/api/reports/{id}/sign-off/",
         "/api/reports/{id}/approve/", "/api/reports/{id}/return/", "/api/reports/{id}/attachments/",
         "/api/reports/{id}/attachments/{attachment_id}/", "/api/reports/{id}/attachments/{attachment_id}/inline/",
