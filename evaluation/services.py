@@ -445,13 +445,8 @@ def appeal_resolve(*, actor, appeal_id: int, upheld: bool, reply: str) -> Appeal
         audit_record(action="evaluation.appeal_resolve", obj=appeal, actor=actor, unit_id=appeal.unit_id,
                      plan_id=evaluation.plan_id, after={"upheld": upheld}, comment=reply)  # fmt: skip
     if upheld:
-        _recompute_in_window(appeal.evaluation_id)
+        evaluation_compute(evaluation_id=appeal.evaluation_id)  # keeps the appeal window's status
     return appeal
-
-
-def _recompute_in_window(evaluation_id: int) -> None:
-    """Recompute a draft in its appeal window (compute keeps the status it finds)."""
-    evaluation_compute(evaluation_id=evaluation_id)
 
 
 def evaluation_submit(*, actor, evaluation_id: int, version: int | None, today: date) -> Evaluation:

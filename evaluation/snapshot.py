@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import BigIntegerField, Count, Q
+from django.db.models import BigIntegerField, Count, Q, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -43,6 +43,24 @@ def day_end(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
+def yearly_targets(targets: QuerySet[IndicatorTarget]) -> dict[int, list[tuple[int, Decimal]]]:
+    """Each indicator's interim targets as (year, value), for the indicators the queryset selects."""
+    by_indicator: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for indicator_id, year, value in targets.values_list("indicator_id", "year", "value"):
+        by_indicator[indicator_id].append((year, value))
+    return by_indicator
+
+
+def latest_values(values: QuerySet[IndicatorValue]) -> dict[int, Decimal]:
+    """Each indicator's approved value of its latest period, among the values the queryset selects."""
+    latest: dict[int, Decimal] = {}
+    for indicator_id, value in values.order_by("indicator_id", "round__period_start", "approved_at").values_list(
+        "indicator_id", "value"
+    ):
+        latest[indicator_id] = value  # ordered by period: the latest period's approved value wins
+    return latest
+
+
 def task_facts(*, plan_id: int, as_of: date, task_ids: Iterable[int] | None = None) -> dict[int, TaskFacts]:
     """The rules' facts for the tasks of a plan (all of them, or those of ``task_ids``), as of ``as_of``: 6 queries
     for any number of tasks. A whole plan is selected by the plan, not by a list of thousands of ids."""
@@ -66,21 +84,13 @@ def task_facts(*, plan_id: int, as_of: date, task_ids: Iterable[int] | None = No
         .order_by("task_id", "order", "pk")
         .values_list("pk", "task_id", "name", "baseline_value", "baseline_year", "target_value", "target_year")
     )
-    targets: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
-    for indicator_id, year, value in scoped(
-        IndicatorTarget.objects.filter(indicator__plan_id=plan_id), "indicator__task_id"
-    ).values_list("indicator_id", "year", "value"):
-        targets[indicator_id].append((year_end(year), value))
-    latest: dict[int, Decimal] = {}
-    for indicator_id, value in (
+    targets = yearly_targets(scoped(IndicatorTarget.objects.filter(indicator__plan_id=plan_id), "indicator__task_id"))
+    latest = latest_values(
         scoped(IndicatorValue.objects.filter(indicator__plan_id=plan_id, approved_at__lt=cutoff), "indicator__task_id")
-        .order_by("indicator_id", "round__period_start", "approved_at")
-        .values_list("indicator_id", "value")
-    ):
-        latest[indicator_id] = value  # ordered by period: the latest period's approved value wins
+    )
     by_task: dict[int, list[IndicatorFacts]] = defaultdict(list)
     for pk, task_id, name, baseline, baseline_year, final, final_year in indicators:
-        path = {year_end(final_year): final, **dict(targets[pk])}
+        path = {year_end(final_year): final, **{year_end(year): value for year, value in targets[pk]}}
         by_task[task_id].append(
             IndicatorFacts(name, baseline, year_end(baseline_year), tuple(sorted(path.items())), latest.get(pk))
         )
@@ -151,18 +161,8 @@ def unit_facts(
             "pk", "task_id", "code", "direction", "baseline_value", "target_value", "target_year"
         )
     )
-    targets: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
-    for indicator_id, year, value in IndicatorTarget.objects.filter(indicator__plan_id=plan_id).values_list(
-        "indicator_id", "year", "value"
-    ):
-        targets[indicator_id].append((year, value))
-    latest: dict[int, Decimal] = {}
-    for indicator_id, value in (
-        IndicatorValue.objects.filter(indicator__plan_id=plan_id, approved_at__lt=cutoff)
-        .order_by("indicator_id", "round__period_start", "approved_at")
-        .values_list("indicator_id", "value")
-    ):
-        latest[indicator_id] = value
+    targets = yearly_targets(IndicatorTarget.objects.filter(indicator__plan_id=plan_id))
+    latest = latest_values(IndicatorValue.objects.filter(indicator__plan_id=plan_id, approved_at__lt=cutoff))
     indicator_shares: dict[int, list[IndicatorShare]] = defaultdict(list)
     for pk, task_id, code, direction, baseline, final, final_year in indicators:
         lead_id = leads.get(task_id)

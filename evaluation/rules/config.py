@@ -197,7 +197,7 @@ class RuleSpec:
     def from_data(cls, data: dict[str, Any]) -> RuleSpec:
         """A spec from plain data (missing keys take the defaults); raises :class:`RuleSpecError` naming each field."""
         errors: dict[str, str] = {}
-        spec = _from_data(cls, data if isinstance(data, dict) else {}, "", errors, DEFAULT_SPEC_FACTORY())
+        spec = _from_data(cls, data if isinstance(data, dict) else {}, "", errors, DEFAULT_SPEC)
         if not errors:
             errors = spec.problems()
         if errors:
@@ -398,10 +398,6 @@ def _blank(template: Any) -> Any:
     """The list item's template with its optional fields at their own defaults (a missing ``cap`` is no cap)."""
     defaults = {f.name: f.default for f in fields(template) if f.default is not MISSING}
     return replace(template, **defaults)
-
-
-def DEFAULT_SPEC_FACTORY() -> RuleSpec:
-    return RuleSpec()
 
 
 DEFAULT_SPEC = RuleSpec()
