@@ -36,9 +36,10 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def quarter(year: int, q: int) -> tuple[str, date, date, date]:
-    start = date(year, 3 * q - 2, 1)
-    end = (date(year + (q == 4), (3 * q) % 12 + 1, 1)) - timedelta(days=1)
-    return f"{year}-Q{q}", start, end, end + timedelta(days=10)
+    from tasks.periods import parse_period
+
+    period = parse_period(f"{year}-Q{q}")
+    return period.code, period.start, period.end, period.end + timedelta(days=10)
 
 
 def past_quarters(n: int, last: tuple[int, int] = (2025, 3)) -> list[tuple[str, date, date, date]]:

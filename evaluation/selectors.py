@@ -16,7 +16,7 @@ from evaluation.rules import DEFAULT_SPEC, Light, RuleSpec, task_light
 from evaluation.snapshot import task_facts
 from tasks.errors import NotFound
 from tasks.models import PlanTask
-from tasks.periods import parse_period
+from tasks.periods import parse_period, quarter_of
 from tasks.selectors import plan_list, task_list
 from units.selectors import user_scope
 
@@ -66,8 +66,7 @@ def _visible_task(*, user, task_id: int) -> PlanTask:
 
 def rules_for(*, plan_id: int, as_of: date) -> tuple[RuleSet | None, RuleSpec]:
     """The rule set in force on ``as_of`` for a plan (DOMAIN.md's defaults when none is stored)."""
-    quarter = f"{as_of.year}-Q{(as_of.month - 1) // 3 + 1}"
-    rule_set = active_rule_set(plan_id=plan_id, period=quarter)
+    rule_set = active_rule_set(plan_id=plan_id, period=quarter_of(as_of).code)
     return rule_set, (rule_set.rules if rule_set is not None else DEFAULT_SPEC)
 
 

@@ -30,3 +30,8 @@ def parse_period(code: str) -> Period:
         year, month = int(match.group(1)), int(match.group(2))
         return Period(text, date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
     raise ValueError(f"期次格式应为 2025-Q3 或 2025-07，收到 {code!r}")
+
+
+def quarter_of(day: date) -> Period:
+    """The quarter that contains ``day``."""
+    return parse_period(f"{day.year}-Q{(day.month - 1) // 3 + 1}")

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tasks.errors import Conflict
 from tasks.models import Plan, Report, ReportingRound
-from tasks.periods import parse_period
+from tasks.periods import parse_period, quarter_of
 from tasks.selectors import plan_list
 from units.selectors import user_scope
 from workflow import selectors, services
@@ -32,8 +32,7 @@ S = Report.Status
 
 def _current_quarter(today: date) -> tuple[str, date]:
     """The quarter that ends next (its code) and a due date ten days after its end, as the form's suggestion."""
-    quarter = (today.month - 1) // 3 + 1
-    period = parse_period(f"{today.year}-Q{quarter}")
+    period = quarter_of(today)
     return period.code, period.end + timedelta(days=10)
 
 

@@ -18,16 +18,15 @@ from tasks.demo import (
 )
 from tasks.importing.apply import plan_import
 from tasks.models import Plan, Report
+from tasks.periods import quarter_of
 from units.services import units_load
 from workflow import services
 
 
 def current_quarter(today: date) -> tuple[str, date]:
     """The quarter containing ``today`` and its report due date (the 10th day after the quarter ends)."""
-    quarter = (today.month - 1) // 3 + 1
-    end_month = quarter * 3
-    next_start = date(today.year + (end_month == 12), end_month % 12 + 1, 1)
-    return f"{today.year}-Q{quarter}", next_start + timedelta(days=9)
+    period = quarter_of(today)
+    return period.code, period.end + timedelta(days=10)
 
 
 class Command(BaseCommand):
