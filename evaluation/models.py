@@ -1,4 +1,5 @@
-"""Data of the evaluation app: the versioned rule sets (so far)."""
+"""Data of the evaluation app: versioned rule sets, light overrides, and each evaluation round with its results,
+adjustments, ratings and appeals (the round is routed by ``evaluation.flows.EvaluationFlow``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.models import Process
 
 from evaluation.rules import RuleSpec, RuleSpecError
 from tasks.periods import parse_period
@@ -140,6 +142,10 @@ class Evaluation(models.Model):
     approved_at = models.DateTimeField(_("审定时间"), null=True, blank=True)
     return_reason = models.TextField(_("退回理由"), blank=True)
     step_version = models.PositiveIntegerField(_("版本号"), default=1, help_text=_("每一步都加一；过期的操作得到 409"))
+    process = models.OneToOneField(
+        Process, verbose_name=_("流程"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text=_("本轮在流程引擎中的实例（EvaluationFlow）"),
+    )
 
     class Meta:
         verbose_name = _("赛马比拼")
@@ -151,6 +157,18 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} v{self.version}"
+
+
+class EvaluationProcess(Process):
+    """Proxy over viewflow's Process; ``data["evaluation"]`` is the id of the evaluation the process routes."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "evaluation process"
+
+    @property
+    def evaluation_id(self) -> int:
+        return int(self.data["evaluation"])
 
 
 class UnitResult(models.Model):

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
+from viewflow.workflow.models import Task as FlowTask
+from viewflow.workflow.status import STATUS
 
 from evaluation.models import Appeal, Evaluation, LightOverride, RuleSet, UnitResult
 from evaluation.rules import DEFAULT_SPEC, Light, RuleSpec, task_light
@@ -103,9 +105,26 @@ def evaluation_list(*, user) -> QuerySet[Evaluation]:
     if not getattr(user, "is_authenticated", False):
         return Evaluation.objects.none()
     qs = Evaluation.objects.select_related("plan", "rule_set").filter(plan__in=plan_list(user=user))
-    if scope.sees_all_units:
-        return qs
-    return qs.filter(status__in=(Evaluation.Status.PUBLISHED, Evaluation.Status.APPEALS))
+    if not scope.sees_all_units:
+        qs = qs.filter(status__in=(Evaluation.Status.PUBLISHED, Evaluation.Status.APPEALS))
+    return _with_step_and_versions(qs)
+
+
+def _with_step_and_versions(qs: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
+    """Annotate each evaluation with the flow step it waits on (``step_ref``: the open task's node reference, None
+    once ended) and the neighbouring versions of the same plan and period the same user may see (``previous_id``,
+    ``next_id``), in the same query."""
+    open_task = FlowTask.objects.filter(
+        process_id=OuterRef("process_id"), status__in=(STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+    ).order_by("-pk")
+    same_period = qs.filter(plan_id=OuterRef("plan_id"), period=OuterRef("period"))
+    return qs.annotate(
+        step_ref=Subquery(open_task.values("flow_task")[:1]),
+        previous_id=Subquery(
+            same_period.filter(version__lt=OuterRef("version")).order_by("-version").values("pk")[:1]
+        ),
+        next_id=Subquery(same_period.filter(version__gt=OuterRef("version")).order_by("version").values("pk")[:1]),
+    )
 
 
 def evaluation_get(*, user, evaluation_id: int) -> Evaluation:

@@ -12,7 +12,12 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from viewflow.fsm import TransitionNotAllowed
+from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.models import Task as FlowTask
+from viewflow.workflow.status import STATUS
 
+from evaluation.flows import EvaluationFlow
 from evaluation.models import Adjustment, Appeal, Evaluation, LightOverride, RubricScore, TaskResult, UnitResult
 from evaluation.rules import Colour, RuleSpec, one_level_apart, rank_track, task_light, unit_score
 from evaluation.rules.scoring import ItemEntry
@@ -116,6 +121,8 @@ def evaluation_start(*, actor, plan_id: int, period: str, today: date) -> Evalua
             spec=rule_set.rules.to_data(),
             started_by=actor,
         )
+        evaluation.process = EvaluationFlow.start.run(evaluation=evaluation)
+        evaluation.save(update_fields=["process"])
         audit_record(action="evaluation.start", obj=evaluation, actor=actor, plan=plan,
                      after={"period": parsed.code, "version": version, "rule_set": rule_set.pk})  # fmt: skip
         transaction.on_commit(lambda: _enqueue_compute(evaluation.pk))
@@ -205,6 +212,7 @@ def evaluation_compute(*, evaluation_id: int) -> Evaluation:
         evaluation.computed_at = timezone.now()
         if evaluation.status == Evaluation.Status.COMPUTING:
             evaluation.status = Evaluation.Status.ADJUSTING
+            _complete_step(evaluation, Evaluation.Status.COMPUTING, actor=None)
         evaluation.save(update_fields=["units_total", "computed_at", "status"])
     return evaluation
 
@@ -510,9 +518,56 @@ def _check_version(evaluation: Evaluation, version: int | None) -> None:
 
 def _move(evaluation: Evaluation, status: str, actor, action: str, *, after: dict | None = None,
           comment: str = "") -> None:  # fmt: skip
+    """Move the evaluation to ``status`` and complete the flow's step of the status it leaves (the caller holds the
+    evaluation's row lock), audited."""
     before = evaluation.status
     evaluation.status = status
     evaluation.step_version += 1
+    _complete_step(evaluation, before, actor=actor)
     evaluation.save()
     audit_record(action=action, obj=evaluation, actor=actor, plan_id=evaluation.plan_id, before={"status": before},
                  after={"status": status, **(after or {})}, comment=comment)  # fmt: skip
+
+
+#: The flow's step the evaluation waits on in each status (``evaluation.flows``); published: none (ended).
+STEP_OF_STATUS = {
+    Evaluation.Status.COMPUTING: "compute",
+    Evaluation.Status.ADJUSTING: "adjust",
+    Evaluation.Status.APPEALS: "appeals",
+    Evaluation.Status.APPROVAL: "approval",
+    Evaluation.Status.APPROVED: "publish",
+}
+ACTIVE_FLOW_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+
+
+def _complete_step(evaluation: Evaluation, left: str, *, actor) -> None:
+    """Complete the process's open task for the status the evaluation ``left``, assigned to the actor (none for the
+    compute job); the evaluation's new status travels on the process object for the ``decide`` gateway.
+
+    No process lock: the caller holds the evaluation's row lock, which every path to the process takes first.
+    Evaluations started before the flow existed have no process: nothing to complete."""
+    if evaluation.process_id is None:
+        return
+    step = STEP_OF_STATUS[left]
+    task = (
+        FlowTask.objects.select_related("process")
+        .filter(process_id=evaluation.process_id, status__in=ACTIVE_FLOW_STATUSES)
+        .order_by("-pk")
+        .first()
+    )
+    if task is None or task.flow_task.name != step:
+        raise Conflict(_("流程步骤与本轮状态不符，请刷新。"))
+    activation = task.flow_task.activation_class(task)
+    activation.process.evaluation_status = evaluation.status
+    try:
+        if step == "compute":
+            activation.run(None)
+        else:
+            task.owner = actor
+            if task.status == STATUS.NEW:
+                task.status = STATUS.ASSIGNED
+            if task.status == STATUS.ASSIGNED:
+                activation.start(None)
+        activation.execute()
+    except (TransitionNotAllowed, FlowLockFailed) as exc:
+        raise Conflict(_("流程正忙或状态已变化，请稍后重试。")) from exc

@@ -104,17 +104,28 @@ class EvaluationOutputSerializer(serializers.ModelSerializer):
     plan = serializers.SerializerMethodField()
     rule_set = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField()
+    step = serializers.SerializerMethodField(help_text="the flow step the round waits on; null once ended")
+    previous_version = serializers.IntegerField(source="previous_id", read_only=True, allow_null=True,
+                                                help_text="id of the previous version of this period, if any")
+    next_version = serializers.IntegerField(source="next_id", read_only=True, allow_null=True,
+                                            help_text="id of the next version of this period, if any")
 
     class Meta:
         model = Evaluation
-        fields = ["id", "plan", "period", "version", "status", "step_version", "as_of", "rule_set", "units_total",
-                  "computed_at", "started_at", "appeal_deadline", "approved_at", "return_reason", "published_at",
-                  "actions"]  # fmt: skip
+        fields = ["id", "plan", "period", "version", "status", "step", "step_version", "as_of", "rule_set",
+                  "units_total", "computed_at", "started_at", "appeal_deadline", "approved_at", "return_reason",
+                  "published_at", "previous_version", "next_version", "actions"]  # fmt: skip
         read_only_fields = fields
 
     @extend_schema_field({"type": "object", "properties": {"id": {"type": "integer"}, "code": {"type": "string"}}})
     def get_plan(self, obj: Evaluation) -> dict:
         return {"id": obj.plan_id, "code": obj.plan.code}
+
+    @extend_schema_field({"type": "string", "nullable": True,
+                          "enum": ["compute", "adjust", "appeals", "approval", "publish", None]})  # fmt: skip
+    def get_step(self, obj: Evaluation) -> str | None:
+        node = getattr(obj, "step_ref", None)  # the open task's node (viewflow's field resolves the stored reference)
+        return node.name if node is not None else None
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_actions(self, obj: Evaluation) -> list[str]:

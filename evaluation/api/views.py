@@ -150,9 +150,7 @@ class EvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             period=data.validated_data["period"],
             today=timezone.localdate(),
         )
-        return Response(
-            EvaluationOutputSerializer(evaluation, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
-        )
+        return _evaluation_answer(request, evaluation.pk, status.HTTP_202_ACCEPTED)
 
 
 TRACK = OpenApiParameter("track", OpenApiTypes.STR, description="track code; all tracks when absent")

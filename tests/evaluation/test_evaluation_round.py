@@ -8,9 +8,7 @@ import time_machine
 from rest_framework.test import APIClient
 
 from evaluation.models import Evaluation, TaskResult
-from tasks.models import AuditEvent, Report
-from tests.workflow.conftest import fill_and_sign
-from workflow import services
+from tasks.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -19,24 +17,6 @@ def api(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
-
-
-@pytest.fixture
-def approved_quarter(world):
-    """2025-Q3 of the world's task, approved: fgw claims the milestone (with evidence) and reports the indicator."""
-    with time_machine.travel("2025-10-08 10:00 +0800"):
-        round_ = world.open_round()
-        fill_and_sign(world, round_, "fgw", percent_complete="100",
-                      indicator_values=[{"indicator": world.indicator.pk, "value": "14.5"}],
-                      milestone_claims=[{"milestone": world.milestone.pk, "completed_date": "2025-09-28",
-                                         "evidence": "验收报告"}])  # fmt: skip
-        fill_and_sign(world, round_, "kjj", percent_complete="60")
-        task_report = world.task_report(round_)
-        services.report_submit(actor=world["jxw-r"], report_id=task_report.pk)
-        services.report_sign_off(actor=world["jxw-h"], report_id=task_report.pk)
-        services.report_approve(actor=world["sam"], report_id=task_report.pk)
-    assert set(Report.objects.filter(round=round_).values_list("status", flat=True)) == {"approved"}
-    return round_
 
 
 @time_machine.travel("2025-10-20 09:00 +0800")
@@ -111,6 +91,7 @@ def test_the_whole_round_adjust_rate_appeal_return_approve_publish(world, approv
             evaluation = sam.post("/api/evaluations/", {"plan": world.plan.pk, "period": "2025-Q3"},
                                   format="json").json()  # fmt: skip
         url = f"/api/evaluations/{evaluation['id']}"
+        assert (evaluation["step"], sam.get(f"{url}/").json()["step"]) == ("compute", "adjust")  # the job ran on commit
         before = sam.get(f"{url}/units/{jxw}/").json()
         bonus = {"unit": jxw, "code": "model_case", "evidence": "市政府办公厅通报", "reason": "经验全市推广"}
         assert sam.post(f"{url}/adjustments/", bonus, format="json").status_code == 201
@@ -151,10 +132,11 @@ def test_the_whole_round_adjust_rate_appeal_return_approve_publish(world, approv
         assert sam.post(f"/api/appeals/{rejected['id']}/resolve/", {"upheld": True, "reply": "再改"},
                         format="json").status_code == 409  # fmt: skip
         submitted = sam.post(f"{url}/submit/", {}, format="json").json()
-        assert submitted["status"] == "approval" and submitted["actions"] == []
+        assert (submitted["status"], submitted["step"], submitted["actions"]) == ("approval", "approval", [])
         assert leo.post(f"{url}/return/", {"reason": ""}, format="json").json()["errors"] == {"reason": ["必填。"]}
         returned = leo.post(f"{url}/return/", {"reason": "请核实加分依据"}, format="json").json()
-        assert (returned["status"], returned["return_reason"]) == ("adjusting", "请核实加分依据")
+        assert (returned["status"], returned["step"]) == ("adjusting", "adjust")
+        assert returned["return_reason"] == "请核实加分依据"
         sam.post(f"{url}/open-appeals/", {}, format="json")
     with time_machine.travel("2025-11-10 09:00 +0800"):
         sam.post(f"{url}/submit/", {}, format="json")
@@ -166,7 +148,7 @@ def test_the_whole_round_adjust_rate_appeal_return_approve_publish(world, approv
         second = sue.post(f"{url}/publish/", {"version": approved["step_version"]}, format="json")
         assert (first.status_code, second.status_code) == (200, 409)
         published = first.json()
-        assert published["status"] == "published" and published["published_at"]
+        assert published["status"] == "published" and published["published_at"] and published["step"] is None
         ranking = alice.get(f"{url}/ranking/").json()
         assert len(ranking) == 3
         # a later rule change alters nothing published
@@ -181,6 +163,18 @@ def test_the_whole_round_adjust_rate_appeal_return_approve_publish(world, approv
             again = sam.post("/api/evaluations/", {"plan": world.plan.pk, "period": "2025-Q3"}, format="json").json()
         assert again["version"] == 2
         assert alice.get(f"{url}/ranking/").status_code == 200
+        # the versions link to each other (a unit does not see the unpublished new one)
+        assert (again["previous_version"], sam.get(f"{url}/").json()["next_version"]) == (published["id"], again["id"])
+        assert alice.get(f"{url}/").json()["next_version"] is None
+        # the round went through the flow, step by step, each human step completed by who acted
+        process = Evaluation.objects.get(pk=published["id"]).process
+        route = [(task.flow_task.name, task.status, task.owner.username if task.owner else None)
+                 for task in process.task_set.order_by("pk")]  # fmt: skip
+        done = [(step, "DONE", by) for step, by in (
+            ("start", None), ("compute", None), ("adjust", "sam"), ("appeals", "sam"), ("approval", "leo"),
+            ("decide", None), ("adjust", "sam"), ("appeals", "sam"), ("approval", "leo"), ("decide", None),
+            ("publish", "sam"), ("end", None))]  # fmt: skip
+        assert route == done and process.status == "DONE"
         actions = list(AuditEvent.objects.filter(action__startswith="evaluation.").values_list("action", flat=True))
         assert actions.count("evaluation.publish") == 1 and "evaluation.return" in actions
 
@@ -233,3 +227,25 @@ def test_the_ranking_downloads_as_a_workbook_with_one_sheet_per_track_and_colour
                if isinstance(cell.value, str) and "HYPERLINK" in cell.value]  # fmt: skip
     assert formula and all(cell.data_type == "s" for cell in formula)
     assert api(world["jxw-r"]).get(f"/api/evaluations/{evaluation['id']}/ranking.xlsx").status_code == 404
+
+
+@time_machine.travel("2025-10-20 09:00 +0800")
+def test_the_list_reads_steps_and_linked_versions_in_a_constant_number_of_queries(
+    world, approved_quarter, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    sam = api(world["sam"])
+    with django_capture_on_commit_callbacks(execute=True):
+        first = sam.post("/api/evaluations/", {"plan": world.plan.pk, "period": "2025-Q3"}, format="json").json()
+    with django_assert_num_queries(2):  # the count, the page (steps and versions annotated)
+        assert [row["step"] for row in sam.get("/api/evaluations/").json()["results"]] == ["adjust"]
+    # two older published versions of the period (as republishing leaves them), each with its own process
+    Evaluation.objects.filter(pk=first["id"]).update(version=3)
+    template = Evaluation.objects.get(pk=first["id"])
+    for version in (1, 2):
+        Evaluation.objects.create(plan=template.plan, period=template.period, period_start=template.period_start,
+                                  period_end=template.period_end, as_of=template.as_of, rule_set=template.rule_set,
+                                  version=version, status=Evaluation.Status.PUBLISHED)  # fmt: skip
+    with django_assert_num_queries(2):
+        rows = sam.get("/api/evaluations/").json()["results"]
+    assert [(row["version"], row["step"], row["previous_version"] is not None, row["next_version"] is not None)
+            for row in rows] == [(3, "adjust", True, False), (2, None, True, True), (1, None, False, True)]  # fmt: skip
