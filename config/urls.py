@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("units.urls")),
     path("", include("tasks.urls")),
     path("", include("workflow.urls")),
+    path("", include("evaluation.urls")),
 ]
 
 # Errors no view answered: JSON under /api/, the site's pages elsewhere.

@@ -186,3 +186,63 @@ def appeal_list(*, user, evaluation: Evaluation) -> QuerySet[Appeal]:
     scope = user_scope(user)
     qs = evaluation.appeals.select_related("unit", "by", "resolved_by").order_by("at", "pk")
     return qs if scope.sees_all_units else qs.filter(unit_id__in=scope.unit_ids)
+
+
+# -- pages ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrackRanking:
+    track: object | None  # units.Track, None for units outside every track
+    rows: tuple[UnitResult, ...]
+
+
+@dataclass(frozen=True)
+class RankingPage:
+    evaluation: Evaluation
+    spec: RuleSpec
+    tracks: tuple[TrackRanking, ...]
+    all_tracks: tuple[object, ...]  # every track of the evaluation, for the filter
+    colour_counts: tuple[tuple[str, int], ...]  # legend order: (colour, units of that colour)
+    actions: tuple[str, ...]
+
+
+def ranking_page(*, user, evaluation_id: int, track: str = "") -> RankingPage:
+    """An evaluation's ranking by track, its legend from the evaluation's own rule spec and how many units each
+    colour has (403 for a unit before publication; 404 out of sight). Four queries whatever the size."""
+    evaluation = evaluation_get(user=user, evaluation_id=evaluation_id)
+    rows = list(evaluation_ranking(user=user, evaluation=evaluation))
+    spec = RuleSpec.from_data(evaluation.spec)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.colour] = counts.get(row.colour, 0) + 1
+    all_tracks: dict[object, object] = {}
+    grouped: dict[object, list[UnitResult]] = {}
+    for row in rows:
+        all_tracks.setdefault(row.track_id, row.track)
+        if not track or (row.track is not None and row.track.code == track):
+            grouped.setdefault(row.track_id, []).append(row)
+    return RankingPage(
+        evaluation=evaluation,
+        spec=spec,
+        tracks=tuple(TrackRanking(all_tracks[key], tuple(group)) for key, group in grouped.items()),
+        all_tracks=tuple(each for each in all_tracks.values() if each is not None),
+        colour_counts=tuple((swatch.colour.value, counts.get(swatch.colour.value, 0)) for swatch in spec.legend()),
+        actions=tuple(evaluation_actions(user=user, evaluation=evaluation)),
+    )
+
+
+@dataclass(frozen=True)
+class BreakdownPage:
+    evaluation: Evaluation
+    spec: RuleSpec
+    result: UnitResult
+    ranking_visible: bool
+
+
+def breakdown_page(*, user, evaluation_id: int, unit_id: int) -> BreakdownPage:
+    """One unit's breakdown in an evaluation, with the spec it was computed with (404 for whoever may not read it)."""
+    evaluation = evaluation_get(user=user, evaluation_id=evaluation_id)
+    result = unit_breakdown(user=user, evaluation=evaluation, unit_id=unit_id)
+    return BreakdownPage(evaluation=evaluation, spec=RuleSpec.from_data(evaluation.spec), result=result,
+                         ranking_visible=ranking_visible(user=user, evaluation=evaluation))  # fmt: skip
