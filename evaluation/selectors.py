@@ -205,6 +205,7 @@ class RankingPage:
     all_tracks: tuple[object, ...]  # every track of the evaluation, for the filter
     colour_counts: tuple[tuple[str, int], ...]  # legend order: (colour, units of that colour)
     actions: tuple[str, ...]
+    appeals: tuple[Appeal, ...]  # every appeal of the round (the ranking is for those who see all units)
 
 
 def ranking_page(*, user, evaluation_id: int, track: str = "") -> RankingPage:
@@ -229,6 +230,7 @@ def ranking_page(*, user, evaluation_id: int, track: str = "") -> RankingPage:
         all_tracks=tuple(each for each in all_tracks.values() if each is not None),
         colour_counts=tuple((swatch.colour.value, counts.get(swatch.colour.value, 0)) for swatch in spec.legend()),
         actions=tuple(evaluation_actions(user=user, evaluation=evaluation)),
+        appeals=tuple(appeal_list(user=user, evaluation=evaluation).select_related("unit")),
     )
 
 
@@ -238,11 +240,20 @@ class BreakdownPage:
     spec: RuleSpec
     result: UnitResult
     ranking_visible: bool
+    actions: tuple[str, ...]  # what the user may do on this unit's breakdown now: adjust, rate, appeal
+    appeals: tuple[Appeal, ...]  # this unit's appeals, with their replies
 
 
 def breakdown_page(*, user, evaluation_id: int, unit_id: int) -> BreakdownPage:
     """One unit's breakdown in an evaluation, with the spec it was computed with (404 for whoever may not read it)."""
     evaluation = evaluation_get(user=user, evaluation_id=evaluation_id)
     result = unit_breakdown(user=user, evaluation=evaluation, unit_id=unit_id)
+    scope = user_scope(user)
+    allowed = set(evaluation_actions(user=user, evaluation=evaluation))
+    actions = [act for act in ("adjust", "rate") if act in allowed]
+    if "appeal" in allowed and (scope.has_role(unit_id, "reporter") or scope.has_role(unit_id, "head")):
+        actions.append("appeal")
+    appeals = appeal_list(user=user, evaluation=evaluation).filter(unit_id=unit_id).select_related("unit")
     return BreakdownPage(evaluation=evaluation, spec=RuleSpec.from_data(evaluation.spec), result=result,
-                         ranking_visible=ranking_visible(user=user, evaluation=evaluation))  # fmt: skip
+                         ranking_visible=ranking_visible(user=user, evaluation=evaluation), actions=tuple(actions),
+                         appeals=tuple(appeals))  # fmt: skip

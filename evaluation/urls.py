@@ -7,3 +7,11 @@ urlpatterns = [
     path("evaluations/<id:pk>/", views.evaluation_page, name="evaluation-detail"),
     path("evaluations/<id:pk>/units/<id:unit_id>/", views.unit_breakdown_page, name="evaluation-unit"),
 ]
+urlpatterns += [
+    path("evaluations/start/", views.evaluation_start_page, name="evaluation-start"),
+    path("evaluations/<id:pk>/step/<slug:step>/", views.evaluation_step_page, name="evaluation-step"),
+    path("evaluations/<id:pk>/units/<id:unit_id>/<slug:act>/", views.evaluation_unit_act_page,
+         name="evaluation-unit-act"),
+    path("evaluations/<id:pk>/appeals/<id:appeal_id>/resolve/", views.appeal_resolve_page,
+         name="evaluation-appeal-resolve"),
+]

@@ -8,15 +8,26 @@ once published; the ranking for everyone once published).
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from datetime import timedelta
 
-from evaluation import selectors
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from evaluation import selectors, services
 from evaluation.api.serializers import worded
-from tasks.errors import NotFound
+from evaluation.models import Appeal, Evaluation
+from tasks.errors import Conflict, NotFound
+from tasks.models import Plan
+from tasks.periods import quarter_of
+from tasks.selectors import plan_list
 from units.selectors import user_scope
 
 
@@ -25,7 +36,12 @@ from units.selectors import user_scope
 def evaluation_list_page(request: HttpRequest) -> HttpResponse:
     """The rounds the user may see, newest period first."""
     evaluations = selectors.evaluation_list(user=request.user).order_by("-period_start", "plan__code", "-version")
-    return render(request, "evaluation/evaluation_list.html", {"evaluations": evaluations, "nav": "evaluations"})
+    scope = user_scope(request.user)
+    plans = plan_list(user=request.user).filter(status=Plan.Status.ACTIVE) if scope.is_supervisor else None
+    return render(request, "evaluation/evaluation_list.html", {
+        "evaluations": evaluations, "plans": plans, "period": _last_quarter(),
+        "categories": None, "nav": "evaluations",
+    })
 
 
 @login_required
@@ -43,7 +59,24 @@ def evaluation_page(request: HttpRequest, pk: int) -> HttpResponse:
         own = evaluation.unit_results.filter(unit_id__in=user_scope(request.user).unit_ids).select_related("unit")
         return render(request, "evaluation/evaluation_draft.html",
                       {"evaluation": evaluation, "own": own, "nav": "evaluations"})  # fmt: skip
-    return render(request, "evaluation/evaluation_detail.html", {"page": page, "track": track, "nav": "evaluations"})
+    return render(request, "evaluation/evaluation_detail.html", {
+        "page": page, "track": track, "statuses": Evaluation.Status.choices, "steps": _step_buttons(page.actions),
+        "nav": "evaluations",
+    })
+
+
+STEP_BUTTONS = (
+    ("open_appeals", "open-appeals", gettext_lazy("开放申诉"), True),
+    ("submit", "submit", gettext_lazy("报送领导审定"), True),
+    ("approve", "approve", gettext_lazy("审定通过"), True),
+    ("return", "return", gettext_lazy("退回督查专班"), False),
+    ("publish", "publish", gettext_lazy("发布晾晒"), True),
+)
+
+
+def _step_buttons(actions) -> list[dict]:
+    return [{"slug": slug, "label": label, "primary": primary}
+            for action, slug, label, primary in STEP_BUTTONS if action in actions]  # fmt: skip
 
 
 @login_required
@@ -56,5 +89,175 @@ def unit_breakdown_page(request: HttpRequest, pk: int, unit_id: int) -> HttpResp
     except NotFound:
         raise Http404 from None
     reasons = worded(page.result.breakdown.get("reasons", []))
-    return render(request, "evaluation/unit_breakdown.html",
-                  {"page": page, "reasons": reasons, "nav": "evaluations"})  # fmt: skip
+    items = (*page.spec.bonus, *page.spec.deductions)
+    return render(request, "evaluation/unit_breakdown.html", {
+        "page": page, "reasons": reasons, "items": items, "categories": Appeal.Category.choices, "nav": "evaluations",
+    })
+
+
+# -- the round's steps from the pages ----------------------------------------------------------------------------
+# Each form posts to one of these; the service checks who may act (403), the step (409) and the input (field
+# errors, shown as messages); the page is redirected back (POST → redirect → GET), so a reload never repeats a step.
+
+
+def _done(request: HttpRequest, target: str, message: str) -> HttpResponse:
+    messages.success(request, message)
+    return redirect(target)
+
+
+def _failed(request: HttpRequest, target: str, exc: Exception) -> HttpResponse:
+    if isinstance(exc, PermissionDenied):
+        return render(request, "workflow/403.html", {"message": str(exc) or _("你无权执行此步骤。")}, status=403)
+    if isinstance(exc, ValidationError):
+        found = exc.message_dict.items() if hasattr(exc, "error_dict") else [("", exc.messages)]
+        for field, errors in found:
+            label = FIELD_LABELS.get(field, "")
+            for error in errors:
+                messages.error(request, f"{label}：{error}" if label else error)
+    else:
+        messages.error(request, str(exc))
+    return redirect(target)
+
+
+FIELD_LABELS = {
+    "unit": gettext_lazy("单位"), "code": gettext_lazy("加减分项"), "count": gettext_lazy("次数"),
+    "evidence": gettext_lazy("依据"), "reason": gettext_lazy("理由"), "scores": gettext_lazy("评分"),
+    "comment": gettext_lazy("评语"), "category": gettext_lazy("类别"), "reply": gettext_lazy("答复"),
+    "upheld": gettext_lazy("是否支持"), "period": gettext_lazy("期次"), "plan": gettext_lazy("行动方案"),
+}  # fmt: skip
+
+STEP_DONE = {
+    "open-appeals": gettext_lazy("已开放申诉，各单位可以查看本单位明细并申诉。"),
+    "submit": gettext_lazy("已报送领导审定。"),
+    "approve": gettext_lazy("已审定，督查专班可以发布。"),
+    "return": gettext_lazy("已退回督查专班。"),
+    "publish": gettext_lazy("已发布晾晒，所有用户可以查看。"),
+}
+
+
+def _version(request: HttpRequest) -> int | None:
+    value = request.POST.get("version", "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _number(value: str) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+@login_required
+@require_POST
+def evaluation_start_page(request: HttpRequest) -> HttpResponse:
+    """A supervisor starts a period's round (the draft is computed by a job; the page shows it once done)."""
+    target = reverse("evaluation-list")
+    try:
+        evaluation = services.evaluation_start(actor=request.user, plan_id=_number(request.POST.get("plan", "")) or 0,
+                                               period=request.POST.get("period", "")[:10],
+                                               today=timezone.localdate())  # fmt: skip
+    except NotFound:
+        raise Http404 from None
+    except (PermissionDenied, ValidationError, Conflict) as exc:
+        return _failed(request, target, exc)
+    return _done(request, reverse("evaluation-detail", args=[evaluation.pk]),
+                 _("已发起 %(period)s 赛马比拼，草稿正在计算。") % {"period": evaluation.period})  # fmt: skip
+
+
+@login_required
+@require_POST
+def evaluation_step_page(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    """open-appeals, submit, publish (supervisors); approve, return with a reason (leaders)."""
+    _visible(request, pk)
+    target = reverse("evaluation-detail", args=[pk])
+    today, version = timezone.localdate(), _version(request)
+    steps = {
+        "open-appeals": lambda: services.evaluation_open_appeals(actor=request.user, evaluation_id=pk,
+                                                                 version=version, today=today),
+        "submit": lambda: services.evaluation_submit(actor=request.user, evaluation_id=pk, version=version,
+                                                     today=today),
+        "approve": lambda: services.evaluation_approve(actor=request.user, evaluation_id=pk, version=version),
+        "return": lambda: services.evaluation_return(actor=request.user, evaluation_id=pk, version=version,
+                                                     reason=request.POST.get("reason", "")),
+        "publish": lambda: services.evaluation_publish(actor=request.user, evaluation_id=pk, version=version),
+    }  # fmt: skip
+    if step not in steps:
+        raise Http404
+    try:
+        steps[step]()
+    except NotFound:
+        raise Http404 from None
+    except (PermissionDenied, ValidationError, Conflict) as exc:
+        return _failed(request, target, exc)
+    return _done(request, target, STEP_DONE[step])
+
+
+@login_required
+@require_POST
+def evaluation_unit_act_page(request: HttpRequest, pk: int, unit_id: int, act: str) -> HttpResponse:
+    """On a unit's breakdown: adjust (a bonus or deduction item) and rate (F4) for supervisors while adjusting;
+    appeal for the unit's own reporter or head in the window."""
+    _visible(request, pk)
+    target = reverse("evaluation-unit", args=[pk, unit_id])
+    post = request.POST
+    acts = {
+        "adjust": lambda: services.evaluation_adjust(
+            actor=request.user, evaluation_id=pk, unit_id=unit_id, code=post.get("code", "")[:60],
+            count=_number(post.get("count", "1")) or 0, evidence=post.get("evidence", ""),
+            reason=post.get("reason", "")),
+        "rate": lambda: services.evaluation_rate(
+            actor=request.user, evaluation_id=pk, unit_id=unit_id, scores=_scores(post.get("scores", "")),
+            comment=post.get("comment", "")),
+        "appeal": lambda: services.appeal_file(
+            actor=request.user, evaluation_id=pk, unit_id=unit_id, category=post.get("category", "")[:20],
+            reason=post.get("reason", ""), today=timezone.localdate()),
+    }  # fmt: skip
+    if act not in acts:
+        raise Http404
+    try:
+        acts[act]()
+    except NotFound:
+        raise Http404 from None
+    except (PermissionDenied, ValidationError, Conflict) as exc:
+        return _failed(request, target, exc)
+    done = {"adjust": _("已加入，得分已重算。"), "rate": _("评分已保存，得分已重算。"),
+            "appeal": _("申诉已提交，督查专班会书面答复。")}  # fmt: skip
+    return _done(request, target, done[act])
+
+
+@login_required
+@require_POST
+def appeal_resolve_page(request: HttpRequest, pk: int, appeal_id: int) -> HttpResponse:
+    """A supervisor answers an appeal in writing (upheld recomputes the draft)."""
+    _visible(request, pk)
+    target = reverse("evaluation-detail", args=[pk]) + "#appeals"
+    upheld = {"yes": True, "no": False}.get(request.POST.get("upheld", ""))
+    try:
+        evaluation = selectors.evaluation_get(user=request.user, evaluation_id=pk)
+        if not selectors.appeal_list(user=request.user, evaluation=evaluation).filter(pk=appeal_id).exists():
+            raise NotFound
+        services.appeal_resolve(actor=request.user, appeal_id=appeal_id, upheld=upheld,
+                                reply=request.POST.get("reply", ""))  # fmt: skip
+    except NotFound:
+        raise Http404 from None
+    except (PermissionDenied, ValidationError, Conflict) as exc:
+        return _failed(request, target, exc)
+    return _done(request, target, _("已答复申诉。"))
+
+
+def _last_quarter() -> str:
+    """The quarter before today's: the period a supervisor most likely evaluates next (the form's suggestion)."""
+    return quarter_of(quarter_of(timezone.localdate()).start - timedelta(days=1)).code
+
+
+def _visible(request: HttpRequest, pk: int) -> bool:
+    """404 for a round the user may not see (before anything else is said about it)."""
+    try:
+        selectors.evaluation_get(user=request.user, evaluation_id=pk)
+    except NotFound:
+        raise Http404 from None
+    return True
+
+
+def _scores(text: str) -> list:
+    """"5,4,4" (or with Chinese commas or spaces) → [5, 4, 4]; anything else is left for the service to refuse."""
+    parts = [part for part in text.replace("，", ",").replace(" ", ",").split(",") if part][:21]
+    return [int(part) if part.lstrip("-").isdigit() and len(part) < 6 else part for part in parts]

@@ -133,3 +133,71 @@ def test_the_ranking_page_reads_in_a_constant_number_of_queries(world, draft, dj
     with django_assert_num_queries(len(small.captured_queries)):
         body = client.get(url).content.decode()
     assert body.count('<tr id="unit-') == 3 + len(others)
+
+
+def post(user, url: str, data: dict | None = None):
+    client = Client()
+    client.force_login(user)
+    return client.post(url, data or {}, follow=True)
+
+
+def test_the_whole_round_runs_from_the_pages(world, approved_quarter, django_capture_on_commit_callbacks):
+    sam, leo, alice = world["sam"], world["leo"], world["jxw-r"]
+    sue = make_user("sue", ("市政府办公厅", "supervisor"))
+    jxw = unit_of(alice)
+    with time_machine.travel("2025-10-20 09:00 +0800"):
+        start = page(sam, "/evaluations/").content.decode()
+        assert 'id="evaluation-start-form"' in start and 'value="2025-Q3"' in start
+        assert 'id="evaluation-start-form"' not in page(leo, "/evaluations/").content.decode()
+        with django_capture_on_commit_callbacks(execute=True):
+            answer = post(sam, "/evaluations/start/", {"plan": world.plan.pk, "period": "2025-Q3"})
+        evaluation = Evaluation.objects.get()
+        url, unit_url = f"/evaluations/{evaluation.pk}/", f"/evaluations/{evaluation.pk}/units/{jxw}/"
+        assert answer.redirect_chain[-1][0] == url and evaluation.status == "adjusting"  # computed on commit
+        breakdown = page(sam, unit_url).content.decode()
+        assert 'id="adjust-form"' in breakdown and 'id="rate-form"' in breakdown
+        assert 'id="adjust-form"' not in page(leo, unit_url).content.decode()
+        bad = post(sam, f"{unit_url}adjust/", {"code": "model_case", "count": "1", "evidence": "", "reason": "推广"})
+        assert "依据：必填。" in bad.content.decode()
+        good = {"code": "model_case", "count": "1", "evidence": "通报第 3 期", "reason": "推广"}
+        post(sam, f"{unit_url}adjust/", good)
+        post(sam, f"{unit_url}rate/", {"scores": "5，4, 4", "comment": "推进有力"})
+        post(sue, f"{unit_url}rate/", {"scores": "4,4,4", "comment": "较好"})
+        components = UnitResult.objects.get(evaluation=evaluation, unit_id=jxw).breakdown["components"]
+        assert components["F4"] is not None
+        assert "经验做法全市推广" in page(sam, unit_url).content.decode()
+        # a unit cannot act on the round; a stale form says so and changes nothing
+        assert post(alice, f"{url}step/open-appeals/", {"version": evaluation.step_version}).status_code == 404
+        stale = post(sam, f"{url}step/open-appeals/", {"version": evaluation.step_version + 5})
+        assert "请刷新" in stale.content.decode()
+        post(sam, f"{url}step/open-appeals/", {"version": evaluation.step_version})
+        evaluation.refresh_from_db()
+        assert evaluation.status == "appeals"
+        mine = page(alice, unit_url).content.decode()
+        assert 'id="appeal-form"' in mine and 'id="adjust-form"' not in mine
+        post(alice, f"{unit_url}appeal/", {"category": "data", "reason": "指标数据已更正"})
+        appeal = evaluation.appeals.get()
+        ranking = page(sam, url).content.decode()
+        assert f'id="resolve-{appeal.pk}"' in ranking and "指标数据已更正" in ranking
+    with time_machine.travel("2025-10-28 09:00 +0800"):
+        post(sam, f"{url}appeals/{appeal.pk}/resolve/", {"upheld": "no", "reply": "符合规则，维持"})
+        assert "符合规则，维持" in page(alice, unit_url).content.decode()
+        post(sam, f"{url}step/submit/")
+        assert 'id="step-approve"' in page(leo, url).content.decode()
+        assert 'id="step-approve"' not in page(sam, url).content.decode()
+        assert "理由：必填。" in post(leo, f"{url}step/return/", {"reason": ""}).content.decode()
+        post(leo, f"{url}step/return/", {"reason": "请核实加分依据"})
+        evaluation.refresh_from_db()
+        assert evaluation.status == "adjusting" and "请核实加分依据" in page(sam, url).content.decode()
+        for who, step in ((sam, "open-appeals"),):
+            post(who, f"{url}step/{step}/")
+    with time_machine.travel("2025-11-10 09:00 +0800"):
+        post(sam, f"{url}step/submit/")
+        post(leo, f"{url}step/approve/")
+        assert post(leo, f"{url}step/publish/").status_code == 403  # a leader approves; supervisors publish
+        post(sam, f"{url}step/publish/")
+        evaluation.refresh_from_db()
+        assert evaluation.status == "published"
+        again = post(sue, f"{url}step/publish/").content.decode()
+        assert "不能进行此操作" in again
+        assert page(alice, url).status_code == 200
