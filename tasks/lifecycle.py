@@ -163,3 +163,30 @@ def is_returned(*, status: str, times_returned: int) -> bool:
 def returned_q(prefix: str = "") -> Q:
     """``is_returned`` as a filter on reports (``prefix`` for a related lookup such as ``"reports__"``)."""
     return Q(**{f"{prefix}times_returned__gt": 0, f"{prefix}status__in": [Status.DRAFT, Status.CONSOLIDATING]})
+
+
+class ReturnLevel(models.TextChoices):
+    """Who sent a report back, as the round counts tell them apart (issue 8). Only a supervisor's return counts
+    against the first-pass approval rate in scoring; the other two are shown, not scored."""
+
+    SUPERVISOR = "supervisor", _("督查退回")  # 专班: the task report to the lead unit, or one unit's part
+    LEAD = "lead", _("牵头单位退回")  # the lead unit sends a co-unit's signed-off part back while consolidating
+    IN_UNIT = "in_unit", _("单位内退回")  # a unit's own head: a part to its reporter; the lead head: the consolidation
+
+
+#: Each return's audit action → its level. A return "inside the unit" is one made for the report's own unit:
+#: a unit head returning the unit's part, and the lead unit's head returning the lead unit's own consolidation.
+RETURN_LEVELS: dict[str, ReturnLevel] = {
+    "report.return_in_unit": ReturnLevel.IN_UNIT,
+    "report.return_by_lead_head": ReturnLevel.IN_UNIT,
+    "report.return_by_lead": ReturnLevel.LEAD,
+    "report.return_by_supervisor": ReturnLevel.SUPERVISOR,
+    "report.return_part_by_supervisor": ReturnLevel.SUPERVISOR,
+}
+
+#: The counter on ``Report`` of each level: how many times the report was sent back at that level.
+RETURN_COUNTERS: dict[ReturnLevel, str] = {
+    ReturnLevel.SUPERVISOR: "returns_by_supervisor",
+    ReturnLevel.LEAD: "returns_by_lead",
+    ReturnLevel.IN_UNIT: "returns_in_unit",
+}

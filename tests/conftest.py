@@ -22,6 +22,7 @@ under a name that says who they are.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -31,9 +32,19 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import transaction
 from django.urls import clear_url_caches, get_resolver
+from hypothesis import settings as hypothesis_settings
 
 from units.models import Membership, Unit
 from units.services import units_load
+
+# Property tests (hypothesis): on CI the same examples every run (seeded from each test, no example database), so a
+# red build is reproducible and a green one does not turn red by chance; locally, fresh examples each run and the
+# failures remembered in .hypothesis/. No deadline anywhere: a shared 2-core machine is no place to time examples.
+# HYPOTHESIS_PROFILE picks one explicitly.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                                 or ("ci" if os.environ.get("CI") == "true" else "dev"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from tasks.due import classify_due
 from tasks.due_sql import overdue_q
 from tasks.files import LEGACY_OLE, FileType, Refused, detect_type, stored_type
-from tasks.lifecycle import STEP_OF_STATUS, STEP_STATUS, Status, Step, returned_q
+from tasks.lifecycle import RETURN_COUNTERS, STEP_OF_STATUS, STEP_STATUS, ReturnLevel, Status, Step, returned_q
 from tasks.models import AuditEvent, Plan, Report, ReportAttachment, ReportingRound, ReportRevision
 from tasks.policy import barred_actions as duty_barred_actions
 from tasks.policy import may_open_rounds, role_steps, visible_reports, waiting_q
@@ -196,10 +196,30 @@ class RoundCounts:
     overdue: int
     tasks_in_review: int
     tasks_approved: int
+    returned_by_supervisor: int
+    returned_by_lead: int
+    returned_in_unit: int
+
+
+def returned_by_level(prefix: str = "") -> dict[str, Q]:
+    """The reports returned at least once at each level (``tasks.lifecycle.ReturnLevel``), as filters keyed by the
+    count's name (``returned_by_supervisor``, ``returned_by_lead``, ``returned_in_unit``); ``prefix`` for a related
+    lookup such as ``"reports__"``."""
+    return {
+        "returned_by_supervisor": Q(**{f"{prefix}{RETURN_COUNTERS[ReturnLevel.SUPERVISOR]}__gt": 0}),
+        "returned_by_lead": Q(**{f"{prefix}{RETURN_COUNTERS[ReturnLevel.LEAD]}__gt": 0}),
+        "returned_in_unit": Q(**{f"{prefix}{RETURN_COUNTERS[ReturnLevel.IN_UNIT]}__gt": 0}),
+    }
 
 
 def round_counts(round_: ReportingRound, *, today: date | None = None) -> RoundCounts:
-    """Progress of a round, computed from its reports (one query)."""
+    """Progress of a round, computed from its reports (one query).
+
+    ``returned`` is the work sent back and not yet passed on again (``tasks.lifecycle.returned_q``, parts and task
+    reports). ``returned_by_supervisor`` / ``returned_by_lead`` / ``returned_in_unit`` count the reports (parts and
+    task reports) returned at least once at that level in the round, whatever they are now: only the first is
+    scored (first-pass approval, ``evaluation.snapshot.unit_facts``), the other two are shown.
+    """
     today = today or timezone.localdate()
     part = Q(kind=Report.Kind.PART)
     task = Q(kind=Report.Kind.TASK)
@@ -211,6 +231,7 @@ def round_counts(round_: ReportingRound, *, today: date | None = None) -> RoundC
         overdue=Count("pk", filter=part & Q(submitted_at__isnull=True) & overdue_q("round__due_date", today=today)),
         tasks_in_review=Count("pk", filter=task & Q(status=S.IN_REVIEW)),
         tasks_approved=Count("pk", filter=task & Q(status=S.APPROVED)),
+        **{name: Count("pk", filter=level) for name, level in returned_by_level().items()},
     )
     return RoundCounts(tasks_total=round_.tasks_total, tasks_opened=round_.tasks_opened, **agg)
 
@@ -226,13 +247,20 @@ def round_list(*, user: AbstractBaseUser) -> QuerySet[ReportingRound]:
 
 
 def round_units(round_: ReportingRound, *, today: date | None = None, q: str = "", track: str = "") -> list[dict]:
-    """Per unit: parts, submitted, late, missing, returned — the supervisor's round page. One query.
+    """Per unit with a report in the round: its parts, submitted, late, missing, approved — the supervisor's round
+    page. One query.
+
+    ``returned_by_supervisor`` / ``returned_by_lead`` / ``returned_in_unit`` count the unit's reports returned at
+    least once at that level (``round_counts``): its parts and, for the lead unit of a task, its task report, so a
+    lead unit has a row even when it has no part of its own. ``returned`` (kept for older API clients) counts the
+    parts returned at any level.
 
     ``q`` keeps the units whose name, short name, English name or code contains it; ``track`` (a track's code)
     the units of that track. The caller scopes the round (``round_list``)."""
     today = today or timezone.localdate()
-    part = Q(reports__round=round_, reports__kind=Report.Kind.PART)
-    units = Unit.objects.filter(reports__round=round_, reports__kind=Report.Kind.PART)
+    report = Q(reports__round=round_)
+    part = report & Q(reports__kind=Report.Kind.PART)
+    units = Unit.objects.filter(reports__round=round_)
     if q:
         units = units.filter(
             Q(name__icontains=q) | Q(short_name__icontains=q) | Q(name_en__icontains=q) | Q(code__icontains=q)
@@ -248,6 +276,8 @@ def round_units(round_: ReportingRound, *, today: date | None = None, q: str = "
             missing=Count("reports", filter=part & Q(reports__submitted_at__isnull=True)),
             returned=Count("reports", filter=part & Q(reports__times_returned__gt=0)),
             approved=Count("reports", filter=part & Q(reports__status=S.APPROVED)),
+            **{name: Count("reports", filter=report & level)
+               for name, level in returned_by_level("reports__").items()},
         )
         .order_by("order", "code")
     )
@@ -255,22 +285,23 @@ def round_units(round_: ReportingRound, *, today: date | None = None, q: str = "
     return [
         {"unit": unit, "parts": unit.parts, "submitted": unit.submitted, "late": unit.late,
          "missing": unit.missing, "overdue": unit.missing if overdue else 0, "returned": unit.returned,
-         "approved": unit.approved}
+         "returned_by_supervisor": unit.returned_by_supervisor, "returned_by_lead": unit.returned_by_lead,
+         "returned_in_unit": unit.returned_in_unit, "approved": unit.approved}
         for unit in rows
     ]
 
 
 def round_unit_count(round_: ReportingRound) -> int:
-    """How many units have a part in the round (the round page's "of N" when it is filtered). One query."""
-    return Report.objects.filter(round=round_, kind=Report.Kind.PART).values("unit_id").distinct().count()
+    """How many units have a report in the round (the round page's "of N" when it is filtered). One query."""
+    return Report.objects.filter(round=round_).values("unit_id").distinct().count()
 
 
 def round_tracks(round_: ReportingRound) -> QuerySet:
-    """The tracks of the units with a part in the round: the choices of the round page's track filter."""
+    """The tracks of the units with a report in the round: the choices of the round page's track filter."""
     from units.models import Track
 
-    parts = Report.objects.filter(round=round_, kind=Report.Kind.PART)
-    return Track.objects.filter(units__in=parts.values("unit_id")).distinct().order_by("order", "code")
+    reports = Report.objects.filter(round=round_)
+    return Track.objects.filter(units__in=reports.values("unit_id")).distinct().order_by("order", "code")
 
 
 def task_history(*, user: AbstractBaseUser, task_id: int) -> QuerySet[AuditEvent]:

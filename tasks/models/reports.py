@@ -105,6 +105,12 @@ class Report(models.Model):
         _("结束时未报送"), null=True, blank=True, help_text=_("轮次结束时记下：尚未提交为是；轮次未结束为空")
     )
     times_returned = models.PositiveSmallIntegerField(_("退回次数"), default=0)
+    # The returns of this report by level (``tasks.lifecycle.RETURN_LEVELS``), kept by the return service with the
+    # audit event it writes. A task report that waits again because a supervisor returned one of its parts counts
+    # that in ``times_returned`` only: the part was returned, not the task report.
+    returns_by_supervisor = models.PositiveSmallIntegerField(_("督查退回次数"), default=0)
+    returns_by_lead = models.PositiveSmallIntegerField(_("牵头单位退回次数"), default=0)
+    returns_in_unit = models.PositiveSmallIntegerField(_("单位内退回次数"), default=0)
     last_return_reason = models.TextField(_("最近退回理由"), blank=True)
     signed_off_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("审签人"), on_delete=models.PROTECT, null=True, blank=True,

@@ -154,10 +154,17 @@ class RoundCountsSerializer(serializers.Serializer):
     overdue = serializers.IntegerField(read_only=True, help_text=_("截止日已过仍未提交的单位报告"))
     tasks_in_review = serializers.IntegerField(read_only=True)
     tasks_approved = serializers.IntegerField(read_only=True)
+    returned_by_supervisor = serializers.IntegerField(read_only=True, help_text=_(
+        "本轮被督查退回过的报告（单位报告和任务汇总报告）：计入考评的一次通过率"))
+    returned_by_lead = serializers.IntegerField(read_only=True, help_text=_(
+        "本轮被牵头单位退回过的单位报告：只作展示，不计分"))
+    returned_in_unit = serializers.IntegerField(read_only=True, help_text=_(
+        "本轮在单位内被退回过的报告（本单位负责人退回，含牵头单位负责人退回汇总报告）：只作展示，不计分"))
 
 
 class RoundUnitRowSerializer(serializers.Serializer):
-    """One unit's parts in the round (``workflow.selectors.round_units``)."""
+    """One unit's reports in the round (``workflow.selectors.round_units``): its parts by state, and its reports
+    (parts and, for a lead unit, task reports) returned at each level."""
 
     unit = UnitRefSerializer(read_only=True)
     parts = serializers.IntegerField(read_only=True)
@@ -165,7 +172,11 @@ class RoundUnitRowSerializer(serializers.Serializer):
     late = serializers.IntegerField(read_only=True)
     missing = serializers.IntegerField(read_only=True)
     overdue = serializers.IntegerField(read_only=True)
-    returned = serializers.IntegerField(read_only=True)
+    returned = serializers.IntegerField(read_only=True, help_text=_(
+        "被退回过的单位报告（任一级退回；保留给旧客户端，按级别见 returned_by_*）"))
+    returned_by_supervisor = serializers.IntegerField(read_only=True, help_text=_("被督查退回过的报告：计入考评"))
+    returned_by_lead = serializers.IntegerField(read_only=True, help_text=_("被牵头单位退回过的单位报告"))
+    returned_in_unit = serializers.IntegerField(read_only=True, help_text=_("在单位内被退回过的报告"))
     approved = serializers.IntegerField(read_only=True)
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from tasks.due import classify_due
 from tasks.errors import Conflict
-from tasks.lifecycle import Action, Kind, Status, Step, System
+from tasks.lifecycle import RETURN_COUNTERS, RETURN_LEVELS, Action, Kind, Status, Step, System
 from tasks.models import Report
 from units.selectors import user_scope
 from workflow.inputs import ReportContent
@@ -149,13 +149,17 @@ def _return_part_from_review(*, actor: AbstractBaseUser, task_report_id: int, pa
 
 def _send_back(report: Report, *, actor: AbstractBaseUser, reason: str, audit: str, step: str = "",
                after: dict | None = None) -> Report:
+    """Return the report: its audit event (``audit``, the return's level) and the counter of that level
+    (``tasks.lifecycle.RETURN_LEVELS``) are written together, so the round's counts by level match the trail."""
+    counter = RETURN_COUNTERS[RETURN_LEVELS[audit]]
+    setattr(report, counter, getattr(report, counter) + 1)
     report.times_returned += 1
     report.last_return_reason = reason
     # A returned report must be signed off again; the old sign-off no longer stands.
     report.signed_off_by = None
     report.signed_off_at = None
     return apply(report, Action.RETURN, actor=actor, audit=audit, comment=reason, step=step, after=after,
-                 fields=["times_returned", "last_return_reason", "signed_off_by", "signed_off_at"])
+                 fields=["times_returned", counter, "last_return_reason", "signed_off_by", "signed_off_at"])
 
 
 @transaction.atomic

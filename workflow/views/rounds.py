@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tasks.errors import Conflict
+from tasks.lifecycle import ReturnLevel
 from tasks.models import Plan, Report, ReportingRound
 from tasks.periods import parse_period, quarter_of
 from tasks.selectors import plan_list
@@ -108,15 +109,19 @@ def round_list_page(request: HttpRequest) -> HttpResponse:
     }, status=status)
 
 
+#: The round page's columns (each a ``?sort=`` key, most first), in the table's order. The returns are split by
+#: level (``tasks.lifecycle.ReturnLevel``): only a supervisor's return is scored.
 UNIT_SORTS = {
     "missing": gettext_lazy("未报"), "overdue": gettext_lazy("逾期未报"), "late": gettext_lazy("迟报"),
-    "returned": gettext_lazy("被退回"), "submitted": gettext_lazy("已报"), "approved": gettext_lazy("已通过"),
-    "parts": gettext_lazy("应报"),
+    "returned_by_supervisor": ReturnLevel.SUPERVISOR.label, "returned_by_lead": ReturnLevel.LEAD.label,
+    "returned_in_unit": ReturnLevel.IN_UNIT.label, "submitted": gettext_lazy("已报"),
+    "approved": gettext_lazy("已通过"), "parts": gettext_lazy("应报"),
 }
 
 
 def _laggards_first(row: dict[str, Any]) -> tuple:
-    return (-row["overdue"], -row["missing"], -row["late"], -row["returned"], row["unit"].order, row["unit"].code)
+    return (-row["overdue"], -row["missing"], -row["late"], -row["returned_by_supervisor"], -row["returned_by_lead"],
+            -row["returned_in_unit"], row["unit"].order, row["unit"].code)
 
 
 class RoundUnitFilterForm(forms.Form):

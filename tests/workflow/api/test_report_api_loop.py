@@ -125,7 +125,7 @@ def test_round_detail_shows_unit_rows_to_supervisors_only(world, client_of):
     stage = build_stage(world, "submitted")
     rows = client_of("sam").get(f"/api/rounds/{stage.round.pk}/").json()["units"]
     assert {row["unit"]["code"]: (row["parts"], row["submitted"], row["missing"]) for row in rows} == {
-        "fgw": (1, 1, 0), "kjj": (1, 0, 1)}
+        "fgw": (1, 1, 0), "kjj": (1, 0, 1), "jxw": (0, 0, 0)}  # the lead unit: its task report, no part
     for name in ("fgw-r", "jxw-r", "leo"):
         body = client_of(name).get(f"/api/rounds/{stage.round.pk}/").json()
         assert body["units"] is None

@@ -93,11 +93,14 @@ def test_the_round_page_puts_laggards_first_and_sorts_by_a_column(world, page_cl
     services.report_return(actor=world["kjj-h"], report_id=part.pk, reason="补充")
     client = page_client("sam")
     html = client.get(f"/rounds/{round_.pk}/").content.decode()
-    assert _unit_rows(html) == ["fgw", "kjj"]  # 发改委 has not reported at all: overdue first
+    # 发改委 has not reported at all: overdue first; the lead unit (no part of its own, nothing late) last
+    assert _unit_rows(html) == ["fgw", "kjj", "jxw"]
     assert '<span class="chip chip-red">逾期未报 1</span>' in html.split('id="unit-fgw"')[1].split("</tr>")[0]
-    assert _unit_rows(client.get(f"/rounds/{round_.pk}/?sort=late").content.decode()) == ["kjj", "fgw"]
-    assert _unit_rows(client.get(f"/rounds/{round_.pk}/?sort=returned").content.decode()) == ["kjj", "fgw"]
-    assert _unit_rows(client.get(f"/rounds/{round_.pk}/?sort=bogus").content.decode()) == ["fgw", "kjj"]
+    assert _unit_rows(client.get(f"/rounds/{round_.pk}/?sort=late").content.decode())[0] == "kjj"
+    assert _unit_rows(client.get(f"/rounds/{round_.pk}/?sort=returned_in_unit").content.decode())[0] == "kjj"
+    for old_or_bogus in ("returned", "bogus"):  # the old column is split by level: its key is ignored now
+        assert _unit_rows(client.get(f"/rounds/{round_.pk}/?sort={old_or_bogus}").content.decode()) == [
+            "fgw", "kjj", "jxw"]
     figures = html.split('class="figures figures-wide"')[1].split("</dl>")[0]
     assert re.search(r"逾期未报</dt><dd>1<", figures) and re.search(r"退回待改</dt><dd>1<", figures)
 
@@ -121,7 +124,7 @@ def test_the_round_page_filters_units_by_name_and_by_track(world, page_client):
     round_ = _round_with_units(world, "渝北区", "江北区")
     client = page_client("sam")
     url = f"/rounds/{round_.pk}/"
-    assert sorted(_unit_rows(client.get(url).content.decode())) == ["fgw", "jiangbei", "kjj", "yubei"]
+    assert sorted(_unit_rows(client.get(url).content.decode())) == ["fgw", "jiangbei", "jxw", "kjj", "yubei"]
     assert _unit_rows(client.get(url, {"q": "渝北"}).content.decode()) == ["yubei"]
     assert _unit_rows(client.get(url, {"q": "Science"}).content.decode()) == ["kjj"]
     assert _unit_rows(client.get(url, {"q": "fgw"}).content.decode()) == ["fgw"]
@@ -130,7 +133,7 @@ def test_the_round_page_filters_units_by_name_and_by_track(world, page_client):
     assert _unit_rows(html) == ["kjj"]
     assert 'name="q" value="科技"' in html and '<option value="departments" selected>' in html
     assert '<option value="parts" selected>' in html
-    assert "符合条件的单位 1 个（共 4 个）" in html
+    assert "符合条件的单位 1 个（共 5 个）" in html
     nothing = client.get(url, {"q": "没有这个单位"}).content.decode()
     assert _unit_rows(nothing) == [] and "没有符合条件的单位。" in nothing
 
@@ -142,7 +145,7 @@ def test_a_bad_filter_value_is_ignored_not_an_error(world, page_client):
     for params in ({"track": "no-such-track"}, {"track": "¹¹"}, {"q": "x" * 500}, {"sort": "bogus"}, {"q": "a\x00b"}):
         response = client.get(f"/rounds/{round_.pk}/", params)
         assert response.status_code == 200, params
-        assert sorted(_unit_rows(response.content.decode())) == ["fgw", "kjj", "yubei"], params
+        assert sorted(_unit_rows(response.content.decode())) == ["fgw", "jxw", "kjj", "yubei"], params
 
 
 def _queries(client, url: str, params: dict) -> int:
@@ -153,7 +156,7 @@ def _queries(client, url: str, params: dict) -> int:
 
 @time_machine.travel("2025-10-12 10:00 +0800")
 @pytest.mark.parametrize("params", [{}, {"q": "区"}, {"track": "central", "sort": "missing"}])
-def test_the_round_page_costs_the_same_queries_for_3_units_and_for_12(world, page_client, params):
+def test_the_round_page_costs_the_same_queries_for_4_units_and_for_13(world, page_client, params):
     client = page_client("sam")
     small = _round_with_units(world, "渝北区")
     few = _queries(client, f"/rounds/{small.pk}/", params)
@@ -161,5 +164,5 @@ def test_the_round_page_costs_the_same_queries_for_3_units_and_for_12(world, pag
     make_task(world.plan, "1.3", parent=world.task.parent, responsible=(*districts, "市财政局"))
     large = world.open_round("2025-Q4", date(2026, 1, 10))
     many = _queries(client, f"/rounds/{large.pk}/", params)
-    assert len(_unit_rows(client.get(f"/rounds/{large.pk}/").content.decode())) == 12
+    assert len(_unit_rows(client.get(f"/rounds/{large.pk}/").content.decode())) == 13  # and the lead unit
     assert few == many
