@@ -22,8 +22,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from evaluation import selectors, services
-from evaluation.api.serializers import worded
 from evaluation.models import Appeal, Evaluation
+from evaluation.rules.reasons import worded
 from tasks.errors import Conflict, NotFound
 from tasks.models import Plan
 from tasks.periods import quarter_of

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from evaluation.models import Adjustment, Appeal, Evaluation, RubricScore, RuleSet, UnitResult
-from evaluation.rules.reasons import MESSAGES, Reason
+from evaluation.rules.reasons import worded
 from evaluation.selectors import evaluation_actions
 
 
@@ -93,11 +93,6 @@ class TaskLightOutputSerializer(serializers.Serializer):
 class LightOverrideInputSerializer(serializers.Serializer):
     colour = serializers.CharField(max_length=10)
     reason = serializers.CharField(max_length=2000, allow_blank=True)
-
-
-def worded(reasons: list[dict]) -> list[str]:
-    """Stored reasons ({code, values}) in the reader's language."""
-    return [Reason(item["code"], item.get("values", {})).text for item in reasons if item.get("code") in MESSAGES]
 
 
 class EvaluationOutputSerializer(serializers.ModelSerializer):

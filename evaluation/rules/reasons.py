@@ -39,3 +39,8 @@ class Reason:
 
     def __str__(self) -> str:
         return self.text
+
+
+def worded(reasons: list[dict]) -> list[str]:
+    """Stored reasons ({code, values}) in the reader's language."""
+    return [Reason(item["code"], item.get("values", {})).text for item in reasons if item.get("code") in MESSAGES]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 
 from evaluation.rules import Colour, RuleSpec
 from evaluation.rules.config import Swatch
+from evaluation.rules.reasons import worded
 
 register = template.Library()
 
@@ -48,3 +49,39 @@ def signed(value) -> str:
     if value is None:
         return ""
     return f"+{value}" if value > 0 else f"−{-value}" if value < 0 else "±0"
+
+
+@register.filter
+def reasons_text(reasons: list[dict]) -> list[str]:
+    """Stored reasons ({code, values}) in the reader's language."""
+    return worded(reasons or [])
+
+
+@register.simple_tag
+def stored_swatch(spec_data: dict, colour: str) -> dict:
+    """A colour's swatch from a round's stored spec (plain data: no parsing per row): {label, hex}."""
+    for entry in (spec_data or {}).get("palette", []):
+        if entry.get("colour") == colour:
+            label = entry.get("label_en") if get_language() == "en" and entry.get("label_en") else entry.get("label")
+            return {"label": label or colour, "hex": entry.get("hex", "#999999")}
+    return {"label": colour, "hex": "#999999"}
+
+
+#: What a task's light says (DOMAIN.md's light table); the rule set's palette labels judge units, not tasks.
+LIGHT_LABELS = {
+    Colour.BLUE: gettext_lazy("已完成"),
+    Colour.GREEN: gettext_lazy("正常推进"),
+    Colour.YELLOW: gettext_lazy("需关注"),
+    Colour.ORANGE: gettext_lazy("滞后"),
+    Colour.RED: gettext_lazy("严重滞后"),
+    Colour.GREY: gettext_lazy("未启动"),
+}
+
+
+@register.filter
+def light_label(colour: str) -> str:
+    """A task light's meaning in words (the swatch's fill still comes from the rule spec)."""
+    try:
+        return str(LIGHT_LABELS[Colour(colour)])
+    except ValueError:
+        return colour

@@ -57,5 +57,8 @@ def test_registering_a_template_again_replaces_it_and_unregistering_removes_it(n
     assert [panel.template for panel in registry.page_panels("page")] == ["a.html"]
 
 
-def test_the_workflow_app_registers_the_task_pages_reports_panel():
-    assert [panel.template for panel in registry.page_panels("task")] == ["workflow/_task_reports.html"]
+def test_the_higher_apps_register_their_panels_on_the_register_pages():
+    # the task's light (evaluation) above its reports by round (workflow); the unit's scores and lights
+    assert [panel.template for panel in registry.page_panels("task")] == [
+        "evaluation/_task_light_panel.html", "workflow/_task_reports.html"]
+    assert [panel.template for panel in registry.page_panels("unit")] == ["evaluation/_unit_scores_panel.html"]

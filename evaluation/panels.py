@@ -1,0 +1,90 @@
+"""The 赛马比拼's panels on the register's pages (``tasks.panels``), registered in ``EvaluationConfig.ready()``.
+
+- The task page: the task's light today (computed from approved facts, with its reasons and a supervisor's
+  override beside it) and its light in each published round.
+- The unit page: the unit's score history (every published round: score, rank in its track, colour, a link to
+  the breakdown) and the lights of the tasks it leads or contributes to, today.
+Each costs the page a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from evaluation.models import Evaluation, TaskResult, UnitResult
+from evaluation.rules import DEFAULT_SPEC, RuleSpec
+from evaluation.selectors import TaskLight, evaluation_list, task_light_get, task_lights
+from tasks.models import PlanTask, TaskUnit
+from tasks.selectors import task_list
+from units.models import Unit
+
+TASK_LIGHT_TEMPLATE = "evaluation/_task_light_panel.html"
+UNIT_SCORES_TEMPLATE = "evaluation/_unit_scores_panel.html"
+
+
+@dataclass(frozen=True)
+class PublishedLight:
+    evaluation: Evaluation
+    result: TaskResult
+
+
+def task_light_panel(request: HttpRequest | None, task: PlanTask) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    today = timezone.localdate()
+    light = task_light_get(user=user, task_id=task.pk, as_of=today)
+    published = evaluation_list(user=user).filter(plan_id=task.plan_id, status=Evaluation.Status.PUBLISHED)
+    history = [
+        PublishedLight(result.evaluation, result)
+        for result in TaskResult.objects.filter(task=task, evaluation__in=published)
+        .select_related("evaluation")
+        .order_by("-evaluation__period_start", "-evaluation__version")
+    ]
+    return {"light": light, "light_spec": light_spec(light), "light_history": history}
+
+
+def light_spec(light: TaskLight) -> RuleSpec:
+    """The spec the light was judged with (its legend: labels and fills)."""
+    return light.rule_set.rules if light.rule_set is not None else DEFAULT_SPEC
+
+
+@dataclass(frozen=True)
+class UnitTaskLight:
+    task: PlanTask
+    light: TaskLight
+    role: str  # "lead" or "responsible"
+
+
+def unit_scores_panel(request: HttpRequest | None, unit: Unit) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    published = evaluation_list(user=user).filter(status=Evaluation.Status.PUBLISHED)
+    scores = list(
+        UnitResult.objects.filter(unit=unit, evaluation__in=published)
+        .select_related("evaluation", "evaluation__plan", "track")
+        .order_by("-evaluation__period_start", "evaluation__plan_id", "-evaluation__version")
+    )
+    today = timezone.localdate()
+    tasks = list(
+        task_list(user=user)
+        .filter(pk__in=TaskUnit.objects.filter(unit=unit).values("task_id"), children__isnull=True)
+        .select_related("plan")
+        .order_by("-plan__start_date", "plan__code", "sort_key")
+    )
+    by_plan: dict[int, list[PlanTask]] = defaultdict(list)
+    for task in tasks:
+        by_plan[task.plan_id].append(task)
+    lights: dict[int, TaskLight] = {}
+    for plan_id, plan_tasks in by_plan.items():  # one pass per plan (a unit works on one or two)
+        lights.update(task_lights(user=user, task_ids=[t.pk for t in plan_tasks], plan_id=plan_id, as_of=today))
+    rows = [UnitTaskLight(task, lights[task.pk], "lead" if task.lead_unit_id == unit.pk else "responsible")
+            for task in tasks if task.pk in lights]  # fmt: skip
+    spec = light_spec(rows[0].light) if rows else None
+    return {"unit_scores": scores, "unit_task_lights": rows, "unit_lights_spec": spec, "today": today}

@@ -1,0 +1,75 @@
+"""The 赛马比拼 on the register's pages (through tasks' panel registry): a task's light today with its reasons and
+its light in each published round; a unit's score history and its tasks' lights — in a fixed number of queries."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from evaluation import services
+from evaluation.models import UnitResult
+from tests.factories import make_milestone, make_task
+from tests.workflow.conftest import UNITS
+
+pytestmark = pytest.mark.django_db
+
+
+def page(user, url: str) -> str:
+    client = Client()
+    client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def publish_q3(world) -> int:
+    day = date(2025, 10, 20)
+    sam = world["sam"]
+    evaluation = services.evaluation_start(actor=sam, plan_id=world.plan.pk, period="2025-Q3", today=day)
+    services.evaluation_compute(evaluation_id=evaluation.pk)
+    services.evaluation_open_appeals(actor=sam, evaluation_id=evaluation.pk, version=None, today=day)
+    services.evaluation_submit(actor=sam, evaluation_id=evaluation.pk, version=None, today=date(2025, 11, 1))
+    services.evaluation_approve(actor=world["leo"], evaluation_id=evaluation.pk, version=None)
+    services.evaluation_publish(actor=sam, evaluation_id=evaluation.pk, version=None)
+    return evaluation.pk
+
+
+@time_machine.travel("2025-11-20 09:00 +0800")
+def test_the_task_page_shows_todays_light_with_its_reasons_and_each_published_light(world, approved_quarter):
+    late = make_milestone(world.task, "2025b", date(2025, 10, 31), title="产线投产")
+    url = f"/plans/{world.plan.code}/tasks/{world.task.code}/"
+    body = page(world["fgw-r"], url)
+    assert 'id="task-light"' in body and "节点“产线投产”逾期 20 天" in body
+    assert 'data-colour="red"' in body  # 20 days overdue > 15
+    assert "历次晾晒" not in body
+    late.delete()
+    evaluation_id = publish_q3(world)
+    body = page(world["fgw-r"], url)
+    assert "历次晾晒" in body and f'href="/evaluations/{evaluation_id}/"' in body
+
+
+@time_machine.travel("2025-11-20 09:00 +0800")
+def test_the_unit_page_shows_its_score_history_and_its_tasks_lights_in_fixed_queries(world, approved_quarter):
+    evaluation_id = publish_q3(world)
+    fgw = UNITS["fgw"]
+    code = world["fgw-r"].memberships.get().unit.code
+    url = f"/units/{code}/"
+    client = Client()
+    client.force_login(world["leo"])
+    with CaptureQueriesContext(connection) as few:
+        body = client.get(url).content.decode()
+    result = UnitResult.objects.get(evaluation_id=evaluation_id, unit__short_name=fgw)
+    assert 'id="unit-scores"' in body and f'href="/evaluations/{evaluation_id}/units/{result.unit_id}/"' in body
+    assert f"<td data-label=\"得分\" class=\"num\">{result.score}</td>" in body
+    assert body.count('class="unit-task-lights"') == 1 and f"{world.task.code} " in body
+    for n in range(6):
+        make_task(world.plan, f"1.{n + 2}", parent=world.task.parent, responsible=(fgw,))
+    with CaptureQueriesContext(connection) as more:
+        body = client.get(url).content.decode()
+    assert body.count("<li data-colour=") == 7
+    assert len(more.captured_queries) == len(few.captured_queries)
