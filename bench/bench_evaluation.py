@@ -261,6 +261,7 @@ def light_api(plan, requests: int, past_day: date) -> None:
         "/api/tasks/?light=red": "/api/tasks/?light=red",
         f"/api/tasks/?light=red&plan={PLAN_CODE}": f"/api/tasks/?light=red&plan={PLAN_CODE}",
         f"/api/tasks/?light=green&as_of={past_day}": f"/api/tasks/?light=green&as_of={past_day.isoformat()}",
+        f"/api/tasks/?light=red&as_of={past_day}": f"/api/tasks/?light=red&as_of={past_day.isoformat()}",
         "/api/tasks/?light=red&page=2": "/api/tasks/?light=red&page=2",
     }
     print(f"  stored lights: storing the province plan's day {store_s * 1000:.0f} ms, {stored_q.n} queries "
