@@ -14,9 +14,13 @@ Runs on the database DATABASE_URL names (SQLite by default), in a throwaway test
    the same on a plan a tenth of the size, to show the query count does not grow with the plan;
 4. in the same run, a raw-SQL aggregate of the same inputs (milestone weights due and done per task, reports per
    unit and their on-time and first-pass counts, claims with evidence, the latest indicator values): the floor;
-5. ``evaluation_compute`` itself, writes included, once.
+5. ``evaluation_compute`` itself, writes included, once;
+6. the stored lights behind ``GET /api/tasks/?light=red`` (``evaluation.lights``): storing a plan's day (what the
+   daily job does per plan), the first filtered request of a day not stored (computed on demand), then p50/p95 of
+   ``--requests`` filtered requests (lights stored) beside the unfiltered list measured in the same run.
 
-Prints one table with the targets: lights and scores ≤ 1 s, ≤ 3 × the raw aggregate, queries independent of size.
+Prints one table with the targets: lights and scores ≤ 1 s, ≤ 3 × the raw aggregate, queries independent of size;
+``?light=red`` p95 ≤ 100 ms.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bench.common import count_queries, setup_django, throwaway_database, timed
+from bench.common import count_queries, fmt, percentiles, setup_django, throwaway_database, timed
 
 PLAN_CODE = "bench-province"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -211,6 +215,69 @@ def raw_aggregate(plan_id: int, start: date, end: date, as_of: date) -> int:
     return rows
 
 
+def light_api(plan, requests: int, past_day: date) -> None:
+    """Section 6: the stored lights and ``GET /api/tasks/?light=`` against the unfiltered list, same run."""
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+    from django.utils import timezone
+
+    from evaluation.lights import plan_lights_store
+    from evaluation.models import LightDay, StoredLight
+    from units.models import Membership, Unit
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # as autovacuum would after the bulk load
+    today = timezone.localdate()
+    with count_queries() as stored_q:
+        store_s, day = timed(lambda: plan_lights_store(plan_id=plan.pk, as_of=today))
+    LightDay.objects.all().delete()
+    StoredLight.objects.all().delete()
+    user = User.objects.create_user("bench-lights")
+    Membership.objects.create(user=user, unit=Unit.objects.get(short_name="市政府办公厅"), role="supervisor")
+    client = Client()
+    client.force_login(user)
+    with count_queries() as first_q:
+        first_s, response = timed(lambda: client.get("/api/tasks/?light=red"))
+    assert response.status_code == 200, response.content[:500]
+    colours = dict(StoredLight.objects.filter(plan=plan, as_of=today).values("colour").annotate(n=Count("pk"))
+                   .values_list("colour", "n"))  # fmt: skip
+    client.get(f"/api/tasks/?light=green&as_of={past_day.isoformat()}")  # that day stored, as the job would have
+
+    def sample(url: str) -> tuple[dict[str, float], int, int]:
+        with count_queries() as counted:
+            response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        for _ in range(5):
+            client.get(url)
+        samples = [timed(lambda: client.get(url))[0] for _ in range(requests)]
+        return percentiles(samples), counted.n, response.json()["count"]
+
+    rows = {
+        "/api/tasks/ (baseline: unfiltered)": "/api/tasks/",
+        f"/api/tasks/?plan={PLAN_CODE} (baseline)": f"/api/tasks/?plan={PLAN_CODE}",
+        "/api/tasks/?light=red": "/api/tasks/?light=red",
+        f"/api/tasks/?light=red&plan={PLAN_CODE}": f"/api/tasks/?light=red&plan={PLAN_CODE}",
+        f"/api/tasks/?light=green&as_of={past_day}": f"/api/tasks/?light=green&as_of={past_day.isoformat()}",
+        f"/api/tasks/?light=red&as_of={past_day}": f"/api/tasks/?light=red&as_of={past_day.isoformat()}",
+        "/api/tasks/?light=red&page=2": "/api/tasks/?light=red&page=2",
+    }
+    print(f"  stored lights: storing the province plan's day {store_s * 1000:.0f} ms, {stored_q.n} queries "
+          f"({day.tasks_total} tasks; the daily job does this per plan); on {today}: {dict(sorted(colours.items()))}")
+    print(f"  first ?light=red of a day not stored (both plans computed on demand): {first_s * 1000:.0f} ms, "
+          f"{first_q.n} queries")
+    print(f"  p50/p95 of {requests} requests each (lights stored), as a supervisor:")
+    results = {name: sample(url) for name, url in rows.items()}
+    width = max(len(name) for name in rows)
+    for name, (stats, queries, count) in results.items():
+        target = ""
+        if "light=" in name:
+            target = f" — target p95 ≤ 100 ms: {'met' if stats['p95'] <= 100 else 'MISSED'}"
+        print(f"    {name:<{width}}  {fmt(stats)}  {queries:2d} queries, {count:5d} rows{target}")
+
+
 def best(fn, repeat: int) -> float:
     return min(timed(fn)[0] for _ in range(repeat))
 
@@ -221,6 +288,7 @@ def main() -> None:
     parser.add_argument("--quarters", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="print the cProfile top of one computation")
+    parser.add_argument("--requests", type=int, default=200, help="requests per ?light= row (0: skip section 6)")
     args = parser.parse_args()
     setup_django()
 
@@ -292,6 +360,8 @@ def main() -> None:
         print(f"  evaluation_compute with its writes: {write_s * 1000:.0f} ms, {wq.n} queries "
               f"(at {timezone.now():%H:%M})")
         print(f"  task lights: {dict(sorted(colours.items()))}")
+        if args.requests:
+            light_api(plan, args.requests, as_of)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,15 @@ class EvaluationConfig(AppConfig):
     verbose_name = _("赛马比拼")
 
     def ready(self) -> None:
-        # The task and unit pages (tasks templates) show lights and scores through tasks' panel registry: tasks
-        # must not import evaluation.
+        # tasks and workflow must not import evaluation: evaluation adds itself to their extension points — the task
+        # and unit pages' panels, ?light= and ?as_of= on /api/tasks/, and the facts-changed signal.
+        from evaluation.api.filters import register
+        from evaluation.lights import on_task_facts_changed
         from evaluation.panels import TASK_LIGHT_TEMPLATE, UNIT_SCORES_TEMPLATE, task_light_panel, unit_scores_panel
         from tasks.panels import register_panel
+        from tasks.signals import task_facts_changed
 
         register_panel("task", template=TASK_LIGHT_TEMPLATE, context=task_light_panel, order=50)
         register_panel("unit", template=UNIT_SCORES_TEMPLATE, context=unit_scores_panel, order=50)
+        register()
+        task_facts_changed.connect(on_task_facts_changed, dispatch_uid="evaluation.lights")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from datetime import date
 
-from evaluation import services
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from evaluation import lights, services
 
 
 @shared_task(name="evaluation.compute", acks_late=True)
@@ -12,3 +16,18 @@ def evaluation_compute_job(evaluation_id: int) -> dict:
     """Compute the evaluation's draft (idempotent: safe to retry or to run twice)."""
     evaluation = services.evaluation_compute(evaluation_id=evaluation_id)
     return {"evaluation": evaluation.pk, "status": evaluation.status, "units": evaluation.units_total}
+
+
+@shared_task(name="evaluation.lights_daily", acks_late=True)
+def lights_daily_job() -> list[list]:
+    """Beat, daily shortly after midnight Asia/Shanghai: store today's task lights of every non-draft plan, and any
+    day missed since (at most ``LUOSHI_LIGHTS_CATCH_UP_DAYS`` back). Idempotent. Returns the [plan, day] pairs."""
+    computed = lights.lights_store_due(today=timezone.localdate(), catch_up_days=settings.LIGHTS_CATCH_UP_DAYS)
+    return [[plan_id, day.isoformat()] for plan_id, day in computed]
+
+
+@shared_task(name="evaluation.task_lights_refresh", acks_late=True)
+def task_lights_refresh_job(plan_id: int, task_ids: list[int] | None, as_of: str) -> int:
+    """Recompute the stored lights of these tasks (None: the whole plan) for a day already stored (queued on commit
+    of a change of their facts). Idempotent. Returns how many lights were written."""
+    return lights.task_lights_refresh(plan_id=plan_id, as_of=date.fromisoformat(as_of), task_ids=task_ids)

@@ -1,5 +1,6 @@
-"""Data of the evaluation app: versioned rule sets, light overrides, and each evaluation round with its results,
-adjustments, ratings and appeals (the round is routed by ``evaluation.flows.EvaluationFlow``)."""
+"""Data of the evaluation app: versioned rule sets, light overrides, each evaluation round with its results,
+adjustments, ratings and appeals (the round is routed by ``evaluation.flows.EvaluationFlow``), and the stored daily
+task lights (what ``GET /api/tasks/?light=`` filters on)."""
 
 from __future__ import annotations
 
@@ -294,3 +295,53 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id}: {self.get_category_display()}"
+
+
+class LightDay(models.Model):
+    """The lights of every task of a plan were computed and stored for a day (``evaluation.lights``): the marker a
+    reader checks before trusting the stored lights of that plan and day, and the row a computation locks (one
+    computation of a plan's day at a time)."""
+
+    plan = models.ForeignKey("tasks.Plan", verbose_name=_("行动方案"), on_delete=models.CASCADE, related_name="+")
+    as_of = models.DateField(_("灯色日期"))
+    rule_set = models.ForeignKey(
+        RuleSet, verbose_name=_("评价规则"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tasks_total = models.PositiveIntegerField(_("任务数"), default=0)
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("每日灯色")
+        verbose_name_plural = _("每日灯色")
+        ordering = ["plan_id", "-as_of"]
+        constraints = [models.UniqueConstraint(fields=["plan", "as_of"], name="light_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} @ {self.as_of}"
+
+
+class StoredLight(models.Model):
+    """A task's computed light on a day, as ``evaluation.rules.task_light`` gave it (never an override): colour, E, A,
+    days overdue, missed rounds and the reasons as codes and values (worded when shown). Written only by
+    ``evaluation.lights``, whole per plan and day, and refreshed for today when the task's facts change."""
+
+    plan = models.ForeignKey("tasks.Plan", verbose_name=_("行动方案"), on_delete=models.CASCADE, related_name="+")
+    task = models.ForeignKey("tasks.PlanTask", verbose_name=_("任务"), on_delete=models.CASCADE, related_name="+")
+    as_of = models.DateField(_("灯色日期"))
+    colour = models.CharField(_("灯色"), max_length=10)
+    expected = models.DecimalField(_("序时进度"), max_digits=5, decimal_places=1)
+    actual = models.DecimalField(_("实际进度"), max_digits=5, decimal_places=1)
+    overdue_days = models.PositiveIntegerField(_("逾期天数"), default=0)
+    missed_rounds = models.PositiveIntegerField(_("未报送轮次"), default=0)
+    reasons = models.JSONField(_("原因"), default=list)
+
+    class Meta:
+        verbose_name = _("任务每日灯色")
+        verbose_name_plural = _("任务每日灯色")
+        ordering = ["plan_id", "as_of", "task_id"]
+        constraints = [models.UniqueConstraint(fields=["task", "as_of"], name="stored_light_task_day_unique")]
+        # "Which tasks of this plan are red on this day?": answered from the index alone (task_id included).
+        indexes = [models.Index(fields=["plan", "as_of", "colour", "task"], name="stored_light_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} @ {self.as_of}: {self.colour}"

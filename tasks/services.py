@@ -41,6 +41,7 @@ from tasks.audit import audit_record
 from tasks.codes import is_valid_code
 from tasks.errors import Conflict
 from tasks.models import Indicator, IndicatorTarget, Milestone, Plan, PlanTask, TaskUnit
+from tasks.signals import facts_changed
 from units.models import Membership, Unit
 from units.selectors import user_scope
 
@@ -263,6 +264,7 @@ def task_create(
         action="task.create", obj=task, actor=actor, unit=_acting_unit(actor), plan=plan, task=task,
         after=after, comment=comment,
     )
+    facts_changed(plan_id=plan.pk, task_ids=[task.pk])
     return task
 
 
@@ -317,6 +319,7 @@ def task_update(
         action="task.update", obj=locked, actor=actor, unit=_acting_unit(actor), plan=locked.plan, task=locked,
         before=before, after=after, comment=comment,
     )
+    facts_changed(plan_id=locked.plan_id, task_ids=[locked.pk])
     return locked
 
 
@@ -370,6 +373,7 @@ def milestone_create(
         action="milestone.create", obj=milestone, actor=actor, unit=_acting_unit(actor), plan=task.plan, task=task,
         after={field: _audit_value(value) for field, value in values.items()}, comment=comment,
     )
+    facts_changed(plan_id=task.plan_id, task_ids=[task.pk])
     return milestone
 
 
@@ -415,6 +419,7 @@ def milestone_update(
         action="milestone.move" if moved else "milestone.update", obj=locked, actor=actor, unit=_acting_unit(actor),
         plan=locked.task.plan, task=locked.task, before=before, after=after, comment=reason.strip(),
     )
+    facts_changed(plan_id=locked.task.plan_id, task_ids=[locked.task_id])
     return locked
 
 
@@ -503,6 +508,7 @@ def indicator_create(
         action="indicator.create", obj=indicator, actor=actor, unit=_acting_unit(actor), plan=task.plan, task=task,
         after=after, comment=comment,
     )
+    facts_changed(plan_id=task.plan_id, task_ids=[task.pk])
     return indicator
 
 
@@ -550,6 +556,8 @@ def indicator_update(
         action="indicator.update", obj=locked, actor=actor, unit=_acting_unit(actor), plan=locked.plan,
         task=locked.task, before=before, after=after, comment=comment,
     )
+    # A moved indicator changes the lights of the task it left and of the task it joined.
+    facts_changed(plan_id=locked.plan_id, task_ids={locked.task_id, before.get("task", locked.task_id)})
     return locked
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -245,7 +246,14 @@ ROUND_OPEN_STALL_SECONDS = env_int("LUOSHI_ROUND_OPEN_STALL_SECONDS", 300, minim
 # A round closes by itself ROUND_CLOSE_GRACE_WORKING_DAYS working days after its due date (supervisors may close
 # one earlier by hand): the sweep runs hourly.
 ROUND_CLOSE_GRACE_WORKING_DAYS = env_int("LUOSHI_ROUND_CLOSE_GRACE_WORKING_DAYS", 0, minimum=0)
+# The stored task lights (``evaluation.lights``): computed daily at 00:10 Asia/Shanghai for every non-draft plan; a
+# day missed (no worker) is computed by the next run, at most LIGHTS_CATCH_UP_DAYS back, or when first asked for.
+LIGHTS_CATCH_UP_DAYS = env_int("LUOSHI_LIGHTS_CATCH_UP_DAYS", 7, minimum=0)
 CELERY_BEAT_SCHEDULE = {
+    "evaluation.lights_daily": {
+        "task": "evaluation.lights_daily",
+        "schedule": crontab(hour=0, minute=10),  # CELERY_TIMEZONE: Asia/Shanghai
+    },
     "workflow.round_close_sweep": {
         "task": "workflow.round_close_sweep",
         "schedule": 3600.0,

@@ -2,6 +2,11 @@
 
 Every filter is a WHERE clause (subqueries, no extra round trip), so the number of queries of a
 list does not depend on its filters or its page size.
+
+Apps above ``tasks`` add filters to a list without ``tasks`` importing them: ``register_list_filter`` (called from
+their ``AppConfig.ready()``) adds a django-filter ``Filter`` to a filter set here, where the schema
+(drf-spectacular) and the 400 field errors pick it up like any filter declared below. ``evaluation`` adds
+``light`` and ``as_of`` to ``/api/tasks/`` that way.
 """
 
 from __future__ import annotations
@@ -113,6 +118,18 @@ class TaskFilter(_UnitAware):
             Q(code__icontains=value) | Q(title__icontains=value) | Q(title_en__icontains=value)
             | Q(text__icontains=value)
         )
+
+
+def register_list_filter(filterset: type[filters.FilterSet], name: str, filter_: filters.Filter) -> None:
+    """Add ``filter_`` as the query parameter ``name`` of ``filterset`` (at start-up, from an ``AppConfig.ready()``).
+
+    The filter is applied after the filter set's own ones, on the scoped and filtered queryset: it may only narrow
+    the list. It reads its sibling parameters and the request through ``self.parent`` (the filter set) and must
+    cost the list a fixed number of queries. Idempotent: registering a name again replaces the filter."""
+    if name in filterset.declared_filters:
+        raise ValueError(f"{filterset.__name__} declares {name!r} itself")
+    filterset.base_filters.pop(name, None)
+    filterset.base_filters[name] = filter_  # last: the extensions run after the set's own filters
 
 
 class IndicatorFilter(_UnitAware):

@@ -17,6 +17,7 @@ from tasks.due import classify_due
 from tasks.errors import Conflict
 from tasks.lifecycle import RETURN_COUNTERS, RETURN_LEVELS, Action, Kind, Status, Step, System
 from tasks.models import Report
+from tasks.signals import facts_changed
 from units.selectors import user_scope
 from workflow.inputs import ReportContent
 from workflow.services import content as report_content
@@ -54,9 +55,13 @@ def report_submit(*, actor: AbstractBaseUser, report_id: int, version: int | Non
             report.on_time = not classify_due(report.round.due_date, done=False, today=timezone.localdate()).is_overdue
         return apply(report, Action.SUBMIT, actor=actor, now=now, fields=["submitted_at", "on_time"],
                      audit="report.submit")
+    first = report.submitted_at is None
     report.submitted_at = report.submitted_at or now
-    return apply(report, Action.SUBMIT, actor=actor, now=now, fields=["submitted_at"], audit="report.consolidate",
-                 step=Step.CONSOLIDATE)
+    report = apply(report, Action.SUBMIT, actor=actor, now=now, fields=["submitted_at"],
+                   audit="report.consolidate", step=Step.CONSOLIDATE)
+    if first:  # a task report past its round's due date stops counting as missed
+        facts_changed(plan_id=report.round.plan_id, task_ids=[report.task_id])
+    return report
 
 
 @transaction.atomic
@@ -178,4 +183,5 @@ def report_approve(*, actor: AbstractBaseUser, report_id: int, version: int | No
     # What the approval applies follows it, in the trail too: report.approve, then report.apply (both the
     # approver's), so a client reading the events in order sees the cause before its effect.
     report_content.apply_approval(report, actor=actor)
+    facts_changed(plan_id=report.round.plan_id, task_ids=[report.task_id])  # today's stored light follows
     return report

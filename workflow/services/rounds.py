@@ -36,6 +36,7 @@ from tasks.errors import Conflict, NotFound
 from tasks.lifecycle import Kind, Status
 from tasks.models import Plan, PlanTask, Report, ReportingRound, TaskUnit
 from tasks.periods import parse_period
+from tasks.signals import facts_changed
 from tasks.workdays import add_working_days
 from units.models import Unit
 from units.selectors import user_scope
@@ -273,6 +274,7 @@ def round_close(*, actor: AbstractBaseUser | None, round_id: int, now: datetime)
         audit_record(action="round.close", obj=round_, actor=actor, plan_id=round_.plan_id,
                      before={"status": ReportingRound.Status.OPEN},
                      after={"status": ReportingRound.Status.CLOSED, "missing": missing})  # fmt: skip
+        facts_changed(plan_id=round_.plan_id)  # missing_at_close: the task lights read it
     return round_
 
 

@@ -1,0 +1,168 @@
+"""Stored daily task lights: what ``GET /api/tasks/?light=red`` filters on, since computing 5,000 lights live takes
+seconds. The rule stays in one place: every stored light is ``evaluation.rules.task_light`` of
+``evaluation.snapshot.task_facts``; nothing here decides a colour.
+
+- :func:`plan_lights_store` computes and stores the lights of every task of a plan for a day, replaced whole in one
+  transaction (idempotent: running it twice stores the same rows). It locks the plan's :class:`LightDay` row, the
+  marker that says "this plan's day is stored", so two computations of the same day run one after the other, and
+  it reads the facts only once it holds that lock (a refresh queued meanwhile waits, then reads newer facts).
+- :func:`task_lights_refresh` recomputes some tasks' lights of a day that is stored already (the facts of those
+  tasks changed: ``tasks.signals.task_facts_changed``, queued on commit by :func:`on_task_facts_changed`). A day not
+  stored is left alone: whoever needs it computes it whole from the facts of then.
+- :func:`lights_store_due` (beat, daily after midnight Asia/Shanghai): today's lights of every non-draft plan, and
+  any day missed since the plan's last stored one (the worker was down), at most ``catch_up_days`` back.
+- :func:`lights_ensure` (the API filter): stores what is missing for the plans and day asked about, so a filter
+  never answers "nothing is red" because the job has not run.
+
+These are system writes of derived data: no actor, nothing to audit (the facts' changes are audited where made).
+Overrides are not stored here: a stored light is the computed one, like ``TaskLightApi``'s ``colour``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Min, QuerySet
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from evaluation.models import LightDay, StoredLight
+from evaluation.rules import Light, RuleSpec, task_light
+from evaluation.selectors import rules_for
+from evaluation.snapshot import task_facts
+from tasks.models import Plan
+
+logger = logging.getLogger(__name__)
+BATCH = 1000
+
+
+def _jsonable(values: dict) -> dict:
+    return {key: str(value) if isinstance(value, Decimal) else value for key, value in values.items()}
+
+
+def _row(*, plan_id: int, task_id: int, as_of: date, light: Light) -> StoredLight:
+    return StoredLight(
+        plan_id=plan_id,
+        task_id=task_id,
+        as_of=as_of,
+        colour=str(light.colour),
+        expected=light.expected,
+        actual=light.actual,
+        overdue_days=light.overdue_days,
+        missed_rounds=light.missed_rounds,
+        reasons=[{"code": reason.code, "values": _jsonable(reason.values)} for reason in light.reasons],
+    )
+
+
+def _write(*, plan_id: int, as_of: date, task_ids: list[int] | None, spec: RuleSpec) -> int:
+    """Compute and write the lights (all the plan's tasks, or ``task_ids``); the caller holds the day's lock."""
+    facts = task_facts(plan_id=plan_id, as_of=as_of, task_ids=task_ids)
+    old = StoredLight.objects.filter(plan_id=plan_id, as_of=as_of)
+    if task_ids is not None:
+        old = old.filter(task_id__in=task_ids)
+    old.delete()
+    StoredLight.objects.bulk_create(
+        (_row(plan_id=plan_id, task_id=task_id, as_of=as_of, light=task_light(each, as_of, spec))
+         for task_id, each in facts.items()),
+        batch_size=BATCH,
+    )  # fmt: skip
+    return len(facts)
+
+
+def plan_lights_store(*, plan_id: int, as_of: date, now: datetime | None = None) -> LightDay:
+    """Compute and store the light of every task of a plan on ``as_of``, replacing what was stored for that day.
+    Idempotent; one transaction; locks the day's marker row (created if need be) before reading any fact."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # get_or_create settles a race on the unique (plan, as_of) in a savepoint; the lock then orders the writers.
+        day, _created = LightDay.objects.get_or_create(plan_id=plan_id, as_of=as_of, defaults={"computed_at": now})
+        day = LightDay.objects.select_for_update().get(pk=day.pk)
+        rule_set, spec = rules_for(plan_id=plan_id, as_of=as_of)
+        day.tasks_total = _write(plan_id=plan_id, as_of=as_of, task_ids=None, spec=spec)
+        day.rule_set, day.computed_at = rule_set, now
+        day.save(update_fields=["tasks_total", "rule_set", "computed_at"])
+    return day
+
+
+def task_lights_refresh(*, plan_id: int, as_of: date, task_ids: Iterable[int] | None) -> int:
+    """Recompute the stored lights of some tasks of a plan (None: all) on a day already stored; returns how many
+    were written (0 when the day is not stored: it is computed whole when first needed). Idempotent."""
+    with transaction.atomic():
+        day = LightDay.objects.select_for_update().filter(plan_id=plan_id, as_of=as_of).first()
+        if day is None:
+            return 0
+        ids = None if task_ids is None else list(task_ids)
+        _rule_set, spec = rules_for(plan_id=plan_id, as_of=as_of)
+        written = _write(plan_id=plan_id, as_of=as_of, task_ids=ids, spec=spec)
+        if ids is None:
+            day.tasks_total = written
+        else:  # a task added today gets its first row here; one deleted lost its row with it
+            day.tasks_total = StoredLight.objects.filter(plan_id=plan_id, as_of=as_of).count()
+        day.computed_at = timezone.now()
+        day.save(update_fields=["tasks_total", "computed_at"])
+    return written
+
+
+def lights_store_due(*, today: date, catch_up_days: int) -> list[tuple[int, date]]:
+    """For every non-draft plan: store today's lights if they are not stored, and every day missed since the plan's
+    last stored day (at most ``catch_up_days`` back; a plan never stored starts today). Idempotent: a day stored
+    meanwhile is skipped. Returns the (plan, day) pairs computed."""
+    oldest = today - timedelta(days=catch_up_days)
+    plans = Plan.objects.exclude(status=Plan.Status.DRAFT).order_by("pk").values_list("pk", flat=True)
+    stored: dict[int, set[date]] = {}
+    first: dict[int, date] = {}
+    for plan_id, day in LightDay.objects.filter(plan_id__in=plans, as_of__gte=oldest).values_list("plan_id", "as_of"):
+        stored.setdefault(plan_id, set()).add(day)
+    firsts = LightDay.objects.filter(plan_id__in=plans).order_by().values("plan_id").annotate(first=Min("as_of"))
+    for row in firsts:
+        first[row["plan_id"]] = row["first"]
+    computed = []
+    for plan_id in plans:
+        start = max(oldest, first.get(plan_id, today))
+        for offset in range((today - start).days + 1):
+            day = start + timedelta(days=offset)
+            if day not in stored.get(plan_id, ()):
+                plan_lights_store(plan_id=plan_id, as_of=day)
+                computed.append((plan_id, day))
+    return computed
+
+
+def lights_ensure(*, plan_ids: Iterable[int], as_of: date) -> list[int]:
+    """Store the lights of ``as_of`` for each of these plans that has none stored for that day (the API's filter
+    calls it before filtering). Returns the plans computed; one query when nothing is missing."""
+    wanted = set(plan_ids)
+    have = set(LightDay.objects.filter(plan_id__in=wanted, as_of=as_of).values_list("plan_id", flat=True))
+    missing = sorted(wanted - have)
+    for plan_id in missing:
+        plan_lights_store(plan_id=plan_id, as_of=as_of)
+    return missing
+
+
+def tasks_with_light(*, plan_ids: Iterable[int], as_of: date, colour: str) -> QuerySet[StoredLight]:
+    """The ids (a subquery) of the tasks of these plans whose stored light on ``as_of`` is ``colour``."""
+    return StoredLight.objects.filter(plan_id__in=list(plan_ids), as_of=as_of, colour=colour).values("task_id")
+
+
+# --- keeping today fresh -----------------------------------------------------------------------------------------
+
+
+def on_task_facts_changed(sender, *, plan_id: int, task_ids: tuple[int, ...] | None, **kwargs) -> None:
+    """Receiver of ``tasks.signals.task_facts_changed`` (connected in ``EvaluationConfig.ready``): once the write
+    commits, queue a refresh of those tasks' lights for today. Nothing happens if the write rolls back."""
+    today = timezone.localdate()
+    transaction.on_commit(lambda: _enqueue_refresh(plan_id, task_ids, today))
+
+
+def _enqueue_refresh(plan_id: int, task_ids: tuple[int, ...] | None, as_of: date) -> None:
+    """Publish the refresh job. An unreachable broker is logged, not raised (the write has committed): today's
+    stored light of these tasks stays as it was until the next change or the next day's computation."""
+    from evaluation.jobs import task_lights_refresh_job  # Celery's late import: the job calls this module back
+
+    try:
+        task_lights_refresh_job.delay(plan_id, None if task_ids is None else list(task_ids), as_of.isoformat())
+    except OperationalError:
+        logger.warning("plan %s: the light refresh of %s could not be queued (broker unavailable)", plan_id, task_ids)
