@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from evaluation.lights import rule_set_changed
 from evaluation.models import RuleSet
 from evaluation.rules import DEFAULT_SPEC
 
@@ -35,6 +36,7 @@ class RuleSetAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        rule_set_changed(obj)  # today's stored lights of its plans are recomputed (published results never are)
 
     @admin.display(description=_("颜色图例"))
     def legend(self, obj: RuleSet) -> str:

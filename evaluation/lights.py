@@ -6,9 +6,11 @@ seconds. The rule stays in one place: every stored light is ``evaluation.rules.t
   transaction (idempotent: running it twice stores the same rows). It locks the plan's :class:`LightDay` row, the
   marker that says "this plan's day is stored", so two computations of the same day run one after the other, and
   it reads the facts only once it holds that lock (a refresh queued meanwhile waits, then reads newer facts).
-- :func:`task_lights_refresh` recomputes some tasks' lights of a day that is stored already (the facts of those
-  tasks changed: ``tasks.signals.task_facts_changed``, queued on commit by :func:`on_task_facts_changed`). A day not
-  stored is left alone: whoever needs it computes it whole from the facts of then.
+- Facts change during the day (``tasks.signals.task_facts_changed``): :func:`on_task_facts_changed` writes a
+  :class:`LightChange` row in the changing transaction (an outbox) and queues :func:`task_lights_refresh` on commit,
+  which recomputes the changed tasks of today's stored day and deletes the rows it applied. Readers
+  (:func:`lights_ensure`) apply whatever is still pending before trusting today's lights, so a lost job (the broker
+  down, the worker killed) leaves the lights late, never wrong. A day not stored is computed whole when needed.
 - :func:`lights_store_due` (beat, daily after midnight Asia/Shanghai): today's lights of every non-draft plan, and
   any day missed since the plan's last stored one (the worker was down), at most ``catch_up_days`` back.
 - :func:`lights_ensure` (the API filter): stores what is missing for the plans and day asked about, so a filter
@@ -30,7 +32,7 @@ from django.db.models import Min, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from evaluation.models import LightDay, StoredLight
+from evaluation.models import LightChange, LightDay, StoredLight
 from evaluation.rules import Light, RuleSpec, task_light
 from evaluation.selectors import rules_for
 from evaluation.snapshot import task_facts
@@ -81,23 +83,34 @@ def plan_lights_store(*, plan_id: int, as_of: date, now: datetime | None = None)
         # get_or_create settles a race on the unique (plan, as_of) in a savepoint; the lock then orders the writers.
         day, _created = LightDay.objects.get_or_create(plan_id=plan_id, as_of=as_of, defaults={"computed_at": now})
         day = LightDay.objects.select_for_update().get(pk=day.pk)
+        # Today's whole computation covers every change committed before it reads the facts: those rows go.
+        pending = (list(LightChange.objects.filter(plan_id=plan_id).values_list("pk", flat=True))
+                   if as_of == timezone.localdate() else [])  # fmt: skip
         rule_set, spec = rules_for(plan_id=plan_id, as_of=as_of)
         day.tasks_total = _write(plan_id=plan_id, as_of=as_of, task_ids=None, spec=spec)
+        LightChange.objects.filter(pk__in=pending).delete()
         day.rule_set, day.computed_at = rule_set, now
         day.save(update_fields=["tasks_total", "rule_set", "computed_at"])
     return day
 
 
-def task_lights_refresh(*, plan_id: int, as_of: date, task_ids: Iterable[int] | None) -> int:
-    """Recompute the stored lights of some tasks of a plan (None: all) on a day already stored; returns how many
-    were written (0 when the day is not stored: it is computed whole when first needed). Idempotent."""
+def task_lights_refresh(*, plan_id: int, as_of: date, task_ids: Iterable[int] | None = None) -> int:
+    """Apply the pending changes (:class:`LightChange`) of a plan to its stored lights of ``as_of``: recompute the
+    changed tasks (the whole plan when a change names no task) and delete the rows applied; returns how many lights
+    were written (0 when nothing is pending or the day is not stored: it is computed whole when first needed).
+    ``task_ids`` (the job's arguments) only says what the caller expects; the pending rows decide. Idempotent; under
+    the day's lock, reading the pending rows before the facts (a change committed later stays pending)."""
     with transaction.atomic():
         day = LightDay.objects.select_for_update().filter(plan_id=plan_id, as_of=as_of).first()
         if day is None:
             return 0
-        ids = None if task_ids is None else list(task_ids)
+        pending = list(LightChange.objects.filter(plan_id=plan_id).values_list("pk", "task_id"))
+        if not pending:
+            return 0
+        ids = None if any(task_id is None for _pk, task_id in pending) else sorted({t for _pk, t in pending})
         _rule_set, spec = rules_for(plan_id=plan_id, as_of=as_of)
         written = _write(plan_id=plan_id, as_of=as_of, task_ids=ids, spec=spec)
+        LightChange.objects.filter(pk__in=[pk for pk, _task_id in pending]).delete()
         if ids is None:
             day.tasks_total = written
         else:  # a task added today gets its first row here; one deleted lost its row with it
@@ -128,18 +141,28 @@ def lights_store_due(*, today: date, catch_up_days: int) -> list[tuple[int, date
             if day not in stored.get(plan_id, ()):
                 plan_lights_store(plan_id=plan_id, as_of=day)
                 computed.append((plan_id, day))
+    # Changes from before today are covered by any computation of today (made whole, after them); a plan with none
+    # (a draft) needs them no more: its day is computed whole when first asked for.
+    midnight = timezone.make_aware(datetime.combine(today, datetime.min.time()))
+    LightChange.objects.filter(at__lt=midnight).delete()
     return computed
 
 
 def lights_ensure(*, plan_ids: Iterable[int], as_of: date) -> list[int]:
-    """Store the lights of ``as_of`` for each of these plans that has none stored for that day (the API's filter
-    calls it before filtering). Returns the plans computed; one query when nothing is missing."""
+    """Make the stored lights of ``as_of`` trustworthy for these plans (the API's filter and the pages call it first):
+    store the days not stored, and for today apply the changes still pending. Returns the plans computed or
+    refreshed; two queries when there is nothing to do."""
     wanted = set(plan_ids)
     have = set(LightDay.objects.filter(plan_id__in=wanted, as_of=as_of).values_list("plan_id", flat=True))
     missing = sorted(wanted - have)
     for plan_id in missing:
         plan_lights_store(plan_id=plan_id, as_of=as_of)
-    return missing
+    stale: list[int] = []
+    if as_of == timezone.localdate() and have:
+        stale = sorted(set(LightChange.objects.filter(plan_id__in=have).values_list("plan_id", flat=True)))
+        for plan_id in stale:
+            task_lights_refresh(plan_id=plan_id, as_of=as_of)
+    return missing + stale
 
 
 def tasks_with_light(*, plan_ids: Iterable[int], as_of: date, colour: str) -> QuerySet[StoredLight]:
@@ -151,15 +174,25 @@ def tasks_with_light(*, plan_ids: Iterable[int], as_of: date, colour: str) -> Qu
 
 
 def on_task_facts_changed(sender, *, plan_id: int, task_ids: tuple[int, ...] | None, **kwargs) -> None:
-    """Receiver of ``tasks.signals.task_facts_changed`` (connected in ``EvaluationConfig.ready``): once the write
-    commits, queue a refresh of those tasks' lights for today. Nothing happens if the write rolls back."""
+    """Receiver of ``tasks.signals.task_facts_changed`` (connected in ``EvaluationConfig.ready``): write the change as
+    pending in the changing transaction, and once it commits, queue the refresh of today's lights. A rolled-back
+    write leaves neither."""
+    LightChange.objects.bulk_create([LightChange(plan_id=plan_id, task_id=task_id)
+                                     for task_id in (task_ids if task_ids is not None else (None,))])  # fmt: skip
     today = timezone.localdate()
     transaction.on_commit(lambda: _enqueue_refresh(plan_id, task_ids, today))
 
 
+def rule_set_changed(rule_set) -> None:
+    """A rule set was saved (the admin): every light of the plans it may apply to is pending (one row per plan)."""
+    plans = Plan.objects.filter(pk=rule_set.plan_id) if rule_set.plan_id else Plan.objects.all()
+    for plan_id in plans.values_list("pk", flat=True):
+        on_task_facts_changed(None, plan_id=plan_id, task_ids=None)
+
+
 def _enqueue_refresh(plan_id: int, task_ids: tuple[int, ...] | None, as_of: date) -> None:
-    """Publish the refresh job. An unreachable broker is logged, not raised (the write has committed): today's
-    stored light of these tasks stays as it was until the next change or the next day's computation."""
+    """Publish the refresh job. An unreachable broker is logged, not raised (the write has committed): the change
+    stays pending, and the next reader of today's lights or the next refresh applies it."""
     from evaluation.jobs import task_lights_refresh_job  # Celery's late import: the job calls this module back
 
     try:

@@ -320,6 +320,28 @@ class LightDay(models.Model):
         return f"{self.plan_id} @ {self.as_of}"
 
 
+class LightChange(models.Model):
+    """A change of a plan's light facts not yet applied to its stored lights of today (an outbox row, written in the
+    transaction that changed the facts): ``evaluation.lights`` applies and deletes it — the refresh job queued on
+    commit, or the first reader that finds it pending — so a stored light never outlives its facts, even when the
+    job is lost."""
+
+    plan = models.ForeignKey("tasks.Plan", verbose_name=_("行动方案"), on_delete=models.CASCADE, related_name="+")
+    task = models.ForeignKey(
+        "tasks.PlanTask", verbose_name=_("任务"), null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text=_("留空：方案的每项任务"),
+    )
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("待更新灯色")
+        verbose_name_plural = _("待更新灯色")
+        indexes = [models.Index(fields=["plan", "id"], name="light_change_plan_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}/{self.task_id or '*'}"
+
+
 class StoredLight(models.Model):
     """A task's computed light on a day, as ``evaluation.rules.task_light`` gave it (never an override): colour, E, A,
     days overdue, missed rounds and the reasons as codes and values (worded when shown). Written only by

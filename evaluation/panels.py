@@ -3,22 +3,23 @@
 - The task page: the task's light today (computed from approved facts, with its reasons and a supervisor's
   override beside it) and its light in each published round.
 - The unit page: the unit's score history (every published round: score, rank in its track, colour, a link to
-  the breakdown) and the lights of the tasks it leads or contributes to, today.
+  the breakdown) and the lights of the tasks it leads or contributes to, today (the stored daily lights, as the
+  light board and ``?light=`` read them; a plan's day not stored yet is computed first).
 Each costs the page a fixed number of queries.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
 
-from evaluation.models import Evaluation, TaskResult, UnitResult
+from evaluation.lights import lights_ensure
+from evaluation.models import Evaluation, StoredLight, TaskResult, UnitResult
 from evaluation.rules import DEFAULT_SPEC, RuleSpec
-from evaluation.selectors import TaskLight, evaluation_list, task_light_get, task_lights
+from evaluation.selectors import TaskLight, evaluation_list, rules_for, task_light_get
 from tasks.models import PlanTask, TaskUnit
 from tasks.selectors import task_list
 from units.models import Unit
@@ -57,7 +58,7 @@ def light_spec(light: TaskLight) -> RuleSpec:
 @dataclass(frozen=True)
 class UnitTaskLight:
     task: PlanTask
-    light: TaskLight
+    light: StoredLight  # today's, as the daily store has it (kept fresh on every change of its facts)
     role: str  # "lead" or "responsible"
 
 
@@ -78,13 +79,9 @@ def unit_scores_panel(request: HttpRequest | None, unit: Unit) -> dict[str, Any]
         .select_related("plan")
         .order_by("-plan__start_date", "plan__code", "sort_key")
     )
-    by_plan: dict[int, list[PlanTask]] = defaultdict(list)
-    for task in tasks:
-        by_plan[task.plan_id].append(task)
-    lights: dict[int, TaskLight] = {}
-    for plan_id, plan_tasks in by_plan.items():  # one pass per plan (a unit works on one or two)
-        lights.update(task_lights(user=user, task_ids=[t.pk for t in plan_tasks], plan_id=plan_id, as_of=today))
-    rows = [UnitTaskLight(task, lights[task.pk], "lead" if task.lead_unit_id == unit.pk else "responsible")
-            for task in tasks if task.pk in lights]  # fmt: skip
-    spec = light_spec(rows[0].light) if rows else None
+    lights_ensure(plan_ids={task.plan_id for task in tasks}, as_of=today)  # one query once the day is stored
+    stored = {light.task_id: light for light in StoredLight.objects.filter(task__in=tasks, as_of=today)}
+    rows = [UnitTaskLight(task, stored[task.pk], "lead" if task.lead_unit_id == unit.pk else "responsible")
+            for task in tasks if task.pk in stored]  # fmt: skip
+    spec = rules_for(plan_id=tasks[0].plan_id, as_of=today)[1] if tasks else None
     return {"unit_scores": scores, "unit_task_lights": rows, "unit_lights_spec": spec, "today": today}

@@ -41,6 +41,7 @@ from tasks.importing.report import Counts, FieldChange, ImportReport
 from tasks.importing.xlsx_reader import read_xlsx
 from tasks.importing.yaml_reader import read_yaml
 from tasks.models import Indicator, IndicatorTarget, Milestone, Plan, PlanTask, TaskUnit
+from tasks.signals import facts_changed
 from units.models import Unit
 
 Progress = Callable[[str, int, int], None]
@@ -222,6 +223,8 @@ class _Writer:
         audit_record(
             action="plan.import", obj=plan, actor=self.actor, plan=plan, after=report.as_dict(), comment=self.doc.source
         )
+        if not self.dry_run and (self.changes or self.created):  # the register changed: any light may move
+            facts_changed(plan_id=plan.pk)
         return report
 
     # -- writes -----------------------------------------------------------------------------

@@ -13,8 +13,10 @@ from django.test.utils import CaptureQueriesContext
 
 from evaluation import services
 from evaluation.models import UnitResult
-from tests.factories import make_milestone, make_task
+from tasks.services import task_create
+from tests.factories import make_milestone
 from tests.workflow.conftest import UNITS
+from units.models import Unit
 
 pytestmark = pytest.mark.django_db
 
@@ -61,15 +63,19 @@ def test_the_unit_page_shows_its_score_history_and_its_tasks_lights_in_fixed_que
     url = f"/units/{code}/"
     client = Client()
     client.force_login(world["leo"])
+    client.get(url)  # the first visit of the day stores the plan's lights
     with CaptureQueriesContext(connection) as few:
         body = client.get(url).content.decode()
     result = UnitResult.objects.get(evaluation_id=evaluation_id, unit__short_name=fgw)
     assert 'id="unit-scores"' in body and f'href="/evaluations/{evaluation_id}/units/{result.unit_id}/"' in body
     assert f"<td data-label=\"得分\" class=\"num\">{result.score}</td>" in body
     assert body.count('class="unit-task-lights"') == 1 and f"{world.task.code} " in body
-    for n in range(6):
-        make_task(world.plan, f"1.{n + 2}", parent=world.task.parent, responsible=(fgw,))
+    for n in range(6):  # through the service, as the admin and the API add tasks: today's lights follow
+        task_create(actor=world["sam"], plan=world.plan, code=f"1.{n + 2}", title=f"任务 {n}",
+                    parent=world.task.parent, lead_unit=world.task.lead_unit,
+                    responsible_units=[Unit.objects.get(short_name=fgw)])  # fmt: skip
+    body = client.get(url).content.decode()  # applies the pending changes (no worker in this test)
+    assert body.count("<li data-colour=") == 7 and body.count('<li data-colour="grey">') == 6
     with CaptureQueriesContext(connection) as more:
-        body = client.get(url).content.decode()
-    assert body.count("<li data-colour=") == 7
+        client.get(url)
     assert len(more.captured_queries) == len(few.captured_queries)

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from evaluation.lights import lights_store_due, plan_lights_store, task_lights_refresh
-from evaluation.models import LightDay, LightOverride, StoredLight
+from evaluation.models import LightChange, LightDay, LightOverride, StoredLight
 from evaluation.rules import Colour
 from evaluation.selectors import task_lights
 from tasks.lifecycle import Kind, Status
@@ -352,3 +352,53 @@ def test_a_task_added_during_the_day_gets_its_light(cases, django_capture_on_com
                            lead_unit=Unit.objects.get(short_name="市经济信息委"))  # fmt: skip
     assert StoredLight.objects.get(task=task, as_of=TODAY).colour == "grey"
     assert LightDay.objects.get(plan=plan, as_of=TODAY).tasks_total == len(table) + 1
+
+
+def test_a_change_whose_refresh_job_is_lost_is_applied_by_the_next_reader(cases, django_capture_on_commit_callbacks):
+    plan, table = cases
+    plan_lights_store(plan_id=plan.pk, as_of=TODAY)
+    task, _colour = table["red: 2 missed rounds"]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:  # the broker is down: nothing runs
+        task_update(actor=persona("sam"), task=task, changes={"status": "done", "completed_date": TODAY})
+    assert len(callbacks) == 1 and LightChange.objects.filter(plan=plan, task=task).count() == 1
+    assert StoredLight.objects.get(task=task, as_of=TODAY).colour == "red"  # late in the table…
+    assert task.pk in listed(client_for("leo"), light="blue")  # …never in an answer
+    assert not LightChange.objects.exists() and StoredLight.objects.get(task=task, as_of=TODAY).colour == "blue"
+    assert task_lights_refresh(plan_id=plan.pk, as_of=TODAY) == 0  # the job, delivered at last, has nothing to do
+
+
+def test_a_rule_set_saved_in_the_admin_makes_its_plans_lights_pending(cases):
+    from evaluation.admin import RuleSetAdmin
+    from evaluation.models import RuleSet
+
+    plan, _table = cases
+    plan_lights_store(plan_id=plan.pk, as_of=TODAY)
+    rule_set = RuleSet.objects.get(code="default")
+
+    class Request:
+        user = persona("sam")
+
+    RuleSetAdmin(RuleSet, None).save_model(Request(), rule_set, form=None, change=True)
+    assert LightChange.objects.filter(plan=plan, task__isnull=True).exists()
+
+
+def test_importing_a_plan_that_changes_it_makes_its_lights_pending(cases, tmp_path):
+    from tasks.importing.apply import plan_import
+    from tests.tasks.test_import_yaml import PLAN, write
+
+    source = write(tmp_path, PLAN)
+    report = plan_import(source=source)
+    fresh = Plan.objects.get(code=report.plan_code)
+    assert LightChange.objects.filter(plan=fresh, task__isnull=True).count() == 1
+    plan_import(source=source)  # unchanged: nothing pending
+    assert LightChange.objects.filter(plan=fresh).count() == 1
+
+
+def test_the_daily_job_drops_pending_changes_from_before_today(cases):
+    plan, table = cases
+    task, _colour = table["red: 2 missed rounds"]
+    LightChange.objects.create(plan=plan, task=task)
+    LightChange.objects.update(at=datetime(2025, 7, 19, 23, 0, tzinfo=SHANGHAI))
+    LightChange.objects.create(plan=plan, task=task)
+    lights_store_due(today=TODAY, catch_up_days=0)
+    assert not LightChange.objects.exists()  # the old one dropped, today's applied by today's computation
