@@ -167,20 +167,21 @@ def unit_facts(
     )
     cutoff = day_end(as_of)
     shares: dict[int, list[TaskShare]] = defaultdict(list)
-    responsible = defaultdict(set)
-    for task_id, unit_id in TaskUnit.objects.filter(task__plan_id=plan_id).values_list("task_id", "unit_id"):
-        responsible[task_id].add(unit_id)
+    responsible: dict[int, list[int]] = defaultdict(list)
+    for task_id, unit_id in TaskUnit.objects.filter(task__plan_id=plan_id).order_by().values_list("task_id", "unit_id"):
+        responsible[task_id].append(unit_id)
     importance = {}
     for pk, code, title, weight_class, lead_id in tasks:
         importance[pk] = weight_class
         light = lights.get(pk)
-        expected, actual, colour = (light.expected, light.actual, light.colour) if light else (0, 0, Colour.GREY)
-        roles = {lead_id: "lead"} if lead_id else {}
-        roles |= {unit_id: "responsible" for unit_id in responsible[pk] if unit_id != lead_id}
-        for unit_id, role in roles.items():
-            shares[unit_id].append(
-                TaskShare(code, role, weight_class, Decimal(expected), Decimal(actual), colour, title)
-            )
+        expected, actual, colour = (light.expected, light.actual, light.colour) if light else (ZERO, ZERO, Colour.GREY)
+        if lead_id:
+            shares[lead_id].append(TaskShare(code, "lead", weight_class, expected, actual, colour, title))
+        others = [unit_id for unit_id in responsible.get(pk, ()) if unit_id != lead_id]
+        if others:
+            share = TaskShare(code, "responsible", weight_class, expected, actual, colour, title)  # frozen: shared
+            for unit_id in others:
+                shares[unit_id].append(share)
     leads = {pk: lead_id for pk, _c, _t, _i, lead_id in tasks}
     indicators = list(
         Indicator.objects.filter(plan_id=plan_id).values_list(

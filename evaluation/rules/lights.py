@@ -168,18 +168,18 @@ def task_light(facts: TaskFacts, as_of: date, spec: RuleSpec = DEFAULT_SPEC) -> 
     if expected == 0 and overdue_days == 0 and missed == 0 and not facts.reported:
         return Light(Colour.GREY, expected, actual, gap, 0, 0, (Reason("not_started"),))
     rules = spec.lights
-    tests = (
-        ("gap", band(gap, rules.gap)),
-        ("overdue_days", band(overdue_days, rules.overdue_days)),
-        ("missed_rounds", band(missed, rules.missed_rounds)),
+    by_gap, by_days, by_missed = (
+        band(gap, rules.gap),
+        band(overdue_days, rules.overdue_days),
+        band(missed, rules.missed_rounds),
     )
-    colour = max((colour for _name, colour in tests), key=SEVERITY.__getitem__)  # the worst (all three are judged)
+    tests = (("gap", by_gap), ("overdue_days", by_days), ("missed_rounds", by_missed))
+    colour = max((by_gap, by_days, by_missed), key=SEVERITY.__getitem__)  # the worst (all three are judged)
     reasons: list[Reason] = []
-    judged = dict(tests)
-    if judged["overdue_days"] is not Colour.GREEN and oldest is not None:
+    if by_days is not Colour.GREEN and oldest is not None:
         reasons.append(Reason("milestone_overdue", {"milestone": oldest[1], "days": overdue_days}))
-    if judged["gap"] is not Colour.GREEN:
+    if by_gap is not Colour.GREEN:
         reasons.append(Reason("gap", {"gap": gap, "expected": expected, "actual": actual}))
-    if judged["missed_rounds"] is not Colour.GREEN:
+    if by_missed is not Colour.GREEN:
         reasons.extend(Reason("missed_round", {"period": period}) for period in facts.missed_periods)
     return Light(colour, expected, actual, gap, overdue_days, missed, tuple(reasons), tests)
