@@ -22,7 +22,7 @@ from evaluation.models import Adjustment, Appeal, Evaluation, LightOverride, Rub
 from evaluation.rules import Colour, RuleSpec, one_level_apart, rank_track, task_light, unit_score
 from evaluation.rules.scoring import ItemEntry
 from evaluation.selectors import active_rule_set, task_light_get
-from evaluation.snapshot import task_facts, unit_facts
+from evaluation.snapshot import collector_paused, task_facts, unit_facts
 from tasks.audit import audit_record
 from tasks.errors import Conflict, NotFound
 from tasks.models import PlanTask, ReportingRound
@@ -147,10 +147,11 @@ def evaluation_compute(*, evaluation_id: int) -> Evaluation:
             raise Conflict(_("已送审定或已发布的结果不再重算。"))
         spec = RuleSpec.from_data(evaluation.spec)
         as_of = evaluation.as_of
-        facts = task_facts(plan_id=evaluation.plan_id, as_of=as_of)
-        lights = {task_id: task_light(each, as_of, spec) for task_id, each in facts.items()}
-        units = unit_facts(plan_id=evaluation.plan_id, period_start=evaluation.period_start,
-                           period_end=evaluation.period_end, as_of=as_of, lights=lights, spec=spec)  # fmt: skip
+        with collector_paused():
+            facts = task_facts(plan_id=evaluation.plan_id, as_of=as_of)
+            lights = {task_id: task_light(each, as_of, spec) for task_id, each in facts.items()}
+            units = unit_facts(plan_id=evaluation.plan_id, period_start=evaluation.period_start,
+                               period_end=evaluation.period_end, as_of=as_of, lights=lights, spec=spec)  # fmt: skip
         items: dict[int, list[ItemEntry]] = defaultdict(list)
         given: dict[int, list[dict]] = defaultdict(list)
         for adjustment in evaluation.adjustments.select_related("by").order_by("at", "pk"):

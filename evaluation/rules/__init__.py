@@ -6,7 +6,7 @@ Every number comes from the rule spec, whose defaults are ../shared/DOMAIN.md's 
 
 from evaluation.rules.colours import Colour, one_level_apart, worst
 from evaluation.rules.config import DEFAULT_SPEC, RuleSpec, RuleSpecError
-from evaluation.rules.lights import IndicatorFacts, Light, MilestoneFacts, TaskFacts, task_light
+from evaluation.rules.lights import IndicatorFacts, Light, MilestoneFacts, MilestoneSums, TaskFacts, task_light
 from evaluation.rules.ranking import UnitStanding, annual_score, rank_track
 from evaluation.rules.scoring import UnitFacts, UnitScore, unit_score
 
@@ -16,6 +16,7 @@ __all__ = [
     "IndicatorFacts",
     "Light",
     "MilestoneFacts",
+    "MilestoneSums",
     "RuleSpec",
     "RuleSpecError",
     "TaskFacts",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import MISSING, dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from itertools import pairwise
 from typing import Any
 
@@ -178,7 +179,12 @@ class RuleSpec:
 
     # -- lookups ------------------------------------------------------------------------------------------------
     def importance_weight(self, importance: str) -> Decimal:
-        return dict(self.importance).get(importance, ONE)
+        return self._importance_weights.get(importance, ONE)
+
+    @cached_property
+    def _importance_weights(self) -> dict[str, Decimal]:
+        # Not a field (equality, hashing and to_data see none of it): read once per task and unit when scoring.
+        return dict(self.importance)
 
     def item(self, code: str) -> Item | None:
         return next((item for item in (*self.bonus, *self.deductions) if item.code == code), None)

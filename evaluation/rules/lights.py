@@ -5,6 +5,9 @@ rule spec's bands; the light is the worst of the three tests. Pure: the caller p
   interpolated in time (baseline at its date → each interim target → the final target), as a share of the way from
   baseline to final target. A: the same shares from *approved* facts only (completion dates, indicator values).
 - Days overdue: the oldest milestone past its due date and not done by ``as_of``.
+- The light reads a task's milestones only through their sums on ``as_of`` (:class:`MilestoneSums`): from the
+  milestones themselves (:func:`milestone_sums`), or summed for a whole plan in SQL by ``evaluation.snapshot``, whose
+  twin a test holds to this function on the same cases.
 - Missed rounds: closed rounds in which the task's report was missing.
 - Blue: the task was accepted as done. Grey: nothing due yet and nothing reported. Once anything is due, a task with
   no approved report is judged like any other.
@@ -46,12 +49,43 @@ class IndicatorFacts:
 
 
 @dataclass(frozen=True)
+class MilestoneSums:
+    """What the light needs of a task's milestones on one day: their weights in all, due by that day and done by it,
+    and the oldest one past its due date and not done by that day, as (due date, title)."""
+
+    as_of: date
+    total: Decimal = ZERO
+    due: Decimal = ZERO
+    done: Decimal = ZERO
+    oldest_late: tuple[date, str] | None = None
+
+
+def milestone_sums(milestones: Sequence[MilestoneFacts], as_of: date) -> MilestoneSums:
+    """The milestones summed on ``as_of``: due means due on or before it, done means done on or before it; late means
+    due before it and not done by it (the oldest by due date, then title)."""
+    total = sum((m.weight for m in milestones), ZERO)
+    due = sum((m.weight for m in milestones if m.due <= as_of), ZERO)
+    done = sum((m.weight for m in milestones if m.done_on is not None and m.done_on <= as_of), ZERO)
+    late = [(m.due, m.title) for m in milestones if m.due < as_of and (m.done_on is None or m.done_on > as_of)]
+    return MilestoneSums(as_of, total, due, done, min(late) if late else None)
+
+
+@dataclass(frozen=True)
 class TaskFacts:
     milestones: tuple[MilestoneFacts, ...] = ()
     indicators: tuple[IndicatorFacts, ...] = ()
     accepted: bool = False  # accepted as done
     reported: bool = False  # at least one approved report
     missed_periods: tuple[str, ...] = ()  # closed rounds in which the task's report was missing
+    sums: MilestoneSums | None = None  # the milestones already summed on the day judged; then ``milestones`` is unused
+
+    def milestone_sums(self, as_of: date) -> MilestoneSums:
+        """The milestones' sums on ``as_of``: those given (which must be of that day), else summed from them."""
+        if self.sums is None:
+            return milestone_sums(self.milestones, as_of)
+        if self.sums.as_of != as_of:
+            raise ValueError(f"milestone sums of {self.sums.as_of} judged on {as_of}")
+        return self.sums
 
 
 @dataclass(frozen=True)
@@ -102,13 +136,11 @@ def indicator_shares(indicator: IndicatorFacts, as_of: date) -> tuple[Decimal, D
     return expected, actual
 
 
-def progress(facts: TaskFacts, as_of: date) -> tuple[Decimal, Decimal]:
+def progress(facts: TaskFacts, as_of: date, sums: MilestoneSums | None = None) -> tuple[Decimal, Decimal]:
     """E and A in points of 100: milestones' weight shares, or (without milestones) the indicators' shares."""
-    total = sum((m.weight for m in facts.milestones), ZERO)
-    if total > 0:
-        due = sum((m.weight for m in facts.milestones if m.due <= as_of), ZERO)
-        done = sum((m.weight for m in facts.milestones if m.done_on is not None and m.done_on <= as_of), ZERO)
-        return HUNDRED * due / total, HUNDRED * done / total
+    sums = sums or facts.milestone_sums(as_of)
+    if sums.total > 0:
+        return HUNDRED * sums.due / sums.total, HUNDRED * sums.done / sums.total
     weight = sum((i.weight for i in facts.indicators), ZERO)
     if weight > 0:
         shares = [(i.weight, *indicator_shares(i, as_of)) for i in facts.indicators]
@@ -126,28 +158,28 @@ def task_light(facts: TaskFacts, as_of: date, spec: RuleSpec = DEFAULT_SPEC) -> 
     """The task's light on ``as_of``, with the reasons for every test that is not green."""
     if facts.accepted:
         return Light(Colour.BLUE, HUNDRED, HUNDRED, ZERO, 0, 0, (Reason("accepted"),))
-    expected, actual = progress(facts, as_of)
+    sums = facts.milestone_sums(as_of)
+    expected, actual = progress(facts, as_of, sums)
     expected, actual = _points(expected), _points(actual)
     gap = expected - actual
-    late = [m for m in facts.milestones if m.due < as_of and (m.done_on is None or m.done_on > as_of)]
-    oldest = min(late, key=lambda m: (m.due, m.title)) if late else None
-    overdue_days = (as_of - oldest.due).days if oldest else 0
+    oldest = sums.oldest_late  # (due date, title)
+    overdue_days = (as_of - oldest[0]).days if oldest else 0
     missed = len(facts.missed_periods)
     if expected == 0 and overdue_days == 0 and missed == 0 and not facts.reported:
         return Light(Colour.GREY, expected, actual, gap, 0, 0, (Reason("not_started"),))
     rules = spec.lights
-    tests = (
-        ("gap", band(gap, rules.gap)),
-        ("overdue_days", band(overdue_days, rules.overdue_days)),
-        ("missed_rounds", band(missed, rules.missed_rounds)),
+    by_gap, by_days, by_missed = (
+        band(gap, rules.gap),
+        band(overdue_days, rules.overdue_days),
+        band(missed, rules.missed_rounds),
     )
-    colour = max((colour for _name, colour in tests), key=SEVERITY.__getitem__)  # the worst (all three are judged)
+    tests = (("gap", by_gap), ("overdue_days", by_days), ("missed_rounds", by_missed))
+    colour = max((by_gap, by_days, by_missed), key=SEVERITY.__getitem__)  # the worst (all three are judged)
     reasons: list[Reason] = []
-    judged = dict(tests)
-    if judged["overdue_days"] is not Colour.GREEN and oldest is not None:
-        reasons.append(Reason("milestone_overdue", {"milestone": oldest.title, "days": overdue_days}))
-    if judged["gap"] is not Colour.GREEN:
+    if by_days is not Colour.GREEN and oldest is not None:
+        reasons.append(Reason("milestone_overdue", {"milestone": oldest[1], "days": overdue_days}))
+    if by_gap is not Colour.GREEN:
         reasons.append(Reason("gap", {"gap": gap, "expected": expected, "actual": actual}))
-    if judged["missed_rounds"] is not Colour.GREEN:
+    if by_missed is not Colour.GREEN:
         reasons.extend(Reason("missed_round", {"period": period}) for period in facts.missed_periods)
     return Light(colour, expected, actual, gap, overdue_days, missed, tuple(reasons), tests)

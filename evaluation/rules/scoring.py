@@ -121,6 +121,13 @@ def _mean(pairs: list[tuple[Decimal, Decimal]]) -> Decimal | None:
     return None if weight == 0 else sum((w * v for w, v in pairs), ZERO) / weight
 
 
+def _task_weight(task: TaskShare, spec: RuleSpec) -> Decimal:
+    """F2's weight of a task: role factor × importance weight."""
+    return (spec.lead_factor if task.role == "lead" else spec.responsible_factor) * spec.importance_weight(
+        task.importance
+    )
+
+
 def _rate(numerator: int, denominator: int) -> Decimal | None:
     return None if denominator <= 0 else Decimal(min(numerator, denominator)) / Decimal(denominator)
 
@@ -155,16 +162,14 @@ def unit_score(facts: UnitFacts, spec: RuleSpec = DEFAULT_SPEC) -> UnitScore:
     f1 = _mean([(share.weight, attainment(share)) for share in facts.indicators])
     # F2
     scored = [task for task in facts.tasks if task.expected > 0]
-    f2 = _mean(
-        [
-            (
-                (spec.lead_factor if task.role == "lead" else spec.responsible_factor)
-                * spec.importance_weight(task.importance),
-                min(task.actual / task.expected, ONE) if task.actual > 0 else ZERO,
-            )
-            for task in scored
-        ]
-    )
+    factors: dict[tuple[str, str], Decimal] = {}  # role factor × importance weight, by (role, importance)
+    pairs = []
+    for task in scored:
+        factor = factors.get((task.role, task.importance))
+        if factor is None:
+            factor = factors[task.role, task.importance] = _task_weight(task, spec)
+        pairs.append((factor, min(task.actual / task.expected, ONE) if task.actual > 0 else ZERO))
+    f2 = _mean(pairs)
     # F3
     p = facts.process
     rates: dict[str, Decimal | None] = {
