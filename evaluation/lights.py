@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Min, QuerySet
+from django.db.models import Exists, Min, OuterRef, QuerySet, Value
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -151,17 +151,18 @@ def lights_store_due(*, today: date, catch_up_days: int) -> list[tuple[int, date
 def lights_ensure(*, plan_ids: Iterable[int], as_of: date) -> list[int]:
     """Make the stored lights of ``as_of`` trustworthy for these plans (the API's filter and the pages call it first):
     store the days not stored, and for today apply the changes still pending. Returns the plans computed or
-    refreshed; two queries when there is nothing to do."""
+    refreshed; one query when there is nothing to do."""
     wanted = set(plan_ids)
-    have = set(LightDay.objects.filter(plan_id__in=wanted, as_of=as_of).values_list("plan_id", flat=True))
-    missing = sorted(wanted - have)
+    today = as_of == timezone.localdate()
+    pending = Exists(LightChange.objects.filter(plan_id=OuterRef("plan_id"))) if today else Value(False)
+    stored = dict(LightDay.objects.filter(plan_id__in=wanted, as_of=as_of).annotate(pending=pending)
+                  .values_list("plan_id", "pending"))  # fmt: skip
+    missing = sorted(wanted - set(stored))
     for plan_id in missing:
         plan_lights_store(plan_id=plan_id, as_of=as_of)
-    stale: list[int] = []
-    if as_of == timezone.localdate() and have:
-        stale = sorted(set(LightChange.objects.filter(plan_id__in=have).values_list("plan_id", flat=True)))
-        for plan_id in stale:
-            task_lights_refresh(plan_id=plan_id, as_of=as_of)
+    stale = sorted(plan_id for plan_id, is_pending in stored.items() if is_pending)
+    for plan_id in stale:
+        task_lights_refresh(plan_id=plan_id, as_of=as_of)
     return missing + stale
 
 
