@@ -268,7 +268,7 @@ def _whole_round(loop: Loop, base: str, browser: Any) -> None:
     sam.page.goto(round_url)
     assert not sam.page.locator(".round-units thead").is_visible()
     heights = sam.page.locator(".round-units tbody tr").evaluate_all("rows => rows.map(r => r.offsetHeight)")
-    assert len(heights) == 2 and max(heights) <= 120, heights
+    assert len(heights) == 3 and max(heights) <= 120, heights  # the two units with parts, and the lead unit
     sam.page.fill("#round-unit-filter input[name=q]", "科技")
     sam.page.select_option("#round-unit-filter select[name=sort]", "approved")
     sam.page.click("#round-unit-filter button[type=submit]")
