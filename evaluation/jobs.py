@@ -9,12 +9,17 @@ from django.conf import settings
 from django.utils import timezone
 
 from evaluation import lights, services
+from tasks.errors import Conflict
 
 
 @shared_task(name="evaluation.compute", acks_late=True)
 def evaluation_compute_job(evaluation_id: int) -> dict:
-    """Compute the evaluation's draft (idempotent: safe to retry or to run twice)."""
-    evaluation = services.evaluation_compute(evaluation_id=evaluation_id)
+    """Compute the evaluation's draft (idempotent: safe to retry or to run twice). A round that has moved past its
+    draft meanwhile (sent to the leaders, published) is left as it is: nothing to do, not a failure."""
+    try:
+        evaluation = services.evaluation_compute(evaluation_id=evaluation_id)
+    except Conflict:
+        return {"evaluation": evaluation_id, "status": "unchanged"}
     return {"evaluation": evaluation.pk, "status": evaluation.status, "units": evaluation.units_total}
 
 

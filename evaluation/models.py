@@ -143,6 +143,7 @@ class Evaluation(models.Model):
     approved_at = models.DateTimeField(_("审定时间"), null=True, blank=True)
     return_reason = models.TextField(_("退回理由"), blank=True)
     step_version = models.PositiveIntegerField(_("版本号"), default=1, help_text=_("每一步都加一；过期的操作得到 409"))
+    illustrative = models.BooleanField(_("示例"), default=False, help_text=_("根据演示用的示例历史评出"))
     process = models.OneToOneField(
         Process, verbose_name=_("流程"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text=_("本轮在流程引擎中的实例（EvaluationFlow）"),

@@ -94,9 +94,8 @@ def evaluation_start(*, actor, plan_id: int, period: str, today: date) -> Evalua
     plan = plan_list(user=actor).filter(pk=plan_id).first()
     if plan is None:
         raise NotFound
-    due = ReportingRound.objects.filter(
-        plan=plan, period_start__gte=parsed.start, period_start__lte=parsed.end
-    ).aggregate(last=Max("due_date"))["last"]
+    rounds = ReportingRound.objects.filter(plan=plan, period_start__gte=parsed.start, period_start__lte=parsed.end)
+    due = rounds.aggregate(last=Max("due_date"))["last"]
     as_of = due or parsed.end
     if as_of >= today:
         raise ValidationError({"period": [_("本期报送截止于 %(day)s，截止后才能评比。") % {"day": as_of.isoformat()}]})
@@ -120,6 +119,7 @@ def evaluation_start(*, actor, plan_id: int, period: str, today: date) -> Evalua
             rule_set=rule_set,
             spec=rule_set.rules.to_data(),
             started_by=actor,
+            illustrative=rounds.filter(illustrative=True).exists(),
         )
         evaluation.process = EvaluationFlow.start.run(evaluation=evaluation)
         evaluation.save(update_fields=["process"])

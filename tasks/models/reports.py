@@ -48,6 +48,8 @@ class ReportingRound(models.Model):
     open_progress_at = models.DateTimeField(
         _("开启进度时间"), default=timezone.now, help_text=_("开启任务最近一次推进或重新排队的时间")
     )
+    illustrative = models.BooleanField(
+        _("示例"), default=False, help_text=_("演示用的示例历史：其中的报告、数值和评比结果都是生成的"))
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("结束人"), null=True, blank=True, on_delete=models.SET_NULL,

@@ -32,7 +32,7 @@ def _counts() -> dict[str, int]:
 
 @time_machine.travel("2026-11-25 09:00 +0800")
 def test_load_demo_is_complete_and_idempotent(db):
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--no-history", stdout=StringIO())
     first = _counts()
     plan = Plan.objects.get(code=CHONGQING_PLAN_CODE)
     assert plan.tasks.count() >= 60
@@ -45,7 +45,7 @@ def test_load_demo_is_complete_and_idempotent(db):
         assert _sign_in(account.username) is not None
 
     out = StringIO()
-    call_command("load_demo", stdout=out)
+    call_command("load_demo", "--no-history", stdout=out)
     assert _counts() == first
     assert "0 created" in out.getvalue()
     assert AuditEvent.objects.filter(action="plan.import").count() >= 1
@@ -65,7 +65,7 @@ def test_the_readmes_walk_through_can_be_finished_with_the_demo_accounts(db):
     """README: task 2.3.3 轻合金材料, parts of fgw and kjj, lead jxw — every step by a listed or generated account."""
     from workflow import services
 
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--no-history", stdout=StringIO())
     task_report = Report.objects.get(kind="task", task__code="2.3.3", round__status="open")
     parts = Report.objects.filter(task_report=task_report)
     assert sorted(parts.values_list("unit__code", flat=True)) == ["fgw", "kjj"]

@@ -55,12 +55,13 @@ def reportable_tasks(plan: Plan) -> QuerySet[PlanTask]:
             .exclude(status=PlanTask.Status.DONE).order_by("sort_key"))
 
 
-def round_open(*, actor: AbstractBaseUser, plan: Plan, period: str, due_date: date) -> tuple[ReportingRound, bool]:
+def round_open(*, actor: AbstractBaseUser, plan: Plan, period: str, due_date: date,
+               illustrative: bool = False) -> tuple[ReportingRound, bool]:
     """Open a reporting round (supervisors only). Idempotent, and one winner when two open it at once: opening the
     same plan and period again returns the existing round and creates nothing. The processes are started by a
     Celery job after commit; if the round is still ``opening`` when asked again, its job is published again (a
     stuck round is resumed by asking). A broker that is down does not fail the call: the round stays ``opening``
-    and the sweep resumes it."""
+    and the sweep resumes it. ``illustrative``: a round of the demo's generated history (shown as 示例)."""
     if not policy.may_open_rounds(user_scope(actor)):
         raise PermissionDenied(_("只有督查专班可以开启报送轮次。"))
     try:
@@ -92,6 +93,7 @@ def round_open(*, actor: AbstractBaseUser, plan: Plan, period: str, due_date: da
                 round_ = ReportingRound.objects.create(
                     plan=plan, period=parsed.code, period_start=parsed.start, period_end=parsed.end,
                     due_date=due_date, opened_by=actor, tasks_total=reportable_tasks(plan).count(),
+                    illustrative=illustrative,
                 )
         except IntegrityError:
             return ReportingRound.objects.get(plan=plan, period=parsed.code), False

@@ -1,7 +1,10 @@
-"""``manage.py load_demo``: units, the Chongqing plan, demo accounts and an open round. Safe to run again."""
+"""``manage.py load_demo``: units, the Chongqing plan, demo accounts, the plan's illustrative history of past
+quarterly rounds (``workflow.demo_history``) and the current quarter's open round. Safe to run again. The past
+rounds' 赛马比拼 results are published by ``manage.py load_demo_evaluations`` (the evaluation app's)."""
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 
 from django.contrib.auth.models import User
@@ -17,10 +20,11 @@ from tasks.demo import (
     round_accounts_load,
 )
 from tasks.importing.apply import plan_import
-from tasks.models import Plan, Report
+from tasks.models import Plan, TaskUnit
 from tasks.periods import quarter_of
 from units.services import units_load
 from workflow import services
+from workflow.demo_history import history_load
 
 
 def current_quarter(today: date) -> tuple[str, date]:
@@ -30,11 +34,12 @@ def current_quarter(today: date) -> tuple[str, date]:
 
 
 class Command(BaseCommand):
-    help = ("Load the units of Chongqing, the 2023–2027 manufacturing plan, one demo account per role, "
-            "and open the current quarter's reporting round (idempotent).")
+    help = ("Load the units of Chongqing, the 2023–2027 manufacturing plan, one demo account per role, an "
+            "illustrative history of past quarterly rounds, and open the current quarter's round (idempotent).")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--no-round", action="store_true", help="do not open a reporting round")
+        parser.add_argument("--no-history", action="store_true", help="do not build the past rounds' history")
 
     def handle(self, *args, **options) -> None:
         units = units_load()
@@ -44,9 +49,18 @@ class Command(BaseCommand):
         demo_accounts_load()
         names = ", ".join(account.username for account in DEMO_ACCOUNTS)
         self.stdout.write(f"demo accounts (password {DEMO_PASSWORD!r}): {names}")
+        plan = Plan.objects.get(code=CHONGQING_PLAN_CODE)
+        units = set(TaskUnit.objects.filter(task__plan=plan).values_list("unit_id", flat=True))
+        units |= set(plan.tasks.filter(lead_unit__isnull=False).values_list("lead_unit_id", flat=True))
+        names = round_accounts_load(unit_ids=units)
+        self.stdout.write(f"a reporter and a head for each of the {len(units)} units with a part in the plan "
+                          f"({len(names)} accounts named <unit-code>-reporter / -head, password {DEMO_PASSWORD!r})")
+        if not options["no_history"]:
+            started = time.monotonic()
+            history = history_load(plan=plan, today=timezone.localdate())
+            self.stdout.write(f"{history.summary()} in {time.monotonic() - started:.1f} s (示例)")
         if options["no_round"]:
             return
-        plan = Plan.objects.get(code=CHONGQING_PLAN_CODE)
         period, due = current_quarter(timezone.localdate())
         round_, created = services.round_open(actor=User.objects.get(username="supervisor"), plan=plan,
                                               period=period, due_date=due)
@@ -54,7 +68,4 @@ class Command(BaseCommand):
         round_ = services.round_open_run(round_id=round_.pk)
         state = "opened" if created else "already open"
         self.stdout.write(f"round {round_.period}: {state}, {round_.tasks_opened} tasks, due {round_.due_date}")
-        units = set(Report.objects.filter(round=round_).values_list("unit_id", flat=True))
-        names = round_accounts_load(unit_ids=units)
-        self.stdout.write(f"a reporter and a head for each of the {len(units)} units with a report in the round "
-                          f"({len(names)} accounts named <unit-code>-reporter / -head, password {DEMO_PASSWORD!r})")
+

@@ -1,0 +1,71 @@
+"""The demo's illustrative history: past quarters carried through the real services on their own dates, with a
+spread (on time, late, missing; returns at every level; milestones done before, on and after their dates; values on
+a path), marked 示例, safe to re-run; and the evaluations published on top of it. Two quarters (the demo as it
+would have stood in June 2024) keep the test short; the full demo runs the same code for twelve."""
+
+from __future__ import annotations
+
+from datetime import date
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db.models import F
+
+from evaluation.models import Evaluation, UnitResult
+from tasks.demo import CHONGQING_PLAN_CODE
+from tasks.models import AuditEvent, IndicatorValue, Milestone, Plan, Report, ReportingRound
+from workflow.demo_history import past_quarters
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+def test_the_past_quarters_run_from_2023_q4_to_the_last_closed_one():
+    assert [p.code for p in past_quarters(date(2024, 1, 18))] == []
+    assert [p.code for p in past_quarters(date(2024, 1, 19))] == ["2023-Q4"]  # due 01-10, closed a week later
+    assert [p.code for p in past_quarters(date(2026, 12, 2))][-1] == "2026-Q3"
+    assert len(past_quarters(date(2026, 12, 2))) == 12
+
+
+@pytest.fixture
+def history(db):
+    with time_machine.travel("2024-06-15 09:00 +0800"):
+        out = StringIO()
+        call_command("load_demo", stdout=out)
+        call_command("load_demo_evaluations", stdout=out)
+    return out.getvalue()
+
+
+def test_two_past_quarters_went_through_the_services_with_a_spread(history):
+    plan = Plan.objects.get(code=CHONGQING_PLAN_CODE)
+    closed = ReportingRound.objects.filter(plan=plan, status="closed").order_by("period_start")
+    assert [(r.period, r.illustrative) for r in closed] == [("2023-Q4", True), ("2024-Q1", True)]
+    assert ReportingRound.objects.get(plan=plan, status="open").illustrative is False  # the current one is real
+    parts = Report.objects.filter(round__in=closed, kind=Report.Kind.PART)
+    on_time, late = parts.filter(on_time=True).count(), parts.filter(on_time=False).count()
+    missing = parts.filter(submitted_at__isnull=True).count()
+    assert on_time > 0.75 * parts.count() and late > 20 and 0 < missing < 0.03 * parts.count(), (on_time, late, missing)
+    assert all(r.submitted_at is None or r.submitted_at.date() > r.round.period_end for r in parts[:50])
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"report.return_in_unit", "report.return_by_supervisor", "report.approve", "round.close"} <= actions
+    done = Milestone.objects.filter(task__plan=plan, status=Milestone.Status.DONE)
+    assert done.filter(completed_date__lt=F("due_date")).exists()
+    assert done.filter(completed_date__gt=F("due_date")).exists()
+    assert IndicatorValue.objects.filter(indicator__plan=plan).count() > 20
+    assert "示例" in Report.objects.filter(round__in=closed, status="approved").first().narrative
+
+
+def test_the_past_quarters_are_published_and_a_second_load_adds_nothing(history):
+    published = Evaluation.objects.filter(status="published").order_by("period_start")
+    assert [(e.period, e.illustrative) for e in published] == [("2023-Q4", True), ("2024-Q1", True)]
+    second = UnitResult.objects.filter(evaluation=published[1])
+    assert second.filter(score_change__isnull=False).exists()  # compared with the quarter before
+    assert len({r.colour for r in second}) >= 3
+    counts = (Report.objects.count(), Evaluation.objects.count(), AuditEvent.objects.count())
+    with time_machine.travel("2024-06-15 10:00 +0800"):
+        out = StringIO()
+        call_command("load_demo", stdout=out)
+        call_command("load_demo_evaluations", stdout=out)
+    assert (Report.objects.count(), Evaluation.objects.count()) == counts[:2]
+    assert "0 quarters added" in out.getvalue() and "0 published, 2 already there" in out.getvalue()

@@ -1,0 +1,280 @@
+"""The demo's illustrative history (示例): the Chongqing plan's past quarterly rounds, from 2023-Q4 to the last one
+whose reports were due before today, carried through the real reporting services — each on its own dates, so
+on-time, late and missing mean what they say — with a deterministic spread.
+
+Every unit gets a steady profile (most diligent, a few not) and every task a pace; from them each part is submitted
+on time, late or not at all, sometimes sent back once inside the unit; each task report is consolidated, signed off
+and approved, sometimes returned once by a supervisor first; milestones are completed on, before or after their
+dates (or not at all), and indicators move along a path toward their targets. The round is closed by a supervisor a
+week after its due date (what was not submitted by then is missing).
+
+The loader moves the clock with ``time_machine`` (the services read ``timezone.now()``; nothing else in the product
+does this). A quarter is one transaction, so an interrupted load leaves whole quarters; a quarter whose round exists
+is skipped, so running the loader again adds only what is missing. Only the demo calls this.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+import time_machine
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from tasks.lifecycle import Kind, Status
+from tasks.models import Indicator, Milestone, Plan, PlanTask, Report, ReportingRound
+from tasks.periods import Period, parse_period, quarter_of
+from tasks.services import task_update
+from units.models import Membership, Unit
+from workflow import services
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+FIRST_QUARTER = "2023-Q4"
+DUE_AFTER_END = timedelta(days=10)  # as the demo's open round: the 10th day after the quarter
+CLOSE_AFTER_DUE = timedelta(days=8)
+ILLUSTRATIVE = "（示例）"
+RETURN_REASON = "佐证材料不完整，请补充后重新报送（示例）"
+ACCEPTED = "节点全部完成，验收办结（示例）"
+
+# Each unit's profile: (share of units, P(on time), P(late) — the rest is never submitted —, P(in-unit return),
+# P(a due milestone is done in a quarter), completion offset in days from its due date (low, high), indicator pace
+# (the share of its path an indicator reaches)).
+PROFILES = {
+    "good": (0.50, 0.95, 0.048, 0.03, 0.95, (-30, 3), Decimal("1.04")),
+    "fair": (0.28, 0.86, 0.135, 0.06, 0.85, (-10, 12), Decimal("0.95")),
+    "poor": (0.14, 0.70, 0.29, 0.10, 0.65, (3, 40), Decimal("0.82")),
+    "weak": (0.08, 0.55, 0.43, 0.12, 0.45, (10, 75), Decimal("0.65")),
+}
+SUPERVISOR_RETURN = {"good": 0.04, "fair": 0.10, "poor": 0.18, "weak": 0.25}
+
+NARRATIVES = (
+    "本季度按计划推进各项工作，重点项目进展顺利。",
+    "围绕年度目标细化责任清单，协调解决要素保障问题。",
+    "组织专题调度，推动在建项目加快建设、投产项目加快达产。",
+    "梳理存在的困难和问题，已提请相关部门协调解决。",
+)
+
+
+@dataclass
+class HistoryReport:
+    quarters: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    reports: int = 0
+    approved: int = 0
+    accepted: int = 0
+
+    def summary(self) -> str:
+        added = f"{self.quarters[0]}…{self.quarters[-1]}" if self.quarters else "none"
+        return (f"history: {len(self.quarters)} quarters added ({added}), {len(self.skipped)} already there; "
+                f"{self.reports} reports, {self.approved} task reports approved, {self.accepted} tasks accepted")
+
+
+def past_quarters(today: date) -> list[Period]:
+    """From 2023-Q4 to the last quarter whose round is due and closed (due date + a week) before ``today``."""
+    quarters, period = [], parse_period(FIRST_QUARTER)
+    while period.end + DUE_AFTER_END + CLOSE_AFTER_DUE < today:
+        quarters.append(period)
+        period = quarter_of(period.end + timedelta(days=1))
+    return quarters
+
+
+def _rng(*parts: object) -> random.Random:
+    return random.Random(":".join(str(part) for part in ("luoshi-demo", *parts)))
+
+
+def unit_profile(unit: Unit) -> str:
+    """The unit's steady profile, drawn once from its code (the same on every load)."""
+    draw, acc = _rng("unit", unit.code).random(), 0.0
+    for name, (share, *_rest) in PROFILES.items():
+        acc += share
+        if draw < acc:
+            return name
+    return "weak"
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), SHANGHAI)
+
+
+class _Clock:
+    """The loader's clock: each action runs at its own moment (``time_machine``), within the quarter's transaction."""
+
+    def __call__(self, moment: datetime, action: Callable[[], object]) -> object:
+        with time_machine.travel(moment, tick=False):
+            return action()
+
+
+@dataclass
+class _People:
+    supervisor: User
+    reporters: dict[int, User]
+    heads: dict[int, User]
+
+    @classmethod
+    def load(cls) -> _People:
+        reporters, heads = {}, {}
+        for unit_id, role, user in (Membership.objects.filter(user__username__regex=r"-(reporter|head)$")
+                                    .select_related("user").values_list("unit_id", "role", "user")):  # fmt: skip
+            (reporters if role == Membership.Role.REPORTER else heads).setdefault(unit_id, user)
+        users = User.objects.in_bulk({*reporters.values(), *heads.values()})
+        return cls(
+            supervisor=User.objects.get(username="supervisor"),
+            reporters={unit: users[pk] for unit, pk in reporters.items()},
+            heads={unit: users[pk] for unit, pk in heads.items()},
+        )
+
+
+def history_load(*, plan: Plan, today: date) -> HistoryReport:
+    """Add every past quarter of ``plan`` that has no round yet (see the module's docstring). The demo's reporter and
+    head accounts of every unit of the plan's tasks must exist (``tasks.demo.round_accounts_load``)."""
+    report = HistoryReport()
+    people = _People.load()
+    existing = set(ReportingRound.objects.filter(plan=plan).values_list("period", flat=True))
+    profiles = {unit.pk: unit_profile(unit) for unit in Unit.objects.all()}
+    for period in past_quarters(today):
+        if period.code in existing:
+            report.skipped.append(period.code)
+            continue
+        with transaction.atomic():
+            _quarter(plan, period, people, profiles, report)
+        report.quarters.append(period.code)
+    return report
+
+
+def _quarter(plan: Plan, period: Period, people: _People, profiles: dict[int, str], report: HistoryReport) -> None:
+    clock = _Clock()
+    due = period.end + DUE_AFTER_END
+    round_, _created = clock(_at(period.end + timedelta(days=1), 9), lambda: services.round_open(
+        actor=people.supervisor, plan=plan, period=period.code, due_date=due, illustrative=True))  # fmt: skip
+    clock(_at(period.end + timedelta(days=1), 9, 5), lambda: services.round_open_run(round_id=round_.pk))
+    reports = list(Report.objects.filter(round=round_).select_related("task").order_by("task_sort_key", "unit_order"))
+    report.reports += len(reports)
+    parts: dict[int, list[Report]] = defaultdict(list)
+    task_reports: dict[int, Report] = {}
+    for each in reports:
+        (parts[each.task_report_id].append(each) if each.kind == Kind.PART else task_reports.__setitem__(each.pk, each))
+    claims = _claims(plan, period, due, profiles)
+    ready: dict[int, date] = {}  # task report → the day its last part was signed off
+    for task_report_id, task_parts in parts.items():
+        task = task_reports[task_report_id].task
+        carrier = next((p for p in task_parts if p.unit_id == task.lead_unit_id), task_parts[0])
+        signed = [_part(clock, part, people, profiles, period, due,
+                        claims.get(task.pk) if part.pk == carrier.pk else None) for part in task_parts]  # fmt: skip
+        if None not in signed:  # consolidation opens once every part is signed off
+            ready[task_report_id] = max(signed)
+    for task_report_id, day in ready.items():  # the lead unit consolidates, its head signs off
+        _consolidate(clock, task_reports[task_report_id], people, day, due)
+    clock(_at(due + CLOSE_AFTER_DUE, 18), lambda: services.round_close(
+        actor=people.supervisor, round_id=round_.pk, now=_at(due + CLOSE_AFTER_DUE, 18)))  # fmt: skip
+    for task_report_id in ready:  # a supervisor reviews, in the fortnight after the close
+        task_report = task_reports[task_report_id]
+        profile = profiles[task_report.unit_id]
+        rng = _rng("review", round_.period, task_report.task_id)
+        day = due + CLOSE_AFTER_DUE + timedelta(days=rng.randint(1, 12))
+        if rng.random() < SUPERVISOR_RETURN[profile]:
+            clock(_at(day, 10), lambda tr=task_report: services.report_return(
+                actor=people.supervisor, report_id=tr.pk, reason=RETURN_REASON))  # fmt: skip
+            day += timedelta(days=2)
+            _consolidate(clock, task_report, people, day, due, again=True)
+            day += timedelta(days=1)
+        clock(_at(day, 15), lambda tr=task_report: services.report_approve(actor=people.supervisor, report_id=tr.pk))
+        report.approved += 1
+    _accept_finished(clock, plan, people, profiles, due + CLOSE_AFTER_DUE + timedelta(days=14), report)
+
+
+def _accept_finished(clock: _Clock, plan: Plan, people: _People, profiles: dict[int, str], day: date,
+                     report: HistoryReport) -> None:  # fmt: skip
+    """A supervisor accepts as done (办结) the tasks of diligent lead units whose milestones are all done."""
+    open_tasks = PlanTask.objects.filter(plan=plan, children__isnull=True, lead_unit__isnull=False,
+                                         milestones__isnull=False).exclude(status=PlanTask.Status.DONE).distinct()
+    unfinished = set(Milestone.objects.filter(task__plan=plan).exclude(status=Milestone.Status.DONE)
+                     .values_list("task_id", flat=True))  # fmt: skip
+    done = {"status": PlanTask.Status.DONE, "completed_date": day}
+    for task in open_tasks.exclude(pk__in=unfinished):
+        if profiles.get(task.lead_unit_id) not in ("good", "fair"):
+            continue
+        clock(_at(day, 11), lambda t=task: task_update(actor=people.supervisor, task=t, changes=done,
+                                                       comment=ACCEPTED))  # fmt: skip
+        report.accepted += 1
+
+
+def _part(clock: _Clock, part: Report, people: _People, profiles: dict[int, str], period: Period, due: date,
+          claims: dict | None) -> date | None:  # fmt: skip
+    """One unit's part: submitted on time, late or never; sometimes sent back once inside the unit; signed off.
+    Returns the day it was signed off, None when it was not submitted."""
+    profile = profiles[part.unit_id]
+    _share, on_time, late, in_unit, *_rest = PROFILES[profile]
+    rng = _rng("part", period.code, part.task_id, part.unit_id)
+    draw = rng.random()
+    if draw >= on_time + late:
+        return None
+    day = due - timedelta(days=rng.randint(1, 8)) if draw < on_time else due + timedelta(days=rng.randint(1, 6))
+    reporter, head = people.reporters[part.unit_id], people.heads[part.unit_id]
+    data = {"narrative": rng.choice(NARRATIVES) + ILLUSTRATIVE,
+            "percent_complete": str(min(100, 20 + 10 * rng.randint(0, 8)))}  # fmt: skip
+    if claims:
+        data.update(claims)
+    content = services.report_content(data)
+    clock(_at(day, 10), lambda: services.report_submit(actor=reporter, report_id=part.pk, content=content))
+    if rng.random() < in_unit:
+        clock(_at(day, 16), lambda: services.report_return(actor=head, report_id=part.pk,
+                                                           reason="数据口径需核实（示例）"))  # fmt: skip
+        day += timedelta(days=1)
+        clock(_at(day, 10), lambda: services.report_submit(actor=reporter, report_id=part.pk))
+    day += timedelta(days=rng.randint(0, 1))
+    clock(_at(day, 17), lambda: services.report_sign_off(actor=head, report_id=part.pk))
+    return day
+
+
+def _consolidate(clock: _Clock, task_report: Report, people: _People, ready: date, due: date, *,
+                 again: bool = False) -> None:  # fmt: skip
+    """The lead unit submits the consolidated report the day after its last part was ready (by the close), and its
+    head signs it off when the plan asks for it."""
+    day = max(ready + timedelta(days=1), due - timedelta(days=1)) if not again else ready
+    day = min(day, due + CLOSE_AFTER_DUE - timedelta(days=1)) if not again else day
+    reporter, head = people.reporters[task_report.unit_id], people.heads[task_report.unit_id]
+    clock(_at(day, 11), lambda: services.report_submit(actor=reporter, report_id=task_report.pk))
+    if Report.objects.filter(pk=task_report.pk, status=Status.LEAD_SIGN_OFF).exists():
+        clock(_at(day, 17), lambda: services.report_sign_off(actor=head, report_id=task_report.pk))
+
+
+def _claims(plan: Plan, period: Period, due: date, profiles: dict[int, str]) -> dict[int, dict]:
+    """Per task: the milestones its lead unit claims done this quarter (with a completion date on, before or after the
+    due date, never after the report) and its indicators' values on their path, as report content."""
+    claims: dict[int, dict] = defaultdict(lambda: {"milestone_claims": [], "indicator_values": []})
+    leads = dict(PlanTask.objects.filter(plan=plan).values_list("pk", "lead_unit_id"))
+    pending = Milestone.objects.filter(task__plan=plan, status=Milestone.Status.PENDING, due_date__lte=period.end)
+    for pk, task_id, due_date in pending.values_list("pk", "task_id", "due_date"):
+        profile = PROFILES[profiles.get(leads.get(task_id), "fair")]
+        rng = _rng("milestone", pk, period.code)
+        if rng.random() >= profile[4]:
+            continue
+        low, high = profile[5]
+        # Done this quarter (it was not claimed before), on, before or after its due date.
+        done = min(max(due_date + timedelta(days=rng.randint(low, high)), period.start), period.end)
+        claims[task_id]["milestone_claims"].append(
+            {"milestone": pk, "completed_date": done.isoformat(), "evidence": "验收材料（示例）"})
+    for indicator in Indicator.objects.filter(plan=plan, task__isnull=False):
+        value = _indicator_value(indicator, period, PROFILES[profiles.get(leads.get(indicator.task_id), "fair")][6])
+        if value is not None:
+            claims[indicator.task_id]["indicator_values"].append(
+                {"indicator": indicator.pk, "value": str(value), "note": "示例数据"})
+    return {task_id: {key: rows for key, rows in content.items() if rows} for task_id, content in claims.items()}
+
+
+def _indicator_value(indicator: Indicator, period: Period, pace: Decimal) -> Decimal | None:
+    """The indicator's value at the quarter's end on the straight path from its baseline (end of the baseline year)
+    to its final target, scaled by the lead unit's pace, with a little noise."""
+    start, end = date(indicator.baseline_year, 12, 31), date(indicator.target_year, 12, 31)
+    if end <= start:
+        return None
+    share = Decimal(max(0, min((period.end - start).days, (end - start).days))) / Decimal(max(1, (end - start).days))
+    noise = Decimal(_rng("value", indicator.pk, period.code).randint(-3, 3)) / Decimal(100)
+    value = indicator.baseline_value + (indicator.target_value - indicator.baseline_value) * share * (pace + noise)
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
