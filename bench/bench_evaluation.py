@@ -292,6 +292,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="print the cProfile top of one computation")
     parser.add_argument("--requests", type=int, default=200, help="requests per ?light= row (0: skip section 6)")
+    parser.add_argument("--keepdb", action="store_true",
+                        help="keep the test database (PostgreSQL: test_<name>) and its data, to EXPLAIN its queries")
     args = parser.parse_args()
     setup_django()
 
@@ -304,7 +306,7 @@ def main() -> None:
     from tasks.models import Milestone, Plan, PlanTask, Report
     from units.services import units_load
 
-    with throwaway_database() as vendor, tempfile.TemporaryDirectory() as tmp:
+    with throwaway_database(keep=args.keepdb) as vendor, tempfile.TemporaryDirectory() as tmp:
         units_load()
         plan_import(source=write(Path(tmp) / "province.yaml", tasks=args.tasks))
         plan_import(source=write(Path(tmp) / "small.yaml", tasks=max(args.tasks // 10, 100), code="bench-small"))
