@@ -18,8 +18,9 @@ def setup_django() -> None:
 
 
 @contextmanager
-def throwaway_database() -> Iterator[str]:
-    """Create a fresh test database (SQLite or PostgreSQL per DATABASE_URL), migrate, drop it afterwards."""
+def throwaway_database(*, keep: bool = False) -> Iterator[str]:
+    """Create a fresh test database (SQLite or PostgreSQL per DATABASE_URL), migrate, drop it afterwards (``keep``:
+    leave it, data included, to look at its queries afterwards; the next run replaces it)."""
     from django.db import connection
     from django.test.utils import setup_test_environment, teardown_test_environment
 
@@ -29,7 +30,11 @@ def throwaway_database() -> Iterator[str]:
     try:
         yield connection.vendor
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if keep:
+            connection.close()
+            connection.settings_dict["NAME"] = old_name
+        else:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
         teardown_test_environment()
 
 

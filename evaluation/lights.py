@@ -148,27 +148,35 @@ def lights_store_due(*, today: date, catch_up_days: int) -> list[tuple[int, date
     return computed
 
 
-def lights_ensure(*, plan_ids: Iterable[int], as_of: date) -> list[int]:
+def lights_ensure(*, plan_ids: Iterable[int] | QuerySet, as_of: date) -> list[int]:
     """Make the stored lights of ``as_of`` trustworthy for these plans (the API's filter and the pages call it first):
-    store the days not stored, and for today apply the changes still pending. Returns the plans computed or
-    refreshed; one query when there is nothing to do."""
-    wanted = set(plan_ids)
+    store the days not stored, and for today apply the changes still pending. ``plan_ids`` is ids, or a subquery of
+    plan ids (the filter's: the plans of the listed tasks, which the database finds without listing the tasks).
+    Returns the plans computed or refreshed; one query when there is nothing to do."""
     today = as_of == timezone.localdate()
-    pending = Exists(LightChange.objects.filter(plan_id=OuterRef("plan_id"))) if today else Value(False)
-    stored = dict(LightDay.objects.filter(plan_id__in=wanted, as_of=as_of).annotate(pending=pending)
-                  .values_list("plan_id", "pending"))  # fmt: skip
-    missing = sorted(wanted - set(stored))
+    days = LightDay.objects.filter(plan_id=OuterRef("pk"), as_of=as_of)
+    pending = Exists(LightChange.objects.filter(plan_id=OuterRef("pk"))) if today else Value(False)
+    ids = plan_ids if isinstance(plan_ids, QuerySet) else list(plan_ids)
+    plans = (Plan.objects.filter(pk__in=ids).annotate(stored=Exists(days), pending=pending).order_by("pk")
+             .values_list("pk", "stored", "pending"))  # fmt: skip
+    missing, stale = [], []
+    for plan_id, is_stored, is_pending in plans:
+        if not is_stored:
+            missing.append(plan_id)
+        elif is_pending:
+            stale.append(plan_id)
     for plan_id in missing:
         plan_lights_store(plan_id=plan_id, as_of=as_of)
-    stale = sorted(plan_id for plan_id, is_pending in stored.items() if is_pending)
     for plan_id in stale:
         task_lights_refresh(plan_id=plan_id, as_of=as_of)
     return missing + stale
 
 
-def tasks_with_light(*, plan_ids: Iterable[int], as_of: date, colour: str) -> QuerySet[StoredLight]:
-    """The ids (a subquery) of the tasks of these plans whose stored light on ``as_of`` is ``colour``."""
-    return StoredLight.objects.filter(plan_id__in=list(plan_ids), as_of=as_of, colour=colour).values("task_id")
+def task_has_light(*, as_of: date, colour: str) -> Exists:
+    """A condition on a task (``OuterRef("pk")``): its stored light on ``as_of`` is ``colour``. One probe of the
+    unique (task, as_of) per task when the list is walked in its order and stops at a page; an index on
+    (as_of, colour, task) when the database rather reads the day's rows of that colour whole (a count)."""
+    return Exists(StoredLight.objects.filter(task_id=OuterRef("pk"), as_of=as_of, colour=colour))
 
 
 # --- keeping today fresh -----------------------------------------------------------------------------------------

@@ -364,7 +364,12 @@ class StoredLight(models.Model):
         ordering = ["plan_id", "as_of", "task_id"]
         constraints = [models.UniqueConstraint(fields=["task", "as_of"], name="stored_light_task_day_unique")]
         # "Which tasks of this plan are red on this day?": answered from the index alone (task_id included).
-        indexes = [models.Index(fields=["plan", "as_of", "colour", "task"], name="stored_light_lookup_idx")]
+        # "Which tasks are red on this day?" (``?light=`` counting its list, the plans implied by the tasks): the day's
+        # rows of one colour, not every day's; a task's own light is the unique (task, as_of).
+        indexes = [
+            models.Index(fields=["plan", "as_of", "colour", "task"], name="stored_light_lookup_idx"),
+            models.Index(fields=["as_of", "colour", "task"], name="stored_light_day_colour_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.task_id} @ {self.as_of}: {self.colour}"

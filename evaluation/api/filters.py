@@ -14,14 +14,15 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from django_filters.constants import EMPTY_VALUES
 
-from evaluation.lights import lights_ensure, tasks_with_light
+from evaluation.lights import lights_ensure, task_has_light
 from evaluation.rules import Colour
+from tasks.models import Plan
 
 COLOURS = [(colour.value, colour.value) for colour in Colour]
 EARLIEST = date(2000, 1, 1)
@@ -66,9 +67,11 @@ class LightFilter(filters.ChoiceFilter):
         if value in EMPTY_VALUES:
             return qs
         as_of = as_of_of(self.parent)
-        plans = list(qs.order_by().prefetch_related(None).values_list("plan_id", flat=True).distinct())
+        # The plans of the listed tasks: a plan is in if one of its tasks is (a probe per plan, not a DISTINCT over
+        # every listed task), asked in the same query as whether their lights are stored.
+        plans = Plan.objects.filter(Exists(qs.filter(plan_id=OuterRef("pk")))).values("pk")
         lights_ensure(plan_ids=plans, as_of=as_of)
-        return qs.filter(pk__in=tasks_with_light(plan_ids=plans, as_of=as_of, colour=value))
+        return qs.filter(task_has_light(as_of=as_of, colour=value))
 
 
 def register() -> None:

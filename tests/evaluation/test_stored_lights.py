@@ -243,6 +243,23 @@ def test_the_filtered_list_costs_the_same_queries_whatever_the_number_of_tasks(c
     assert count() == few
 
 
+def test_the_filter_costs_the_list_one_query_once_its_days_are_stored(cases):
+    plan, _table = cases
+    make_plan("lights-2")  # an active plan with no task: neither listed nor computed
+    client = client_for("leo")
+    client.get("/api/tasks/", {"light": "red"})  # the days are computed and stored once
+
+    def count(**params) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/api/tasks/", params).status_code == 200
+        return len(captured)
+
+    # The listed tasks' plans and whether their days are stored and fresh: one question, not two.
+    assert count(light="red") == count() + 1
+    assert count(light="red", plan=plan.code, page=1) == count(plan=plan.code, page=1) + 1
+    assert set(LightDay.objects.values_list("plan__code", flat=True)) == {plan.code}
+
+
 def test_a_day_not_stored_is_computed_when_first_filtered(cases):
     plan, table = cases
     assert not LightDay.objects.exists()
