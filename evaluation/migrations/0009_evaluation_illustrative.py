@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evaluation', '0007_stored_lights'),
+        ('evaluation', '0008_stored_light_day_colour_index'),
     ]
 
     operations = [
