@@ -109,7 +109,7 @@ class EvaluationOutputSerializer(serializers.ModelSerializer):
         model = Evaluation
         fields = ["id", "plan", "period", "version", "status", "step", "step_version", "as_of", "rule_set",
                   "units_total", "computed_at", "started_at", "appeal_deadline", "approved_at", "return_reason",
-                  "published_at", "previous_version", "next_version", "actions"]  # fmt: skip
+                  "published_at", "previous_version", "next_version", "illustrative", "actions"]  # fmt: skip
         read_only_fields = fields
 
     @extend_schema_field({"type": "object", "properties": {"id": {"type": "integer"}, "code": {"type": "string"}}})

@@ -57,12 +57,13 @@ def test_two_past_quarters_went_through_the_services_with_a_spread(history):
     assert "示例" in Report.objects.filter(round__in=closed, status="approved").first().narrative
 
 
-def test_the_past_quarters_are_published_and_a_second_load_adds_nothing(history):
+def test_the_past_quarters_are_published_marked_illustrative_and_a_second_load_adds_nothing(history):
     published = Evaluation.objects.filter(status="published").order_by("period_start")
     assert [(e.period, e.illustrative) for e in published] == [("2023-Q4", True), ("2024-Q1", True)]
     second = UnitResult.objects.filter(evaluation=published[1])
     assert second.filter(score_change__isnull=False).exists()  # compared with the quarter before
     assert len({r.colour for r in second}) >= 3
+    _marked_illustrative_on_the_pages_and_in_the_api()
     counts = (Report.objects.count(), Evaluation.objects.count(), AuditEvent.objects.count())
     with time_machine.travel("2024-06-15 10:00 +0800"):
         out = StringIO()
@@ -70,3 +71,25 @@ def test_the_past_quarters_are_published_and_a_second_load_adds_nothing(history)
         call_command("load_demo_evaluations", stdout=out)
     assert (Report.objects.count(), Evaluation.objects.count()) == counts[:2]
     assert "0 quarters added" in out.getvalue() and "0 published, 2 already there" in out.getvalue()
+
+
+def _marked_illustrative_on_the_pages_and_in_the_api() -> None:
+    from django.contrib.auth.models import User
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    supervisor = User.objects.get(username="supervisor")
+    api = APIClient()
+    api.force_authenticate(supervisor)
+    rounds = {row["period"]: row["illustrative"] for row in api.get("/api/rounds/").json()["results"]}
+    assert rounds == {"2023-Q4": True, "2024-Q1": True, "2024-Q2": False}
+    evaluations = api.get("/api/evaluations/").json()["results"]
+    assert {row["illustrative"] for row in evaluations} == {True}
+    client = Client()
+    client.force_login(supervisor)
+    closed = ReportingRound.objects.get(period="2023-Q4")
+    assert 'class="badge badge-illustrative"' in client.get(f"/rounds/{closed.pk}/").content.decode()
+    current = ReportingRound.objects.get(period="2024-Q2")
+    assert 'class="badge badge-illustrative"' not in client.get(f"/rounds/{current.pk}/").content.decode()
+    page = client.get(f"/evaluations/{evaluations[0]['id']}/").content.decode()
+    assert 'class="badge badge-illustrative"' in page

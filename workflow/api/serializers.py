@@ -137,7 +137,7 @@ class RoundOutputSerializer(serializers.ModelSerializer):
         model = ReportingRound
         fields = [
             "id", "plan", "period", "period_start", "period_end", "due_date", "status", "tasks_total", "tasks_opened",
-            "opened_at", "open_finished_at", "closed_at",
+            "opened_at", "open_finished_at", "closed_at", "illustrative",
         ]
         read_only_fields = fields
 
