@@ -43,13 +43,21 @@ RETURN_REASON = "佐证材料不完整，请补充后重新报送（示例）"
 ACCEPTED = "节点全部完成，验收办结（示例）"
 
 # Each unit's profile: (share of units, P(on time), P(late) — the rest is never submitted —, P(in-unit return),
-# P(a due milestone is done in a quarter), completion offset in days from its due date (low, high), indicator pace
-# (the share of its path an indicator reaches)).
+# the most P(a due milestone is done in a quarter) its tasks reach when it leads them, completion offset (unused:
+# the task's pace decides), the most indicator pace its tasks reach).
 PROFILES = {
     "good": (0.50, 0.95, 0.048, 0.03, 0.95, (-30, 3), Decimal("1.04")),
     "fair": (0.28, 0.86, 0.135, 0.06, 0.85, (-10, 12), Decimal("0.95")),
     "poor": (0.14, 0.70, 0.29, 0.10, 0.65, (3, 40), Decimal("0.82")),
     "weak": (0.08, 0.55, 0.43, 0.12, 0.45, (10, 75), Decimal("0.65")),
+}
+# Each task's own pace (the lead unit leads many tasks, and they do not all go alike): (share of tasks, P(a due
+# milestone is done in a quarter), completion offset in days from its due date (low, high), indicator pace).
+PACES = {
+    "on_track": (0.62, 0.98, (-35, 0), Decimal("1.06")),
+    "steady": (0.20, 0.90, (-5, 6), Decimal("0.97")),
+    "slow": (0.11, 0.72, (2, 30), Decimal("0.86")),
+    "stalled": (0.07, 0.35, (20, 80), Decimal("0.62")),
 }
 SUPERVISOR_RETURN = {"good": 0.04, "fair": 0.10, "poor": 0.18, "weak": 0.25}
 
@@ -96,6 +104,17 @@ def unit_profile(unit: Unit) -> str:
         if draw < acc:
             return name
     return "weak"
+
+
+def task_pace(task_id: int) -> tuple[float, tuple[int, int], Decimal]:
+    """The task's steady pace, drawn once from its id: P(a due milestone done per quarter), completion offsets,
+    indicator pace."""
+    draw, acc = _rng("task", task_id).random(), 0.0
+    for share, done, offsets, pace in PACES.values():
+        acc += share
+        if draw < acc:
+            return done, offsets, pace
+    return PACES["stalled"][1:]
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -251,17 +270,19 @@ def _claims(plan: Plan, period: Period, due: date, profiles: dict[int, str]) -> 
     leads = dict(PlanTask.objects.filter(plan=plan).values_list("pk", "lead_unit_id"))
     pending = Milestone.objects.filter(task__plan=plan, status=Milestone.Status.PENDING, due_date__lte=period.end)
     for pk, task_id, due_date in pending.values_list("pk", "task_id", "due_date"):
-        profile = PROFILES[profiles.get(leads.get(task_id), "fair")]
+        # The task's pace, held back by a lead unit that does not deliver.
+        done_p, (low, high), _pace = task_pace(task_id)
+        done_p = min(done_p, PROFILES[profiles.get(leads.get(task_id), "fair")][4])
         rng = _rng("milestone", pk, period.code)
-        if rng.random() >= profile[4]:
+        if rng.random() >= done_p:
             continue
-        low, high = profile[5]
         # Done this quarter (it was not claimed before), on, before or after its due date.
         done = min(max(due_date + timedelta(days=rng.randint(low, high)), period.start), period.end)
         claims[task_id]["milestone_claims"].append(
             {"milestone": pk, "completed_date": done.isoformat(), "evidence": "验收材料（示例）"})
     for indicator in Indicator.objects.filter(plan=plan, task__isnull=False):
-        value = _indicator_value(indicator, period, PROFILES[profiles.get(leads.get(indicator.task_id), "fair")][6])
+        pace = min(task_pace(indicator.task_id)[2], PROFILES[profiles.get(leads.get(indicator.task_id), "fair")][6])
+        value = _indicator_value(indicator, period, pace)
         if value is not None:
             claims[indicator.task_id]["indicator_values"].append(
                 {"indicator": indicator.pk, "value": str(value), "note": "示例数据"})
