@@ -43,8 +43,8 @@ RETURN_REASON = "佐证材料不完整，请补充后重新报送（示例）"
 ACCEPTED = "节点全部完成，验收办结（示例）"
 
 # Each unit's profile: (share of units, P(on time), P(late) — the rest is never submitted —, P(in-unit return),
-# the most P(a due milestone is done in a quarter) its tasks reach when it leads them, completion offset (unused:
-# the task's pace decides), the most indicator pace its tasks reach).
+# the most P(a due milestone is done in a quarter) its tasks reach when it leads them, the most indicator pace its
+# tasks reach).
 PROFILES = {
     "good": (0.50, 0.95, 0.048, 0.03, 0.95, (-30, 3), Decimal("1.04")),
     "fair": (0.28, 0.86, 0.135, 0.06, 0.85, (-10, 12), Decimal("0.95")),
@@ -54,10 +54,10 @@ PROFILES = {
 # Each task's own pace (the lead unit leads many tasks, and they do not all go alike): (share of tasks, P(a due
 # milestone is done in a quarter), completion offset in days from its due date (low, high), indicator pace).
 PACES = {
-    "on_track": (0.62, 0.98, (-35, 0), Decimal("1.06")),
-    "steady": (0.20, 0.90, (-5, 6), Decimal("0.97")),
-    "slow": (0.11, 0.72, (2, 30), Decimal("0.86")),
-    "stalled": (0.07, 0.35, (20, 80), Decimal("0.62")),
+    "on_track": (0.50, 0.98, (-35, 0), Decimal("1.06")),
+    "steady": (0.20, 0.88, (-5, 6), Decimal("0.96")),
+    "slow": (0.18, 0.60, (2, 30), Decimal("0.80")),
+    "stalled": (0.12, 0.25, (20, 80), Decimal("0.50")),
 }
 SUPERVISOR_RETURN = {"good": 0.04, "fair": 0.10, "poor": 0.18, "weak": 0.25}
 
@@ -281,7 +281,7 @@ def _claims(plan: Plan, period: Period, due: date, profiles: dict[int, str]) -> 
         claims[task_id]["milestone_claims"].append(
             {"milestone": pk, "completed_date": done.isoformat(), "evidence": "验收材料（示例）"})
     for indicator in Indicator.objects.filter(plan=plan, task__isnull=False):
-        pace = min(task_pace(indicator.task_id)[2], PROFILES[profiles.get(leads.get(indicator.task_id), "fair")][6])
+        pace = min(task_pace(indicator.task_id)[2], PROFILES[profiles.get(leads.get(indicator.task_id), "fair")][5])
         value = _indicator_value(indicator, period, pace)
         if value is not None:
             claims[indicator.task_id]["indicator_values"].append(
