@@ -149,20 +149,18 @@ def compute(plan_id: int, period: str, start: date, end: date, as_of: date):
     """The draft's computation as evaluation_compute does it, without writing: lights, scores, ranks."""
     from collections import defaultdict
 
-    from evaluation.rules import DEFAULT_SPEC, rank_track, task_light, unit_score
-    from evaluation.snapshot import collector_paused, task_facts, unit_facts
+    from evaluation.rules import DEFAULT_SPEC, rank_track, unit_score
+    from evaluation.snapshot import collector_paused, plan_judging
     from units.models import Unit
 
     spec = DEFAULT_SPEC
     with collector_paused():
-        facts = task_facts(plan_id=plan_id, as_of=as_of)
-        lights = {task_id: task_light(each, as_of, spec) for task_id, each in facts.items()}
-        units = unit_facts(plan_id=plan_id, period_start=start, period_end=end, as_of=as_of, lights=lights, spec=spec)
-    track_of = dict(Unit.objects.filter(pk__in=list(units)).values_list("pk", "track_id"))
-    by_track = defaultdict(list)
-    for unit_id, each in units.items():
-        by_track[track_of[unit_id]].append(unit_score(each, spec))
-    standings = [standing for scores in by_track.values() for standing in rank_track(scores, spec)]
+        lights, units = plan_judging(plan_id=plan_id, period_start=start, period_end=end, as_of=as_of, spec=spec)
+        track_of = dict(Unit.objects.filter(pk__in=list(units)).values_list("pk", "track_id"))
+        by_track = defaultdict(list)
+        for unit_id, each in units.items():
+            by_track[track_of[unit_id]].append(unit_score(each, spec))
+        standings = [standing for scores in by_track.values() for standing in rank_track(scores, spec)]
     return lights, standings
 
 
