@@ -1,6 +1,10 @@
-"""A plan's lights are judged once per distinct facts (``evaluation.rules.lights.task_lights``) and its facts come
-shared where equal (``evaluation.snapshot``): held here to the rule, ``task_light`` of each task, on generated plans
-where facts repeat as the same object and as equal copies, and on a plan read from the database."""
+"""The judging's fast paths held to the rules they stand beside:
+
+- a plan's lights are judged once per distinct facts (``evaluation.rules.lights.task_lights``) and its facts come
+  shared where equal (``evaluation.snapshot``): each task still gets ``task_light`` of its own facts, on generated
+  plans where facts repeat as the same object and as equal copies, and on a plan read from the database;
+- F2 in one pass (``evaluation.rules.scoring._progress``) is the weighted mean of min(A / E, 1) over the tasks with
+  E > 0, to the last digit and exponent, as a list of pairs summed in order gives it."""
 
 from __future__ import annotations
 
@@ -15,8 +19,9 @@ from hypothesis import strategies as st
 from evaluation.rules import DEFAULT_SPEC, Colour, task_light
 from evaluation.rules.config import Band
 from evaluation.rules.lights import TaskFacts, task_lights
+from evaluation.rules.scoring import _mean, _progress, _task_weight
 from evaluation.snapshot import task_facts
-from tests.evaluation.test_rules_properties import AS_OF, BY_AS_OF
+from tests.evaluation.test_rules_properties import AS_OF, BY_AS_OF, task_shares
 from tests.evaluation.test_rules_properties import task_facts as generated_facts
 from tests.factories import make_milestone, make_plan, make_task
 
@@ -66,3 +71,18 @@ def test_a_plans_facts_are_shared_only_where_equal() -> None:
     assert facts[tasks[0].pk] != facts[tasks[4].pk]  # another weight: its own
     lights = task_lights(facts, as_of)
     assert lights == {task.pk: task_light(facts[task.pk], as_of) for task in tasks}
+
+
+@settings(max_examples=150)
+@given(tasks=st.lists(task_shares, max_size=30).map(tuple), spec=st.sampled_from((DEFAULT_SPEC, STRICT)))
+def test_f2_in_one_pass_is_the_weighted_mean_of_the_scored_tasks(tasks, spec) -> None:
+    scored = [task for task in tasks if task.expected > 0]
+    one, zero = Decimal(1), Decimal(0)
+    pairs = [
+        (_task_weight(task, spec), min(task.actual / task.expected, one) if task.actual > 0 else zero)
+        for task in scored
+    ]
+    f2, count = _progress(tasks, spec)
+    expected = _mean(pairs)
+    assert count == len(scored)
+    assert repr(f2) == repr(expected)
