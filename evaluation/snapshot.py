@@ -290,7 +290,7 @@ def plan_judging(
 ) -> tuple[dict[int, Light], dict[int, UnitFacts]]:
     """Every task's light and every unit's scoring facts for a plan's period, as ``evaluation_compute`` judges them:
     :func:`task_facts` of the whole plan, ``task_lights`` of those and :func:`unit_facts`, reading the tasks and the
-    indicators once for both (14 queries, any size)."""
+    indicators once for both (11 queries, any size)."""
     tasks = TaskRows(plan_id=plan_id, as_of=as_of, ids=None)
     indicators = IndicatorRows(plan_id=plan_id, as_of=as_of, ids=None)
     facts = _task_facts(plan_id=plan_id, as_of=as_of, ids=None, tasks=tasks, indicators=indicators)
@@ -306,7 +306,7 @@ SUPERVISOR_RETURNS = ("report.return_by_supervisor", "report.return_part_by_supe
 def unit_facts(
     *, plan_id: int, period_start: date, period_end: date, as_of: date, lights: dict[int, Light], spec: RuleSpec
 ) -> dict[int, UnitFacts]:
-    """The scoring facts of every unit with a task in the plan, for the rounds of a period (9 queries, any size).
+    """The scoring facts of every unit with a task in the plan, for the rounds of a period (8 queries, any size).
 
     - tasks: each task the unit leads (role lead) or shares (responsible), with its light's E and A;
     - indicators: those of the tasks it leads, weighted by the task's importance, against the target in force;
