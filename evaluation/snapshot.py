@@ -339,7 +339,10 @@ def _unit_facts(
 ) -> dict[int, UnitFacts]:
     shares: dict[int, list[TaskShare]] = defaultdict(list)
     responsible: dict[int, list[int]] = defaultdict(list)
-    for task_id, unit_id in TaskUnit.objects.filter(task__plan_id=plan_id).order_by().values_list("task_id", "unit_id"):
+    # Ids only (no conversion on any backend): read raw, ten thousand rows.
+    for task_id, unit_id in RawRows(
+        TaskUnit.objects.filter(task__plan_id=plan_id).order_by().values_list("task_id", "unit_id")
+    ).rows:
         responsible[task_id].append(unit_id)
     importance = {}
     leads = {}
