@@ -15,7 +15,19 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import BigIntegerField, Count, DecimalField, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    DecimalField,
+    Exists,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -300,6 +312,24 @@ def plan_judging(
     return lights, units
 
 
+# What ``str.strip()`` strips: every character Python counts as whitespace (29 of them, ASCII and Unicode).
+WHITESPACE = "".join(chr(code) for code in range(0x110000) if chr(code).isspace())
+
+
+class Stripped(Func):
+    """A text without the whitespace ``str.strip()`` strips from both ends, in SQL: SQLite's ``TRIM(x, characters)``
+    and PostgreSQL's ``BTRIM(x, characters)`` take the same set (plain ``TRIM`` strips spaces only)."""
+
+    function = "TRIM"
+    output_field = TextField()
+
+    def __init__(self, expression, **extra) -> None:
+        super().__init__(expression, Value(WHITESPACE), **extra)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="BTRIM", **extra_context)
+
+
 SUPERVISOR_RETURNS = ("report.return_by_supervisor", "report.return_part_by_supervisor")
 
 
@@ -397,19 +427,19 @@ def _unit_facts(
         plan_id=plan_id, period_start__gte=period_start, period_start__lte=period_end, due_date__lte=as_of
     ).values("pk")
     in_period = {"report__round__in": rounds, "report__status": Report.Status.APPROVED}
-    attached = set(
-        ReportAttachment.objects.filter(milestone__isnull=False, **in_period)
-        .order_by()
-        .values_list("report_id", "milestone_id")
-    )
-    for unit_id, report_id, milestone_id, evidence in (
+    # Counted in SQL, per unit: claims, and those with evidence (a note that is not blank, or a file attached to
+    # that milestone of that report).
+    attached = ReportAttachment.objects.filter(report_id=OuterRef("report_id"), milestone_id=OuterRef("milestone_id"))
+    noted = ~Q(evidence="") & ~Q(stripped="")
+    for unit_id, claims, with_evidence in (
         MilestoneClaim.objects.filter(**in_period)
+        .annotate(stripped=Stripped("evidence"))
         .order_by()
-        .values_list("report__unit_id", "report_id", "milestone_id", "evidence")
+        .values("report__unit_id")
+        .annotate(claims=Count("pk"), evidence=Count("pk", filter=noted | Exists(attached)))
+        .values_list("report__unit_id", "claims", "evidence")
     ):
-        counts = process[unit_id]
-        counts["claims"] += 1
-        counts["evidence"] += bool(evidence.strip()) or (report_id, milestone_id) in attached
+        process[unit_id].update(claims=claims, evidence=with_evidence)
     units = set(shares) | set(indicator_shares) | set(process)
     return {
         unit_id: UnitFacts(
