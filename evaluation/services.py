@@ -19,10 +19,10 @@ from viewflow.workflow.status import STATUS
 
 from evaluation.flows import EvaluationFlow
 from evaluation.models import Adjustment, Appeal, Evaluation, LightOverride, RubricScore, TaskResult, UnitResult
-from evaluation.rules import Colour, RuleSpec, one_level_apart, rank_track, task_light, unit_score
+from evaluation.rules import Colour, RuleSpec, one_level_apart, rank_track, unit_score
 from evaluation.rules.scoring import ItemEntry
 from evaluation.selectors import active_rule_set, task_light_get
-from evaluation.snapshot import collector_paused, task_facts, unit_facts
+from evaluation.snapshot import collector_paused, plan_judging
 from tasks.audit import audit_record
 from tasks.errors import Conflict, NotFound
 from tasks.models import PlanTask, ReportingRound
@@ -147,37 +147,36 @@ def evaluation_compute(*, evaluation_id: int) -> Evaluation:
             raise Conflict(_("已送审定或已发布的结果不再重算。"))
         spec = RuleSpec.from_data(evaluation.spec)
         as_of = evaluation.as_of
-        with collector_paused():
-            facts = task_facts(plan_id=evaluation.plan_id, as_of=as_of)
-            lights = {task_id: task_light(each, as_of, spec) for task_id, each in facts.items()}
-            units = unit_facts(plan_id=evaluation.plan_id, period_start=evaluation.period_start,
-                               period_end=evaluation.period_end, as_of=as_of, lights=lights, spec=spec)  # fmt: skip
-        items: dict[int, list[ItemEntry]] = defaultdict(list)
-        given: dict[int, list[dict]] = defaultdict(list)
-        for adjustment in evaluation.adjustments.select_related("by").order_by("at", "pk"):
-            items[adjustment.unit_id].append(ItemEntry(adjustment.code, adjustment.count, adjustment.evidence))
-            item = spec.item(adjustment.code)
-            given[adjustment.unit_id].append(
-                {"code": adjustment.code, "label": item.label if item else adjustment.code, "count": adjustment.count,
-                 "evidence": adjustment.evidence, "reason": adjustment.reason, "by": adjustment.by.username}
-            )  # fmt: skip
-        ratings: dict[int, list[tuple[int, ...]]] = defaultdict(list)
-        for unit_id, scores in evaluation.rubric_scores.order_by("rater_id").values_list("unit_id", "scores"):
-            ratings[unit_id].append(tuple(scores))
-        units = {
-            unit_id: replace(each, items=tuple(items[unit_id]), rubric=tuple(ratings[unit_id]))
-            for unit_id, each in units.items()
-        }
-        directory = {unit.pk: unit for unit in Unit.objects.filter(pk__in=list(units))}
-        scores = {unit_id: unit_score(unit_facts_, spec) for unit_id, unit_facts_ in units.items()}
-        previous = _previous_standings(evaluation)
-        by_track: dict[int | None, list] = defaultdict(list)
-        for unit_id, score in scores.items():
-            by_track[directory[unit_id].track_id].append(score)
-        standings = {}
-        for track_scores in by_track.values():
-            for standing in rank_track(track_scores, spec, previous):
-                standings[int(standing.unit)] = standing
+        with collector_paused():  # the scores and standings too: their objects are acyclic as well
+            lights, units = plan_judging(plan_id=evaluation.plan_id, period_start=evaluation.period_start,
+                                         period_end=evaluation.period_end, as_of=as_of, spec=spec)  # fmt: skip
+            items: dict[int, list[ItemEntry]] = defaultdict(list)
+            given: dict[int, list[dict]] = defaultdict(list)
+            for adjustment in evaluation.adjustments.select_related("by").order_by("at", "pk"):
+                items[adjustment.unit_id].append(ItemEntry(adjustment.code, adjustment.count, adjustment.evidence))
+                item = spec.item(adjustment.code)
+                given[adjustment.unit_id].append(
+                    {"code": adjustment.code, "label": item.label if item else adjustment.code,
+                     "count": adjustment.count, "evidence": adjustment.evidence, "reason": adjustment.reason,
+                     "by": adjustment.by.username}
+                )  # fmt: skip
+            ratings: dict[int, list[tuple[int, ...]]] = defaultdict(list)
+            for unit_id, scores in evaluation.rubric_scores.order_by("rater_id").values_list("unit_id", "scores"):
+                ratings[unit_id].append(tuple(scores))
+            units = {
+                unit_id: replace(each, items=tuple(items[unit_id]), rubric=tuple(ratings[unit_id]))
+                for unit_id, each in units.items()
+            }
+            directory = {unit.pk: unit for unit in Unit.objects.filter(pk__in=list(units))}
+            scores = {unit_id: unit_score(unit_facts_, spec) for unit_id, unit_facts_ in units.items()}
+            previous = _previous_standings(evaluation)
+            by_track: dict[int | None, list] = defaultdict(list)
+            for unit_id, score in scores.items():
+                by_track[directory[unit_id].track_id].append(score)
+            standings = {}
+            for track_scores in by_track.values():
+                for standing in rank_track(track_scores, spec, previous):
+                    standings[int(standing.unit)] = standing
         TaskResult.objects.filter(evaluation=evaluation).delete()
         UnitResult.objects.filter(evaluation=evaluation).delete()
         TaskResult.objects.bulk_create(

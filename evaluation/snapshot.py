@@ -15,11 +15,24 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import BigIntegerField, Count, DecimalField, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    DecimalField,
+    Exists,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from evaluation.rules import Colour, IndicatorFacts, Light, MilestoneSums, RuleSpec, TaskFacts, UnitFacts
+from evaluation.rules.lights import task_lights
 from evaluation.rules.scoring import IndicatorShare, ProcessCounts, TaskShare, interim_target
 from tasks.models import (
     AuditEvent,
@@ -36,6 +49,38 @@ from tasks.models import (
 )
 
 ZERO = Decimal(0)
+
+
+class RawRows:
+    """The rows of a ``values_list`` queryset as the database driver gives them (one statement, fetched whole), and
+    the ORM's conversion of one row (``convert``), to apply once per distinct row where thousands repeat: SQLite
+    gives decimals as floats and dates as text, which the ORM converts row by row. The columns are those the
+    queryset names, in that order."""
+
+    def __init__(self, qs: QuerySet) -> None:
+        query = qs.query
+        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        if not qs._fields or list(qs._fields) != names:  # values_list reorders such rows; keep to the plain case
+            raise ValueError(f"RawRows needs a values_list whose columns come in select order: {names}")
+        compiler = query.get_compiler(using=qs.db)
+        sql, params = compiler.as_sql()
+        self.connection = compiler.connection
+        self.converters = list(compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]]).items())
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            self.rows: list[tuple] = cursor.fetchall()
+
+    def convert(self, row: tuple) -> tuple:
+        """The row as ``values_list`` would have given it (Django's converters, in order)."""
+        if not self.converters:
+            return tuple(row)
+        values = list(row)
+        for position, (converters, expression) in self.converters:
+            value = values[position]
+            for converter in converters:
+                value = converter(value, expression, self.connection)
+            values[position] = value
+        return tuple(values)
 
 
 @contextmanager
@@ -85,7 +130,7 @@ def milestone_sums(milestones: QuerySet[Milestone], as_of: date) -> dict[int, Mi
     selects (2 queries): weights in all, due by ``as_of`` and done by it, summed in SQL, and each task's oldest
     milestone past due and not done by ``as_of`` (only those are fetched, with any that share its due date: the title
     breaks the tie in Python, as the rule does, whatever the database's collation). A test holds the twin to the rule.
-    Tasks without milestones are left out."""
+    Tasks without milestones are left out. Tasks whose sums are equal share one (frozen) :class:`MilestoneSums`."""
     done = Q(status=Milestone.Status.DONE, completed_date__lte=as_of)
     late = Q(due_date__lt=as_of) & ~done
     weights = DecimalField(max_digits=24, decimal_places=Milestone._meta.get_field("weight").decimal_places)
@@ -96,9 +141,8 @@ def milestone_sums(milestones: QuerySet[Milestone], as_of: date) -> dict[int, Mi
     ):
         if task_id not in oldest or (due, title) < oldest[task_id]:
             oldest[task_id] = (due, title)
-    return {
-        task_id: MilestoneSums(as_of, total, due or ZERO, done_weight or ZERO, oldest.get(task_id))
-        for task_id, total, due, done_weight in milestones.order_by()
+    sums = RawRows(
+        milestones.order_by()
         .values("task_id")
         .annotate(
             total=Sum("weight", output_field=weights),
@@ -106,46 +150,117 @@ def milestone_sums(milestones: QuerySet[Milestone], as_of: date) -> dict[int, Mi
             done=Sum("weight", filter=done, output_field=weights),
         )
         .values_list("task_id", "total", "due", "done")
-    }
+    )
+    # Thousands of tasks, a few hundred distinct sums: each converted and built once (one column's values convert
+    # alike when they compare equal: the same type and, for a decimal, the column's scale).
+    shared: dict[tuple, MilestoneSums] = {}
+    by_task: dict[int, MilestoneSums] = {}
+    for row in sums.rows:
+        task_id = row[0]
+        key = (row[1], row[2], row[3], oldest.get(task_id))
+        each = shared.get(key)
+        if each is None:
+            _task, total, due, done_weight = sums.convert(row)
+            each = shared[key] = MilestoneSums(as_of, total, due or ZERO, done_weight or ZERO, key[3])
+        by_task[task_id] = each
+    return by_task
+
+
+class TaskRows:
+    """A plan's tasks (all, or those of some ids) as one statement gives them: id, status, code, title, importance,
+    lead unit, and whether the task has an approved report of a round due before ``as_of`` (decided in SQL: a plan's
+    rounds hold tens of thousands of task reports). Read once for the lights and the units' shares."""
+
+    REPORTED = 6  # the only column with a conversion (SQLite gives 0/1)
+
+    def __init__(self, *, plan_id: int, as_of: date, ids: list[int] | None) -> None:
+        approved = _task_reports(plan_id=plan_id, as_of=as_of, ids=None).filter(
+            task_id=OuterRef("pk"), approved_at__lt=day_end(as_of)
+        )
+        tasks = PlanTask.objects.filter(plan_id=plan_id)
+        if ids is not None:
+            tasks = tasks.filter(pk__in=ids)
+        self.raw = RawRows(
+            tasks.annotate(reported=Exists(approved)).values_list(
+                "pk", "status", "code", "title", "importance", "lead_unit_id", "reported"
+            )
+        )
+        if {position for position, _c in self.raw.converters} - {self.REPORTED}:
+            raise ValueError("task columns this backend converts are read raw")
+        self.rows = self.raw.rows
+
+
+def _task_reports(*, plan_id: int, as_of: date, ids: list[int] | None) -> QuerySet[Report]:
+    """Task reports of the plan's rounds due before ``as_of`` (an opening round does not count yet)."""
+    reports = Report.objects.filter(round__plan_id=plan_id, kind=Report.Kind.TASK, round__due_date__lt=as_of)
+    if ids is not None:
+        reports = reports.filter(task_id__in=ids)
+    return reports.exclude(round__status=ReportingRound.Status.OPENING)
+
+
+IndicatorRow = tuple[int, int, int, str, str, str, Decimal, int, Decimal, int]
+
+
+class IndicatorRows:
+    """A plan's indicators (all, or those of some tasks) in the model's order, their yearly targets and their latest
+    approved values by ``as_of``: 3 queries, read once for the lights and the units' shares. Each row: id, task, order,
+    name, code, direction, baseline value and year, final target value and year."""
+
+    def __init__(self, *, plan_id: int, as_of: date, ids: list[int] | None) -> None:
+        indicators = Indicator.objects.filter(plan_id=plan_id)
+        targets = IndicatorTarget.objects.filter(indicator__plan_id=plan_id)
+        values = IndicatorValue.objects.filter(indicator__plan_id=plan_id, approved_at__lt=day_end(as_of))
+        if ids is not None:
+            indicators = indicators.filter(task_id__in=ids)
+            targets = targets.filter(indicator__task_id__in=ids)
+            values = values.filter(indicator__task_id__in=ids)
+        self.rows: list[IndicatorRow] = list(
+            indicators.values_list(
+                "pk", "task_id", "order", "name", "code", "direction", "baseline_value", "baseline_year",
+                "target_value", "target_year",
+            )
+        )  # fmt: skip
+        self.targets = yearly_targets(targets)
+        self.latest = latest_values(values)
 
 
 def task_facts(*, plan_id: int, as_of: date, task_ids: Iterable[int] | None = None) -> dict[int, TaskFacts]:
     """The rules' facts for the tasks of a plan (all of them, or those of ``task_ids``), as of ``as_of``: 7 queries
     for any number of tasks. A whole plan is selected by the plan, not by a list of thousands of ids. Milestones come
-    summed (``TaskFacts.sums``, see :func:`milestone_sums`), not one by one."""
+    summed (``TaskFacts.sums``, see :func:`milestone_sums`), not one by one. Tasks with equal facts share one (frozen)
+    :class:`TaskFacts`."""
     ids = None if task_ids is None else list(task_ids)
+    return _task_facts(
+        plan_id=plan_id,
+        as_of=as_of,
+        ids=ids,
+        tasks=TaskRows(plan_id=plan_id, as_of=as_of, ids=ids),
+        indicators=IndicatorRows(plan_id=plan_id, as_of=as_of, ids=ids),
+    )
 
-    def scoped(qs, path: str):
-        return qs if ids is None else qs.filter(**{f"{path}__in": ids})
 
-    cutoff = day_end(as_of)
-    task_reports = scoped(
-        Report.objects.filter(round__plan_id=plan_id, kind=Report.Kind.TASK, round__due_date__lt=as_of), "task_id"
-    ).exclude(round__status=ReportingRound.Status.OPENING)
-    # Decided in SQL: a plan's rounds hold tens of thousands of task reports, and only these two facts matter.
-    approved = task_reports.filter(task_id=OuterRef("pk"), approved_at__lt=cutoff)
-    tasks = scoped(PlanTask.objects.filter(plan_id=plan_id), "pk").values_list("pk", "status", Exists(approved))
-    sums = milestone_sums(scoped(Milestone.objects.filter(task__plan_id=plan_id), "task_id"), as_of)
+def _task_facts(
+    *, plan_id: int, as_of: date, ids: list[int] | None, tasks: TaskRows, indicators: IndicatorRows
+) -> dict[int, TaskFacts]:
+    milestones = Milestone.objects.filter(task__plan_id=plan_id)
+    sums = milestone_sums(milestones if ids is None else milestones.filter(task_id__in=ids), as_of)
     no_milestones = MilestoneSums(as_of)
-    indicators = list(
-        scoped(Indicator.objects.filter(plan_id=plan_id), "task_id")
-        .order_by("task_id", "order", "pk")
-        .values_list("pk", "task_id", "name", "baseline_value", "baseline_year", "target_value", "target_year")
-    )
-    targets = yearly_targets(scoped(IndicatorTarget.objects.filter(indicator__plan_id=plan_id), "indicator__task_id"))
-    latest = latest_values(
-        scoped(IndicatorValue.objects.filter(indicator__plan_id=plan_id, approved_at__lt=cutoff), "indicator__task_id")
-    )
     by_task: dict[int, list[IndicatorFacts]] = defaultdict(list)
-    for pk, task_id, name, baseline, baseline_year, final, final_year in indicators:
+    targets, latest = indicators.targets, indicators.latest
+    # By task, then the indicator's order and id (ints: Python's order is the database's).
+    for pk, task_id, _o, name, _c, _d, baseline, baseline_year, final, final_year in sorted(
+        indicators.rows, key=lambda row: (row[1], row[2], row[0])
+    ):
         path = {year_end(final_year): final, **{year_end(year): value for year, value in targets[pk]}}
         by_task[task_id].append(
             IndicatorFacts(name, baseline, year_end(baseline_year), tuple(sorted(path.items())), latest.get(pk))
         )
+    cutoff = day_end(as_of)
     missed: dict[int, list[str]] = defaultdict(list)
     for task_id, period in (
         # Closed rounds say it themselves (missing when they closed); open rounds past due: not submitted by as_of.
-        task_reports.filter(
+        _task_reports(plan_id=plan_id, as_of=as_of, ids=ids)
+        .filter(
             Q(missing_at_close=True)
             | Q(missing_at_close__isnull=True) & (Q(submitted_at__isnull=True) | Q(submitted_at__gte=cutoff))
         )
@@ -153,16 +268,66 @@ def task_facts(*, plan_id: int, as_of: date, task_ids: Iterable[int] | None = No
         .values_list("task_id", "round__period")
     ):
         missed[task_id].append(period)
-    return {
-        task_id: TaskFacts(
-            indicators=tuple(by_task[task_id]) if task_id in by_task else (),
-            accepted=status == PlanTask.Status.DONE,
-            reported=reported,
-            missed_periods=tuple(missed[task_id]) if task_id in missed else (),
-            sums=sums.get(task_id, no_milestones),
-        )
-        for task_id, status, reported in tasks
-    }
+    missed_periods = {task_id: tuple(periods) for task_id, periods in missed.items()}
+    # Most tasks have no indicator: those with equal flags, sums and missed rounds share one TaskFacts.
+    shared: dict[tuple, TaskFacts] = {}
+    facts: dict[int, TaskFacts] = {}
+    done, reported_at = PlanTask.Status.DONE, TaskRows.REPORTED
+    for row in tasks.rows:
+        task_id = row[0]
+        task_sums = sums.get(task_id, no_milestones)
+        task_missed = missed_periods.get(task_id, ())
+        if task_id in by_task:
+            facts[task_id] = TaskFacts(
+                indicators=tuple(by_task[task_id]),
+                accepted=row[1] == done,
+                reported=tasks.raw.convert(row)[reported_at],
+                missed_periods=task_missed,
+                sums=task_sums,
+            )
+            continue
+        key = (row[1] == done, row[reported_at], id(task_sums), task_missed)
+        each = shared.get(key)
+        if each is None:
+            reported = tasks.raw.convert(row)[reported_at]
+            each = shared[key] = TaskFacts(
+                accepted=key[0], reported=reported, missed_periods=task_missed, sums=task_sums
+            )
+        facts[task_id] = each
+    return facts
+
+
+def plan_judging(
+    *, plan_id: int, period_start: date, period_end: date, as_of: date, spec: RuleSpec
+) -> tuple[dict[int, Light], dict[int, UnitFacts]]:
+    """Every task's light and every unit's scoring facts for a plan's period, as ``evaluation_compute`` judges them:
+    :func:`task_facts` of the whole plan, ``task_lights`` of those and :func:`unit_facts`, reading the tasks and the
+    indicators once for both (11 queries, any size)."""
+    tasks = TaskRows(plan_id=plan_id, as_of=as_of, ids=None)
+    indicators = IndicatorRows(plan_id=plan_id, as_of=as_of, ids=None)
+    facts = _task_facts(plan_id=plan_id, as_of=as_of, ids=None, tasks=tasks, indicators=indicators)
+    lights = task_lights(facts, as_of, spec)
+    units = _unit_facts(plan_id=plan_id, period_start=period_start, period_end=period_end, as_of=as_of,
+                        lights=lights, spec=spec, tasks=tasks, indicators=indicators)  # fmt: skip
+    return lights, units
+
+
+# What ``str.strip()`` strips: every character Python counts as whitespace (29 of them, ASCII and Unicode).
+WHITESPACE = "".join(chr(code) for code in range(0x110000) if chr(code).isspace())
+
+
+class Stripped(Func):
+    """A text without the whitespace ``str.strip()`` strips from both ends, in SQL: SQLite's ``TRIM(x, characters)``
+    and PostgreSQL's ``BTRIM(x, characters)`` take the same set (plain ``TRIM`` strips spaces only)."""
+
+    function = "TRIM"
+    output_field = TextField()
+
+    def __init__(self, expression, **extra) -> None:
+        super().__init__(expression, Value(WHITESPACE), **extra)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="BTRIM", **extra_context)
 
 
 SUPERVISOR_RETURNS = ("report.return_by_supervisor", "report.return_part_by_supervisor")
@@ -171,7 +336,7 @@ SUPERVISOR_RETURNS = ("report.return_by_supervisor", "report.return_part_by_supe
 def unit_facts(
     *, plan_id: int, period_start: date, period_end: date, as_of: date, lights: dict[int, Light], spec: RuleSpec
 ) -> dict[int, UnitFacts]:
-    """The scoring facts of every unit with a task in the plan, for the rounds of a period (9 queries, any size).
+    """The scoring facts of every unit with a task in the plan, for the rounds of a period (8 queries, any size).
 
     - tasks: each task the unit leads (role lead) or shares (responsible), with its light's E and A;
     - indicators: those of the tasks it leads, weighted by the task's importance, against the target in force;
@@ -179,19 +344,44 @@ def unit_facts(
       on time; reviewed = approved or returned by a supervisor, first pass = approved with no supervisor return;
       milestone claims on its approved reports, with evidence = a written note or a file attached to that milestone.
     """
-    tasks = list(
-        PlanTask.objects.filter(plan_id=plan_id).values_list("pk", "code", "title", "importance", "lead_unit_id")
+    return _unit_facts(
+        plan_id=plan_id,
+        period_start=period_start,
+        period_end=period_end,
+        as_of=as_of,
+        lights=lights,
+        spec=spec,
+        tasks=TaskRows(plan_id=plan_id, as_of=as_of, ids=None),
+        indicators=IndicatorRows(plan_id=plan_id, as_of=as_of, ids=None),
     )
-    cutoff = day_end(as_of)
+
+
+def _unit_facts(
+    *,
+    plan_id: int,
+    period_start: date,
+    period_end: date,
+    as_of: date,
+    lights: dict[int, Light],
+    spec: RuleSpec,
+    tasks: TaskRows,
+    indicators: IndicatorRows,
+) -> dict[int, UnitFacts]:
     shares: dict[int, list[TaskShare]] = defaultdict(list)
     responsible: dict[int, list[int]] = defaultdict(list)
-    for task_id, unit_id in TaskUnit.objects.filter(task__plan_id=plan_id).order_by().values_list("task_id", "unit_id"):
+    # Ids only (no conversion on any backend): read raw, ten thousand rows.
+    for task_id, unit_id in RawRows(
+        TaskUnit.objects.filter(task__plan_id=plan_id).order_by().values_list("task_id", "unit_id")
+    ).rows:
         responsible[task_id].append(unit_id)
     importance = {}
-    for pk, code, title, weight_class, lead_id in tasks:
+    leads = {}
+    no_light = (ZERO, ZERO, Colour.GREY)
+    for pk, _status, code, title, weight_class, lead_id, _reported in tasks.rows:
         importance[pk] = weight_class
+        leads[pk] = lead_id
         light = lights.get(pk)
-        expected, actual, colour = (light.expected, light.actual, light.colour) if light else (ZERO, ZERO, Colour.GREY)
+        expected, actual, colour = (light.expected, light.actual, light.colour) if light else no_light
         if lead_id:
             shares[lead_id].append(TaskShare(code, "lead", weight_class, expected, actual, colour, title))
         others = [unit_id for unit_id in responsible.get(pk, ()) if unit_id != lead_id]
@@ -199,16 +389,9 @@ def unit_facts(
             share = TaskShare(code, "responsible", weight_class, expected, actual, colour, title)  # frozen: shared
             for unit_id in others:
                 shares[unit_id].append(share)
-    leads = {pk: lead_id for pk, _c, _t, _i, lead_id in tasks}
-    indicators = list(
-        Indicator.objects.filter(plan_id=plan_id).values_list(
-            "pk", "task_id", "code", "direction", "baseline_value", "target_value", "target_year"
-        )
-    )
-    targets = yearly_targets(IndicatorTarget.objects.filter(indicator__plan_id=plan_id))
-    latest = latest_values(IndicatorValue.objects.filter(indicator__plan_id=plan_id, approved_at__lt=cutoff))
+    targets, latest = indicators.targets, indicators.latest
     indicator_shares: dict[int, list[IndicatorShare]] = defaultdict(list)
-    for pk, task_id, code, direction, baseline, final, final_year in indicators:
+    for pk, task_id, _o, _n, code, direction, baseline, _y, final, final_year in indicators.rows:
         lead_id = leads.get(task_id)
         if lead_id is None:
             continue
@@ -244,19 +427,19 @@ def unit_facts(
         plan_id=plan_id, period_start__gte=period_start, period_start__lte=period_end, due_date__lte=as_of
     ).values("pk")
     in_period = {"report__round__in": rounds, "report__status": Report.Status.APPROVED}
-    attached = set(
-        ReportAttachment.objects.filter(milestone__isnull=False, **in_period)
-        .order_by()
-        .values_list("report_id", "milestone_id")
-    )
-    for unit_id, report_id, milestone_id, evidence in (
+    # Counted in SQL, per unit: claims, and those with evidence (a note that is not blank, or a file attached to
+    # that milestone of that report).
+    attached = ReportAttachment.objects.filter(report_id=OuterRef("report_id"), milestone_id=OuterRef("milestone_id"))
+    noted = ~Q(evidence="") & ~Q(stripped="")
+    for unit_id, claims, with_evidence in (
         MilestoneClaim.objects.filter(**in_period)
+        .annotate(stripped=Stripped("evidence"))
         .order_by()
-        .values_list("report__unit_id", "report_id", "milestone_id", "evidence")
+        .values("report__unit_id")
+        .annotate(claims=Count("pk"), evidence=Count("pk", filter=noted | Exists(attached)))
+        .values_list("report__unit_id", "claims", "evidence")
     ):
-        counts = process[unit_id]
-        counts["claims"] += 1
-        counts["evidence"] += bool(evidence.strip()) or (report_id, milestone_id) in attached
+        process[unit_id].update(claims=claims, evidence=with_evidence)
     units = set(shares) | set(indicator_shares) | set(process)
     return {
         unit_id: UnitFacts(

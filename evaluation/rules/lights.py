@@ -15,16 +15,18 @@ rule spec's bands; the light is the worst of the three tests. Pure: the caller p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
+from typing import TypeVar
 
 from evaluation.rules.colours import SEVERITY, Colour
 from evaluation.rules.config import DEFAULT_SPEC, Band, RuleSpec
 from evaluation.rules.reasons import Reason
 
+K = TypeVar("K")
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
 TENTH = Decimal("0.1")
@@ -183,3 +185,22 @@ def task_light(facts: TaskFacts, as_of: date, spec: RuleSpec = DEFAULT_SPEC) -> 
     if by_missed is not Colour.GREEN:
         reasons.extend(Reason("missed_round", {"period": period}) for period in facts.missed_periods)
     return Light(colour, expected, actual, gap, overdue_days, missed, tuple(reasons), tests)
+
+
+def task_lights(facts: Mapping[K, TaskFacts], as_of: date, spec: RuleSpec = DEFAULT_SPEC) -> dict[K, Light]:
+    """:func:`task_light` of every task of a mapping, each distinct facts judged once: the light is a function of the
+    facts, ``as_of`` and the spec, and it is frozen, so tasks with equal facts share one. A plan's thousands of tasks
+    have a few hundred distinct facts (``evaluation.snapshot`` gives equal facts as one object, found here by
+    identity before equality is hashed)."""
+    by_object: dict[int, Light] = {}
+    by_value: dict[TaskFacts, Light] = {}
+    lights: dict[K, Light] = {}
+    for key, each in facts.items():
+        light = by_object.get(id(each))  # ``facts`` holds every object alive: an id is not reused meanwhile
+        if light is None:
+            light = by_value.get(each)
+            if light is None:
+                light = by_value[each] = task_light(each, as_of, spec)
+            by_object[id(each)] = light
+        lights[key] = light
+    return lights

@@ -128,6 +128,26 @@ def _task_weight(task: TaskShare, spec: RuleSpec) -> Decimal:
     )
 
 
+def _progress(tasks: tuple[TaskShare, ...], spec: RuleSpec) -> tuple[Decimal | None, int]:
+    """F2 and the number of tasks it scores, in one pass over a unit's tasks (hundreds of them): the weighted mean of
+    min(A / E, 1) over the tasks with E > 0, summed in the tasks' order as :func:`_mean` sums its pairs."""
+    factors: dict[tuple[str, str], Decimal] = {}  # role factor × importance weight, by (role, importance)
+    weight = total = ZERO
+    scored = 0
+    for task in tasks:
+        expected = task.expected
+        if not expected > 0:
+            continue
+        scored += 1
+        factor = factors.get((task.role, task.importance))
+        if factor is None:
+            factor = factors[task.role, task.importance] = _task_weight(task, spec)
+        actual = task.actual
+        weight += factor
+        total += factor * (min(actual / expected, ONE) if actual > 0 else ZERO)
+    return (None if weight == 0 else total / weight), scored
+
+
 def _rate(numerator: int, denominator: int) -> Decimal | None:
     return None if denominator <= 0 else Decimal(min(numerator, denominator)) / Decimal(denominator)
 
@@ -161,15 +181,7 @@ def unit_score(facts: UnitFacts, spec: RuleSpec = DEFAULT_SPEC) -> UnitScore:
     # F1
     f1 = _mean([(share.weight, attainment(share)) for share in facts.indicators])
     # F2
-    scored = [task for task in facts.tasks if task.expected > 0]
-    factors: dict[tuple[str, str], Decimal] = {}  # role factor × importance weight, by (role, importance)
-    pairs = []
-    for task in scored:
-        factor = factors.get((task.role, task.importance))
-        if factor is None:
-            factor = factors[task.role, task.importance] = _task_weight(task, spec)
-        pairs.append((factor, min(task.actual / task.expected, ONE) if task.actual > 0 else ZERO))
-    f2 = _mean(pairs)
+    f2, scored = _progress(facts.tasks, spec)
     # F3
     p = facts.process
     rates: dict[str, Decimal | None] = {
@@ -219,10 +231,13 @@ def unit_score(facts: UnitFacts, spec: RuleSpec = DEFAULT_SPEC) -> UnitScore:
     base = sum((weights[name] * value for name, value in components.items() if value is not None), ZERO)
     score = (Decimal(100) * base + bonus - deductions).quantize(CENT, rounding=ROUND_HALF_UP)
     major_red = tuple(task.code for task in facts.tasks if task.importance == "major" and task.light is Colour.RED)
-    notes.extend(
-        Reason("major_red_light", {"task": task.title or task.code}) for task in facts.tasks if task.code in major_red
-    )
-    enough = len(scored) >= spec.min_scored_tasks and len(scored) > 0
+    if major_red:
+        notes.extend(
+            Reason("major_red_light", {"task": task.title or task.code})
+            for task in facts.tasks
+            if task.code in major_red
+        )
+    enough = scored >= spec.min_scored_tasks and scored > 0
     if not enough:
         notes.append(Reason("too_little_data", {"minimum": max(spec.min_scored_tasks, 1)}))
     return UnitScore(
@@ -234,7 +249,7 @@ def unit_score(facts: UnitFacts, spec: RuleSpec = DEFAULT_SPEC) -> UnitScore:
         bonus=bonus,
         deductions=deductions,
         veto=bool(vetoes),
-        scored_tasks=len(scored),
+        scored_tasks=scored,
         enough_data=enough,
         major_red_tasks=major_red,
         notes=tuple(notes),

@@ -55,3 +55,47 @@ def test_process_counts_per_unit():
     p = facts.process
     assert (p.parts_due, p.parts_on_time, p.reviewed, p.first_pass) == (5, 3, 4, 2)
     assert (p.claims, p.claims_with_evidence) == (3, 2)
+
+
+# Each claim: its note, and whether a file is attached to that milestone of that report.
+EVIDENCE = [
+    ("验收报告", False),  # a note
+    ("", True),  # a file
+    ("", False),  # nothing
+    ("   ", False),  # spaces only: blank
+    ("\u3000\n\t", False),  # ideographic space, newline, tab: blank as str.strip() says
+    ("\u00a0\u2003 ", False),  # no-break and em spaces: blank
+    (" \u3000见附件\u3000 ", False),  # a note between spaces
+    ("\u3000", True),  # blank, but a file
+    ("\u200b", False),  # a zero-width space is not whitespace to Python: a note
+]
+
+
+def test_claims_with_evidence_count_a_note_as_python_strips_it_or_a_file_of_that_milestone():
+    from django.contrib.auth.models import User
+
+    from tasks.models import ReportAttachment
+
+    plan = make_plan("cq")
+    jxw = Unit.objects.get(short_name="市经济信息委")
+    q3 = ReportingRound.objects.create(plan=plan, period="2025-Q3", period_start=date(2025, 7, 1),
+                                       period_end=date(2025, 9, 30), due_date=date(2025, 10, 10))  # fmt: skip
+    at = datetime(2025, 10, 9, 10, tzinfo=SHANGHAI)
+    uploader = User.objects.create_user("alice")
+    task = make_task(plan, "1.1", title="任务")
+    report = Report.objects.create(round=q3, task=task, unit=jxw, kind=Kind.TASK, status=Status.APPROVED,
+                                   on_time=True, due_date=q3.due_date, submitted_at=at, approved_at=at)  # fmt: skip
+    other = make_milestone(task, "z", date(2025, 9, 30))
+    for n, (note, attached) in enumerate(EVIDENCE):
+        milestone = make_milestone(task, f"m{n}", date(2025, 9, 1))
+        MilestoneClaim.objects.create(report=report, milestone=milestone, completed_date=date(2025, 9, 1),
+                                      evidence=note)  # fmt: skip
+        # a file of another milestone of the same report never counts for this one
+        ReportAttachment.objects.create(report=report, milestone=milestone if attached else other, file="x/y.pdf",
+                                        original_name="y.pdf", content_type="application/pdf", extension="pdf",
+                                        size=1, sha256="0" * 64, uploaded_by=uploader)  # fmt: skip
+    facts = unit_facts(plan_id=plan.pk, period_start=q3.period_start, period_end=q3.period_end,
+                       as_of=date(2025, 10, 20), lights={}, spec=DEFAULT_SPEC)[jxw.pk]  # fmt: skip
+    expected = sum(bool(note.strip()) or attached for note, attached in EVIDENCE)
+    assert expected == 5
+    assert (facts.process.claims, facts.process.claims_with_evidence) == (len(EVIDENCE), expected)
