@@ -62,7 +62,7 @@ def _row(*, plan_id: int, task_id: int, as_of: date, light: Light) -> StoredLigh
 
 def _write(*, plan_id: int, as_of: date, task_ids: list[int] | None, spec: RuleSpec) -> int:
     """Compute and write the lights (all the plan's tasks, or ``task_ids``); the caller holds the day's lock."""
-    facts = task_facts(plan_id=plan_id, as_of=as_of, task_ids=task_ids)
+    facts = task_facts(plan_id=plan_id, as_of=as_of, task_ids=task_ids, missed_window=spec.lights.missed_window)
     old = StoredLight.objects.filter(plan_id=plan_id, as_of=as_of)
     if task_ids is not None:
         old = old.filter(task_id__in=task_ids)

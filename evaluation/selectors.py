@@ -77,7 +77,7 @@ def task_lights(*, user, task_ids: list[int], plan_id: int, as_of: date) -> dict
     cannot read are left out. A fixed number of queries whatever the number of tasks."""
     visible = list(task_list(user=user).filter(pk__in=task_ids, plan_id=plan_id).values_list("pk", flat=True))
     rule_set, spec = rules_for(plan_id=plan_id, as_of=as_of)
-    facts = task_facts(plan_id=plan_id, task_ids=visible, as_of=as_of)
+    facts = task_facts(plan_id=plan_id, task_ids=visible, as_of=as_of, missed_window=spec.lights.missed_window)
     latest: dict[int, LightOverride] = {}
     for override in LightOverride.objects.filter(task_id__in=visible).select_related("by").order_by("task_id", "at"):
         latest[override.task_id] = override

@@ -224,23 +224,27 @@ class IndicatorRows:
         self.latest = latest_values(values)
 
 
-def task_facts(*, plan_id: int, as_of: date, task_ids: Iterable[int] | None = None) -> dict[int, TaskFacts]:
+def task_facts(*, plan_id: int, as_of: date, task_ids: Iterable[int] | None = None,
+               missed_window: int | None = None) -> dict[int, TaskFacts]:  # fmt: skip
     """The rules' facts for the tasks of a plan (all of them, or those of ``task_ids``), as of ``as_of``: 7 queries
     for any number of tasks. A whole plan is selected by the plan, not by a list of thousands of ids. Milestones come
     summed (``TaskFacts.sums``, see :func:`milestone_sums`), not one by one. Tasks with equal facts share one (frozen)
-    :class:`TaskFacts`."""
+    :class:`TaskFacts`. Missed rounds are those among the plan's last ``missed_window`` rounds due (the rule spec's
+    ``lights.missed_window``; None: every round due)."""
     ids = None if task_ids is None else list(task_ids)
     return _task_facts(
         plan_id=plan_id,
         as_of=as_of,
         ids=ids,
+        missed_window=missed_window,
         tasks=TaskRows(plan_id=plan_id, as_of=as_of, ids=ids),
         indicators=IndicatorRows(plan_id=plan_id, as_of=as_of, ids=ids),
     )
 
 
 def _task_facts(
-    *, plan_id: int, as_of: date, ids: list[int] | None, tasks: TaskRows, indicators: IndicatorRows
+    *, plan_id: int, as_of: date, ids: list[int] | None, tasks: TaskRows, indicators: IndicatorRows,
+    missed_window: int | None,
 ) -> dict[int, TaskFacts]:
     milestones = Milestone.objects.filter(task__plan_id=plan_id)
     sums = milestone_sums(milestones if ids is None else milestones.filter(task_id__in=ids), as_of)
@@ -256,11 +260,15 @@ def _task_facts(
             IndicatorFacts(name, baseline, year_end(baseline_year), tuple(sorted(path.items())), latest.get(pk))
         )
     cutoff = day_end(as_of)
+    due = _task_reports(plan_id=plan_id, as_of=as_of, ids=ids)
+    if missed_window is not None:  # the last rounds due, as _task_reports counts them (a subquery)
+        recent = (ReportingRound.objects.filter(plan_id=plan_id, due_date__lt=as_of)
+                  .exclude(status=ReportingRound.Status.OPENING).order_by("-due_date", "-pk"))  # fmt: skip
+        due = due.filter(round_id__in=recent.values("pk")[:missed_window])
     missed: dict[int, list[str]] = defaultdict(list)
     for task_id, period in (
         # Closed rounds say it themselves (missing when they closed); open rounds past due: not submitted by as_of.
-        _task_reports(plan_id=plan_id, as_of=as_of, ids=ids)
-        .filter(
+        due.filter(
             Q(missing_at_close=True)
             | Q(missing_at_close__isnull=True) & (Q(submitted_at__isnull=True) | Q(submitted_at__gte=cutoff))
         )
@@ -305,7 +313,8 @@ def plan_judging(
     indicators once for both (11 queries, any size)."""
     tasks = TaskRows(plan_id=plan_id, as_of=as_of, ids=None)
     indicators = IndicatorRows(plan_id=plan_id, as_of=as_of, ids=None)
-    facts = _task_facts(plan_id=plan_id, as_of=as_of, ids=None, tasks=tasks, indicators=indicators)
+    facts = _task_facts(plan_id=plan_id, as_of=as_of, ids=None, tasks=tasks, indicators=indicators,
+                        missed_window=spec.lights.missed_window)
     lights = task_lights(facts, as_of, spec)
     units = _unit_facts(plan_id=plan_id, period_start=period_start, period_end=period_end, as_of=as_of,
                         lights=lights, spec=spec, tasks=tasks, indicators=indicators)  # fmt: skip

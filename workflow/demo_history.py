@@ -46,10 +46,10 @@ ACCEPTED = "节点全部完成，验收办结（示例）"
 # the most P(a due milestone is done in a quarter) its tasks reach when it leads them, the most indicator pace its
 # tasks reach).
 PROFILES = {
-    "good": (0.50, 0.95, 0.048, 0.03, 0.95, (-30, 3), Decimal("1.04")),
-    "fair": (0.28, 0.86, 0.135, 0.06, 0.85, (-10, 12), Decimal("0.95")),
-    "poor": (0.14, 0.70, 0.29, 0.10, 0.65, (3, 40), Decimal("0.82")),
-    "weak": (0.08, 0.55, 0.43, 0.12, 0.45, (10, 75), Decimal("0.65")),
+    "good": (0.50, 0.95, 0.048, 0.03, 1.00, Decimal("1.10")),
+    "fair": (0.28, 0.84, 0.155, 0.06, 0.95, Decimal("1.00")),
+    "poor": (0.14, 0.62, 0.36, 0.10, 0.70, Decimal("0.85")),
+    "weak": (0.08, 0.40, 0.56, 0.14, 0.50, Decimal("0.68")),
 }
 # Each task's own pace (the lead unit leads many tasks, and they do not all go alike): (share of tasks, P(a due
 # milestone is done in a quarter), completion offset in days from its due date (low, high), indicator pace).

@@ -58,6 +58,9 @@ class LightRules:
         Band(Decimal(1), Colour.ORANGE),
         Band(None, Colour.RED),
     )
+    # Missed rounds are counted among the plan's last ``missed_window`` rounds due (four quarters: a year): a round
+    # missed long ago and made good since does not hold a task red for the rest of the plan.
+    missed_window: int = 4
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,8 @@ class RuleSpec:
             errors["appeal_working_days"] = str(_("申诉期为 0 至 30 个工作日"))
         if self.rubric_min_raters < 1:
             errors["rubric_min_raters"] = str(_("至少 1 人"))
+        if not 1 <= self.lights.missed_window <= 60:
+            errors["lights.missed_window"] = str(_("统计最近 1 至 60 轮"))
         low, high = self.rubric_scale
         if not low < high:
             errors["rubric_scale"] = str(_("评分下限须小于上限"))

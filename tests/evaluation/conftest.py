@@ -21,6 +21,7 @@ def default_rule_set(request):
         return
     request.getfixturevalue("db")
     importlib.import_module("evaluation.migrations.0002_default_rule_set").create_default(apps, None)
+    importlib.import_module("evaluation.migrations.0010_missed_window").fill_missed_window(apps, None)
 
 
 @pytest.fixture

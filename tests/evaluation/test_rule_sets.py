@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 def default_rule_set() -> RuleSet:
     migration = importlib.import_module("evaluation.migrations.0002_default_rule_set")
     migration.create_default(apps, None)  # idempotent: the row is there after migrate (unless a test flushed it)
+    importlib.import_module("evaluation.migrations.0010_missed_window").fill_missed_window(apps, None)
     return RuleSet.objects.get(code="default", version=1)
 
 

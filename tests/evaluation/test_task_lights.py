@@ -184,3 +184,24 @@ def test_lights_of_a_whole_plan_in_a_fixed_number_of_queries(plan_with_tasks):
         make_milestone(task, "a", TODAY - timedelta(days=n))
         make_indicator(task, f"X{n}", interim={2025: "12"})
     assert count() == few
+
+
+def test_missed_rounds_count_among_the_last_rounds_due_only(plan_with_tasks):
+    from dataclasses import replace
+
+    from evaluation.models import RuleSet
+    from evaluation.rules import RuleSpec
+    from evaluation.rules.config import RuleSpecError
+
+    plan, late, *_ = plan_with_tasks  # missed 2025-Q1 (due 04-10); 2025-Q2 submitted late
+    user = make_persona("leo")
+    assert task_lights(user=user, task_ids=[late.pk], plan_id=plan.pk, as_of=TODAY)[late.pk].light.missed_rounds == 1
+    # a window of the last round only: Q1 is out of it
+    rule_set = RuleSet.objects.get(code="default")
+    spec = RuleSpec.from_data(rule_set.spec)
+    rule_set.spec = replace(spec, lights=replace(spec.lights, missed_window=1)).to_data()
+    rule_set.save()
+    light = task_lights(user=user, task_ids=[late.pk], plan_id=plan.pk, as_of=TODAY)[late.pk].light
+    assert light.missed_rounds == 0 and "2025-Q1 未报送" not in [reason.text for reason in light.reasons]
+    with pytest.raises(RuleSpecError, match="missed_window"):
+        RuleSpec.from_data({**rule_set.spec, "lights": {**rule_set.spec["lights"], "missed_window": 0}})
