@@ -3,7 +3,8 @@ through the real evaluation services on its own dates (``time_machine``, as the 
 map and the rankings have a past to compare with.
 
 Each quarter: a supervisor starts the round two weeks after its reports were closed, the draft is computed, the
-best unit of the quarter gets a bonus item and the weakest a deduction (with evidence), the appeal window opens,
+best unit of the quarter gets a bonus item and the three with the most late or missing reports a deduction for
+each (with evidence), the appeal window opens,
 one unit appeals in every fourth quarter (answered, not upheld), and after the window the draft goes to a leader,
 who approves it, and a supervisor publishes it. A quarter that has an evaluation already is skipped; a quarter is
 one transaction. Only the demo calls this.
@@ -71,13 +72,19 @@ def _quarter(plan: Plan, round_: ReportingRound, start: date, supervisor: User, 
     at(start, 9, lambda: services.evaluation_compute(evaluation_id=evaluation.pk))
     ranked = list(UnitResult.objects.filter(evaluation=evaluation, rank__isnull=False).order_by("-score", "unit_id"))
     if ranked:
-        best, weakest = ranked[0], ranked[-1]
+        best = ranked[0]
         at(start, 10, lambda: services.evaluation_adjust(
             actor=supervisor, evaluation_id=evaluation.pk, unit_id=best.unit_id, code="model_case", count=1,
             evidence="市政府办公厅工作通报（示例）", reason="经验做法在全市推广（示例）"))  # fmt: skip
-        at(start, 10, lambda: services.evaluation_adjust(
-            actor=supervisor, evaluation_id=evaluation.pk, unit_id=weakest.unit_id, code="late_report", count=1,
-            evidence="报送台账（示例）", reason="本季度多项报告迟报（示例）"))  # fmt: skip
+    # The three units with the most reports late or missing this quarter lose 0.2 points for each (迟报).
+    late = sorted(((r.breakdown["counts"]["reports_due"] - r.breakdown["counts"]["on_time"], r.unit_id)
+                   for r in ranked), reverse=True)[:3]  # fmt: skip
+    for count, unit_id in late:
+        if count < 2:
+            continue
+        at(start, 11, lambda u=unit_id, n=count: services.evaluation_adjust(
+            actor=supervisor, evaluation_id=evaluation.pk, unit_id=u, code="late_report", count=min(n, 100),
+            evidence=f"报送台账：本季度迟报或未报 {n} 份（示例）", reason="按规则扣分（示例）"))  # fmt: skip
     opened = at(start + timedelta(days=1), 9, lambda: services.evaluation_open_appeals(
         actor=supervisor, evaluation_id=evaluation.pk, version=None, today=start + timedelta(days=1)))  # fmt: skip
     if appeal and ranked:

@@ -46,8 +46,8 @@ ACCEPTED = "节点全部完成，验收办结（示例）"
 # the most P(a due milestone is done in a quarter) its tasks reach when it leads them, the most indicator pace its
 # tasks reach).
 PROFILES = {
-    "good": (0.50, 0.95, 0.048, 0.03, 1.00, Decimal("1.10")),
-    "fair": (0.28, 0.84, 0.155, 0.06, 0.95, Decimal("1.00")),
+    "good": (0.50, 0.95, 0.0495, 0.03, 1.00, Decimal("1.10")),
+    "fair": (0.28, 0.84, 0.1585, 0.06, 0.95, Decimal("1.00")),
     "poor": (0.14, 0.62, 0.36, 0.10, 0.70, Decimal("0.85")),
     "weak": (0.08, 0.40, 0.56, 0.14, 0.50, Decimal("0.68")),
 }
@@ -55,7 +55,7 @@ PROFILES = {
 # milestone is done in a quarter), completion offset in days from its due date (low, high), indicator pace).
 PACES = {
     "on_track": (0.50, 0.98, (-35, 0), Decimal("1.06")),
-    "steady": (0.20, 0.88, (-5, 6), Decimal("0.96")),
+    "steady": (0.20, 0.88, (-5, 6), Decimal("0.90")),
     "slow": (0.18, 0.60, (2, 30), Decimal("0.80")),
     "stalled": (0.12, 0.25, (20, 80), Decimal("0.50")),
 }
