@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Exists, Min, OuterRef, QuerySet, Value
@@ -42,22 +41,8 @@ logger = logging.getLogger(__name__)
 BATCH = 1000
 
 
-def _jsonable(values: dict) -> dict:
-    return {key: str(value) if isinstance(value, Decimal) else value for key, value in values.items()}
-
-
 def _row(*, plan_id: int, task_id: int, as_of: date, light: Light) -> StoredLight:
-    return StoredLight(
-        plan_id=plan_id,
-        task_id=task_id,
-        as_of=as_of,
-        colour=str(light.colour),
-        expected=light.expected,
-        actual=light.actual,
-        overdue_days=light.overdue_days,
-        missed_rounds=light.missed_rounds,
-        reasons=[{"code": reason.code, "values": _jsonable(reason.values)} for reason in light.reasons],
-    )
+    return StoredLight(plan_id=plan_id, task_id=task_id, as_of=as_of, **StoredLight.of(light))
 
 
 def _write(*, plan_id: int, as_of: date, task_ids: list[int] | None, spec: RuleSpec) -> int:

@@ -4,6 +4,8 @@ task lights (what ``GET /api/tasks/?light=`` filters on)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -200,17 +202,43 @@ class UnitResult(models.Model):
         return f"{self.unit_id}: {self.score} #{self.rank} {self.colour}"
 
 
-class TaskResult(models.Model):
-    """A task's light in an evaluation (frozen with it)."""
+class LightRecord(models.Model):
+    """A task's light as ``evaluation.rules.task_light`` gave it: colour, E, A, days overdue, missed rounds, and the
+    reasons as codes and values (worded when shown)."""
 
-    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="task_results")
-    task = models.ForeignKey("tasks.PlanTask", verbose_name=_("任务"), on_delete=models.PROTECT, related_name="+")
     colour = models.CharField(_("灯色"), max_length=10)
     expected = models.DecimalField(_("序时进度"), max_digits=5, decimal_places=1)
     actual = models.DecimalField(_("实际进度"), max_digits=5, decimal_places=1)
     overdue_days = models.PositiveIntegerField(_("逾期天数"), default=0)
     missed_rounds = models.PositiveIntegerField(_("未报送轮次"), default=0)
     reasons = models.JSONField(_("原因"), default=list)
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def of(light) -> dict:
+        """The fields of an ``evaluation.rules.Light`` (reasons as plain data: Decimals as strings)."""
+        return {
+            "colour": str(light.colour),
+            "expected": light.expected,
+            "actual": light.actual,
+            "overdue_days": light.overdue_days,
+            "missed_rounds": light.missed_rounds,
+            "reasons": [{"code": reason.code, "values": plain(reason.values)} for reason in light.reasons],
+        }
+
+
+def plain(values: dict) -> dict:
+    """Reason values as JSON: Decimals as strings."""
+    return {key: str(value) if isinstance(value, Decimal) else value for key, value in values.items()}
+
+
+class TaskResult(LightRecord):
+    """A task's light in an evaluation (frozen with it)."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="task_results")
+    task = models.ForeignKey("tasks.PlanTask", verbose_name=_("任务"), on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         verbose_name = _("任务灯色")
@@ -343,7 +371,7 @@ class LightChange(models.Model):
         return f"{self.plan_id}/{self.task_id or '*'}"
 
 
-class StoredLight(models.Model):
+class StoredLight(LightRecord):
     """A task's computed light on a day, as ``evaluation.rules.task_light`` gave it (never an override): colour, E, A,
     days overdue, missed rounds and the reasons as codes and values (worded when shown). Written only by
     ``evaluation.lights``, whole per plan and day, and refreshed for today when the task's facts change."""
@@ -351,12 +379,6 @@ class StoredLight(models.Model):
     plan = models.ForeignKey("tasks.Plan", verbose_name=_("行动方案"), on_delete=models.CASCADE, related_name="+")
     task = models.ForeignKey("tasks.PlanTask", verbose_name=_("任务"), on_delete=models.CASCADE, related_name="+")
     as_of = models.DateField(_("灯色日期"))
-    colour = models.CharField(_("灯色"), max_length=10)
-    expected = models.DecimalField(_("序时进度"), max_digits=5, decimal_places=1)
-    actual = models.DecimalField(_("实际进度"), max_digits=5, decimal_places=1)
-    overdue_days = models.PositiveIntegerField(_("逾期天数"), default=0)
-    missed_rounds = models.PositiveIntegerField(_("未报送轮次"), default=0)
-    reasons = models.JSONField(_("原因"), default=list)
 
     class Meta:
         verbose_name = _("任务每日灯色")

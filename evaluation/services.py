@@ -18,7 +18,16 @@ from viewflow.workflow.models import Task as FlowTask
 from viewflow.workflow.status import STATUS
 
 from evaluation.flows import EvaluationFlow
-from evaluation.models import Adjustment, Appeal, Evaluation, LightOverride, RubricScore, TaskResult, UnitResult
+from evaluation.models import (
+    Adjustment,
+    Appeal,
+    Evaluation,
+    LightOverride,
+    RubricScore,
+    TaskResult,
+    UnitResult,
+    plain,
+)
 from evaluation.rules import Colour, RuleSpec, one_level_apart, rank_track, unit_score
 from evaluation.rules.scoring import ItemEntry
 from evaluation.selectors import active_rule_set, task_light_get
@@ -180,16 +189,7 @@ def evaluation_compute(*, evaluation_id: int) -> Evaluation:
         TaskResult.objects.filter(evaluation=evaluation).delete()
         UnitResult.objects.filter(evaluation=evaluation).delete()
         TaskResult.objects.bulk_create(
-            TaskResult(
-                evaluation=evaluation,
-                task_id=task_id,
-                colour=light.colour,
-                expected=light.expected,
-                actual=light.actual,
-                overdue_days=light.overdue_days,
-                missed_rounds=light.missed_rounds,
-                reasons=[{"code": reason.code, "values": _jsonable(reason.values)} for reason in light.reasons],
-            )
+            TaskResult(evaluation=evaluation, task_id=task_id, **TaskResult.of(light))
             for task_id, light in lights.items()
         )
         UnitResult.objects.bulk_create(
@@ -232,10 +232,6 @@ def _previous_standings(evaluation: Evaluation) -> dict[str, tuple[Decimal, int 
         str(unit_id): (score, rank)
         for unit_id, score, rank in previous.unit_results.values_list("unit_id", "score", "rank")
     }
-
-
-def _jsonable(values: dict) -> dict:
-    return {key: str(value) if isinstance(value, Decimal) else value for key, value in values.items()}
 
 
 def _breakdown(score, standing, facts, given: list[dict]) -> dict:
@@ -284,7 +280,7 @@ def _breakdown(score, standing, facts, given: list[dict]) -> dict:
         "raters": len(facts.rubric),
         "scored_tasks": score.scored_tasks,
         "reasons": [
-            {"code": reason.code, "values": _jsonable(reason.values)} for reason in (*score.notes, *standing.reasons)
+            {"code": reason.code, "values": plain(reason.values)} for reason in (*score.notes, *standing.reasons)
         ],
     }
 
