@@ -1,6 +1,7 @@
-"""The ranking as .xlsx: one sheet per track, Chinese headers, each row's colour as its cell fill (drawn from the
-rule set's palette), the plan, period, version, as-of and rule set in the title rows. In Chinese whatever the
-reader's language: it is the document circulated to units. Reads what the selectors give (the caller scopes it)."""
+"""The ranking and the task-light board as .xlsx, in Chinese whatever the reader's language: they are the documents
+circulated to units. The ranking: one sheet per track, Chinese headers, each row's colour as its cell fill (drawn
+from the rule set's palette), the plan, period, version, as-of and rule set in the title rows. The board: one row per
+task, worst first. Both read what the selectors give (the caller scopes it)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from evaluation.models import Evaluation, UnitResult
 from evaluation.rules import Colour, RuleSpec
+from evaluation.rules.reasons import worded
 from tasks.importing.xlsx_writer import text_cells_stay_text
 
 HEADERS = ("排名", "单位", "代码", "得分", "颜色", "F1 指标", "F2 进度", "F3 过程", "F4 评分", "加分", "减分",
@@ -61,6 +63,43 @@ def ranking_workbook(*, evaluation: Evaluation, rows: list[UnitResult]) -> bytes
         sheet.freeze_panes = "A4"
     if not workbook.sheetnames:
         workbook.create_sheet(title="排名")
+    text_cells_stay_text(workbook)
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+LIGHT_HEADERS = ("灯色", "任务", "名称", "牵头单位", "序时进度", "实际进度", "逾期天数", "未报送轮次", "原因",
+                 "督查调整")  # fmt: skip
+LIGHT_WORDS = {"blue": "已完成", "green": "正常推进", "yellow": "需关注", "orange": "滞后", "red": "严重滞后",
+               "grey": "未启动"}  # fmt: skip
+
+
+def light_board_workbook(*, board) -> bytes:
+    """The task-light board (``evaluation.board.light_board``, already scoped and filtered) as a workbook: one row
+    per task, worst first, the light as its cell's fill from the rule spec's palette, reasons in words."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "任务亮灯"
+    sheet.append([f"任务亮灯（截至 {board.as_of.isoformat()}，按已通过的报告计算）"])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append(list(LIGHT_HEADERS))
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for row in board.rows:
+        light, task = row.light, row.task
+        moved = row.override
+        override = moved and f"{LIGHT_WORDS.get(moved.colour, moved.colour)}：{moved.reason}"
+        sheet.append([
+            LIGHT_WORDS.get(light.colour, light.colour), task.code, task.title,
+            task.lead_unit.short_name if task.lead_unit else "", float(light.expected), float(light.actual),
+            light.overdue_days, light.missed_rounds, "；".join(worded(light.reasons)), override or "",
+        ])  # fmt: skip
+        swatch = board.spec.swatch(Colour(light.colour))
+        sheet.cell(row=sheet.max_row, column=1).fill = PatternFill("solid", fgColor=swatch.hex.lstrip("#").upper())
+    for column, width in zip("ABCDEFGHIJ", (10, 10, 36, 14, 9, 9, 9, 10, 60, 30), strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A3"
     text_cells_stay_text(workbook)
     buffer = BytesIO()
     workbook.save(buffer)

@@ -257,3 +257,4 @@ def breakdown_page(*, user, evaluation_id: int, unit_id: int) -> BreakdownPage:
     return BreakdownPage(evaluation=evaluation, spec=RuleSpec.from_data(evaluation.spec), result=result,
                          ranking_visible=ranking_visible(user=user, evaluation=evaluation), actions=tuple(actions),
                          appeals=tuple(appeals))  # fmt: skip
+

@@ -15,3 +15,7 @@ urlpatterns += [
     path("evaluations/<id:pk>/appeals/<id:appeal_id>/resolve/", views.appeal_resolve_page,
          name="evaluation-appeal-resolve"),
 ]
+urlpatterns += [
+    path("lights/", views.light_board_page, name="light-board"),
+    path("lights.xlsx", views.light_board_xlsx, name="light-board-xlsx"),
+]

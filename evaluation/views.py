@@ -22,12 +22,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from evaluation import selectors, services
+from evaluation.board import BOARD_ORDER, light_board
+from evaluation.exports import light_board_workbook
 from evaluation.models import Appeal, Evaluation
 from evaluation.rules.reasons import worded
 from tasks.errors import Conflict, NotFound
 from tasks.models import Plan
 from tasks.periods import quarter_of
 from tasks.selectors import plan_list
+from units.models import Unit
 from units.selectors import user_scope
 
 
@@ -261,3 +264,44 @@ def _scores(text: str) -> list:
     """"5,4,4" (or with Chinese commas or spaces) → [5, 4, 4]; anything else is left for the service to refuse."""
     parts = [part for part in text.replace("，", ",").replace(" ", ",").split(",") if part][:21]
     return [int(part) if part.lstrip("-").isdigit() and len(part) < 6 else part for part in parts]
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# -- the task-light board ----------------------------------------------------------------------------------------
+
+
+def _board_filters(request: HttpRequest) -> dict:
+    """The board's GET filters: plan (code), unit (code), colour; a value that does not fit is ignored."""
+    plans = {plan.code: plan for plan in plan_list(user=request.user).exclude(status=Plan.Status.DRAFT)}
+    plan = plans.get(request.GET.get("plan", "")[:60])
+    unit = Unit.objects.filter(code=request.GET.get("unit", "")[:40]).first() if request.GET.get("unit") else None
+    colour = request.GET.get("colour", "")
+    colour = colour if colour in BOARD_ORDER else ""
+    return {"plans": list(plans.values()), "plan": plan, "unit": unit, "colour": colour}
+
+
+@login_required
+@require_GET
+def light_board_page(request: HttpRequest) -> HttpResponse:
+    """亮灯: every task's light today, worst first, with its reasons; filter by plan, unit and colour; .xlsx."""
+    filters = _board_filters(request)
+    board = light_board(user=request.user, as_of=timezone.localdate(),
+                        plan_id=filters["plan"].pk if filters["plan"] else None,
+                        unit_id=filters["unit"].pk if filters["unit"] else None, colour=filters["colour"])  # fmt: skip
+    units = Unit.objects.filter(active=True).order_by("order", "code")
+    return render(request, "evaluation/light_board.html",
+                  {"board": board, "units": units, "nav": "lights", **filters})  # fmt: skip
+
+
+@login_required
+@require_GET
+def light_board_xlsx(request: HttpRequest) -> HttpResponse:
+    """The board as a workbook: the same filters, one row per task, each colour as its cell's fill."""
+    filters = _board_filters(request)
+    board = light_board(user=request.user, as_of=timezone.localdate(),
+                        plan_id=filters["plan"].pk if filters["plan"] else None,
+                        unit_id=filters["unit"].pk if filters["unit"] else None, colour=filters["colour"])  # fmt: skip
+    response = HttpResponse(light_board_workbook(board=board), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="lights-{board.as_of.isoformat()}.xlsx"'
+    return response
