@@ -12,11 +12,19 @@ class EvaluationConfig(AppConfig):
         # and unit pages' panels, ?light= and ?as_of= on /api/tasks/, and the facts-changed signal.
         from evaluation.api.filters import register
         from evaluation.lights import on_task_facts_changed
-        from evaluation.panels import TASK_LIGHT_TEMPLATE, UNIT_SCORES_TEMPLATE, task_light_panel, unit_scores_panel
+        from evaluation.panels import (
+            HEADLINE_TEMPLATE,
+            TASK_LIGHT_TEMPLATE,
+            UNIT_SCORES_TEMPLATE,
+            headline_panel,
+            task_light_panel,
+            unit_scores_panel,
+        )
         from tasks.panels import register_panel
         from tasks.signals import task_facts_changed
 
         register_panel("task", template=TASK_LIGHT_TEMPLATE, context=task_light_panel, order=50)
         register_panel("unit", template=UNIT_SCORES_TEMPLATE, context=unit_scores_panel, order=50)
+        register_panel("home", template=HEADLINE_TEMPLATE, context=headline_panel, order=50)
         register()
         task_facts_changed.connect(on_task_facts_changed, dispatch_uid="evaluation.lights")

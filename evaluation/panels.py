@@ -85,3 +85,44 @@ def unit_scores_panel(request: HttpRequest | None, unit: Unit) -> dict[str, Any]
             for task in tasks if task.pk in stored]  # fmt: skip
     spec = rules_for(plan_id=tasks[0].plan_id, as_of=today)[1] if tasks else None
     return {"unit_scores": scores, "unit_task_lights": rows, "unit_lights_spec": spec, "today": today}
+
+
+HEADLINE_TEMPLATE = "evaluation/_headline_panel.html"
+
+
+@dataclass(frozen=True)
+class Headline:
+    evaluation: Evaluation
+    spec: RuleSpec
+    counts: tuple[tuple[str, int], ...]  # per colour, in the legend's order
+    new_reds: tuple[UnitResult, ...]  # red now, not red in the round before (or no round before)
+    risers: tuple[UnitResult, ...]  # the biggest rank gains
+    fallers: tuple[UnitResult, ...]  # the biggest rank losses
+
+
+def headline_panel(request: HttpRequest | None, obj: Any) -> dict[str, Any]:
+    """The home page's headline of the latest published 赛马比拼 the user may read: how many units of each colour,
+    the new reds, the biggest movers, above the next steps. Three queries."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    latest = (evaluation_list(user=user).filter(status=Evaluation.Status.PUBLISHED)
+              .order_by("-period_start", "-version").first())  # fmt: skip
+    if latest is None:
+        return {}
+    results = list(UnitResult.objects.filter(evaluation=latest).select_related("unit"))
+    before = (Evaluation.objects.filter(plan_id=latest.plan_id, status=Evaluation.Status.PUBLISHED,
+                                        period_start__lt=latest.period_start)
+              .order_by("-period_start", "-version").values_list("pk", flat=True).first())  # fmt: skip
+    red_before = set(UnitResult.objects.filter(evaluation_id=before, colour="red").values_list("unit_id", flat=True))
+    spec = RuleSpec.from_data(latest.spec)
+    counts = {swatch.colour.value: 0 for swatch in spec.legend()}
+    for result in results:
+        counts[result.colour] = counts.get(result.colour, 0) + 1
+    moved = sorted((r for r in results if r.rank_change), key=lambda r: (-r.rank_change, r.unit.code))
+    return {"headline": Headline(
+        evaluation=latest, spec=spec, counts=tuple(counts.items()),
+        new_reds=tuple(r for r in results if r.colour == "red" and r.unit_id not in red_before),
+        risers=tuple(r for r in moved[:3] if r.rank_change > 0),
+        fallers=tuple(r for r in reversed(moved[-3:]) if r.rank_change < 0),
+    )}  # fmt: skip

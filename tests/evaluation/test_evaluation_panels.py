@@ -3,6 +3,7 @@ its light in each published round; a unit's score history and its tasks' lights 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -79,3 +80,15 @@ def test_the_unit_page_shows_its_score_history_and_its_tasks_lights_in_fixed_que
     with CaptureQueriesContext(connection) as more:
         client.get(url)
     assert len(more.captured_queries) == len(few.captured_queries)
+
+
+@time_machine.travel("2025-11-20 09:00 +0800")
+def test_the_home_page_leads_with_the_latest_published_headline(world, approved_quarter):
+    body = page(world["leo"], "/")
+    assert 'id="headline"' not in body  # nothing published yet
+    evaluation_id = publish_q3(world)
+    body = page(world["leo"], "/")
+    assert 'id="headline"' in body and f'href="/evaluations/{evaluation_id}/"' in body
+    counts = UnitResult.objects.filter(evaluation_id=evaluation_id)
+    assert sum(int(n) for n in re.findall(r'data-headline-count="\w+">(\d+)<', body)) == counts.count()
+    assert body.index('id="headline"') < body.index('id="plans"')

@@ -62,3 +62,5 @@ def test_the_higher_apps_register_their_panels_on_the_register_pages():
     assert [panel.template for panel in registry.page_panels("task")] == [
         "evaluation/_task_light_panel.html", "workflow/_task_reports.html"]
     assert [panel.template for panel in registry.page_panels("unit")] == ["evaluation/_unit_scores_panel.html"]
+    assert [panel.template for panel in registry.page_panels("home")] == [
+        "evaluation/_headline_panel.html", "workflow/_next_steps.html"]
