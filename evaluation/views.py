@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from evaluation import selectors, services
-from evaluation.board import BOARD_ORDER, light_board
+from evaluation.board import BOARD_ORDER, LightBoard, light_board
 from evaluation.exports import light_board_workbook
 from evaluation.models import Appeal, Evaluation
 from evaluation.rules.reasons import worded
@@ -108,6 +108,17 @@ def _done(request: HttpRequest, target: str, message: str) -> HttpResponse:
     return redirect(target)
 
 
+def _run(request: HttpRequest, target: str, action, message: str) -> HttpResponse:
+    """Take the step; back to ``target`` with ``message``, or with what the service refused (403 page, or messages)."""
+    try:
+        action()
+    except NotFound:
+        raise Http404 from None
+    except (PermissionDenied, ValidationError, Conflict) as exc:
+        return _failed(request, target, exc)
+    return _done(request, target, message)
+
+
 def _failed(request: HttpRequest, target: str, exc: Exception) -> HttpResponse:
     if isinstance(exc, PermissionDenied):
         return render(request, "workflow/403.html", {"message": str(exc) or _("你无权执行此步骤。")}, status=403)
@@ -184,13 +195,7 @@ def evaluation_step_page(request: HttpRequest, pk: int, step: str) -> HttpRespon
     }  # fmt: skip
     if step not in steps:
         raise Http404
-    try:
-        steps[step]()
-    except NotFound:
-        raise Http404 from None
-    except (PermissionDenied, ValidationError, Conflict) as exc:
-        return _failed(request, target, exc)
-    return _done(request, target, STEP_DONE[step])
+    return _run(request, target, steps[step], STEP_DONE[step])
 
 
 @login_required
@@ -215,15 +220,9 @@ def evaluation_unit_act_page(request: HttpRequest, pk: int, unit_id: int, act: s
     }  # fmt: skip
     if act not in acts:
         raise Http404
-    try:
-        acts[act]()
-    except NotFound:
-        raise Http404 from None
-    except (PermissionDenied, ValidationError, Conflict) as exc:
-        return _failed(request, target, exc)
     done = {"adjust": _("已加入，得分已重算。"), "rate": _("评分已保存，得分已重算。"),
             "appeal": _("申诉已提交，督查专班会书面答复。")}  # fmt: skip
-    return _done(request, target, done[act])
+    return _run(request, target, acts[act], done[act])
 
 
 @login_required
@@ -271,24 +270,24 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # -- the task-light board ----------------------------------------------------------------------------------------
 
 
-def _board_filters(request: HttpRequest) -> dict:
-    """The board's GET filters: plan (code), unit (code), colour; a value that does not fit is ignored."""
+def _board(request: HttpRequest) -> tuple[dict, LightBoard]:
+    """The board's GET filters — plan (code), unit (code), colour; a value that does not fit is ignored — and the
+    board they select, today."""
     plans = {plan.code: plan for plan in plan_list(user=request.user).exclude(status=Plan.Status.DRAFT)}
     plan = plans.get(request.GET.get("plan", "")[:60])
     unit = Unit.objects.filter(code=request.GET.get("unit", "")[:40]).first() if request.GET.get("unit") else None
     colour = request.GET.get("colour", "")
     colour = colour if colour in BOARD_ORDER else ""
-    return {"plans": list(plans.values()), "plan": plan, "unit": unit, "colour": colour}
+    board = light_board(user=request.user, as_of=timezone.localdate(), plan_id=plan.pk if plan else None,
+                        unit_id=unit.pk if unit else None, colour=colour)  # fmt: skip
+    return {"plans": list(plans.values()), "plan": plan, "unit": unit, "colour": colour}, board
 
 
 @login_required
 @require_GET
 def light_board_page(request: HttpRequest) -> HttpResponse:
     """亮灯: every task's light today, worst first, with its reasons; filter by plan, unit and colour; .xlsx."""
-    filters = _board_filters(request)
-    board = light_board(user=request.user, as_of=timezone.localdate(),
-                        plan_id=filters["plan"].pk if filters["plan"] else None,
-                        unit_id=filters["unit"].pk if filters["unit"] else None, colour=filters["colour"])  # fmt: skip
+    filters, board = _board(request)
     units = Unit.objects.filter(active=True).order_by("order", "code")
     return render(request, "evaluation/light_board.html",
                   {"board": board, "units": units, "nav": "lights", **filters})  # fmt: skip
@@ -298,10 +297,7 @@ def light_board_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def light_board_xlsx(request: HttpRequest) -> HttpResponse:
     """The board as a workbook: the same filters, one row per task, each colour as its cell's fill."""
-    filters = _board_filters(request)
-    board = light_board(user=request.user, as_of=timezone.localdate(),
-                        plan_id=filters["plan"].pk if filters["plan"] else None,
-                        unit_id=filters["unit"].pk if filters["unit"] else None, colour=filters["colour"])  # fmt: skip
+    _filters, board = _board(request)
     response = HttpResponse(light_board_workbook(board=board), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="lights-{board.as_of.isoformat()}.xlsx"'
     return response
