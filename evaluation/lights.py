@@ -32,9 +32,10 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from evaluation.models import LightChange, LightDay, StoredLight
-from evaluation.rules import Light, RuleSpec, task_light
+from evaluation.rules import Light, RuleSpec
+from evaluation.rules.lights import roll_up_tree, task_lights
 from evaluation.selectors import rules_for
-from evaluation.snapshot import task_facts
+from evaluation.snapshot import task_facts, task_tree, with_subtrees
 from tasks.models import Plan
 
 logger = logging.getLogger(__name__)
@@ -47,17 +48,25 @@ def _row(*, plan_id: int, task_id: int, as_of: date, light: Light) -> StoredLigh
 
 def _write(*, plan_id: int, as_of: date, task_ids: list[int] | None, spec: RuleSpec) -> int:
     """Compute and write the lights (all the plan's tasks, or ``task_ids``); the caller holds the day's lock."""
+    tree = task_tree(plan_id=plan_id)
+    if task_ids is not None:  # a changed task's ancestors roll up from their whole subtrees: recompute those
+        tops = set()
+        for pk in task_ids:
+            while pk in tree and tree[pk][0] is not None:
+                pk = tree[pk][0]
+            tops.add(pk)
+        task_ids = sorted(with_subtrees(tree, tops))
     facts = task_facts(plan_id=plan_id, as_of=as_of, task_ids=task_ids, missed_window=spec.lights.missed_window)
+    lights = roll_up_tree(task_lights(facts, as_of, spec), {pk: tree[pk] for pk in facts if pk in tree})
     old = StoredLight.objects.filter(plan_id=plan_id, as_of=as_of)
     if task_ids is not None:
         old = old.filter(task_id__in=task_ids)
     old.delete()
     StoredLight.objects.bulk_create(
-        (_row(plan_id=plan_id, task_id=task_id, as_of=as_of, light=task_light(each, as_of, spec))
-         for task_id, each in facts.items()),
+        (_row(plan_id=plan_id, task_id=task_id, as_of=as_of, light=light) for task_id, light in lights.items()),
         batch_size=BATCH,
     )  # fmt: skip
-    return len(facts)
+    return len(lights)
 
 
 def plan_lights_store(*, plan_id: int, as_of: date, now: datetime | None = None) -> LightDay:

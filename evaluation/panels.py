@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from evaluation.lights import lights_ensure
 from evaluation.models import Evaluation, StoredLight, TaskResult, UnitResult
-from evaluation.rules import DEFAULT_SPEC, RuleSpec
+from evaluation.rules import DEFAULT_SPEC, Colour, RuleSpec, worst
 from evaluation.selectors import TaskLight, evaluation_list, rules_for, task_light_get
 from tasks.models import PlanTask, TaskUnit
 from tasks.selectors import task_list
@@ -84,7 +84,9 @@ def unit_scores_panel(request: HttpRequest | None, unit: Unit) -> dict[str, Any]
     rows = [UnitTaskLight(task, stored[task.pk], "lead" if task.lead_unit_id == unit.pk else "responsible")
             for task in tasks if task.pk in stored]  # fmt: skip
     spec = rules_for(plan_id=tasks[0].plan_id, as_of=today)[1] if tasks else None
-    return {"unit_scores": scores, "unit_task_lights": rows, "unit_lights_spec": spec, "today": today}
+    rolled = worst(Colour(row.light.colour) for row in rows) if rows else None  # the unit's tasks, rolled up
+    return {"unit_scores": scores, "unit_task_lights": rows, "unit_lights_spec": spec, "unit_light": rolled,
+            "today": today}  # fmt: skip
 
 
 HEADLINE_TEMPLATE = "evaluation/_headline_panel.html"

@@ -15,7 +15,8 @@ from viewflow.workflow.status import STATUS
 
 from evaluation.models import Appeal, Evaluation, LightOverride, RuleSet, UnitResult
 from evaluation.rules import DEFAULT_SPEC, Light, RuleSpec, task_light
-from evaluation.snapshot import task_facts
+from evaluation.rules.lights import roll_up_tree
+from evaluation.snapshot import task_facts, task_tree, with_subtrees
 from tasks.errors import NotFound
 from tasks.models import PlanTask
 from tasks.periods import parse_period, quarter_of
@@ -73,17 +74,22 @@ def rules_for(*, plan_id: int, as_of: date) -> tuple[RuleSet | None, RuleSpec]:
 
 
 def task_lights(*, user, task_ids: list[int], plan_id: int, as_of: date) -> dict[int, TaskLight]:
-    """Lights of the given tasks of one plan, as of a day, with their current overrides. Scoped: tasks the user
-    cannot read are left out. A fixed number of queries whatever the number of tasks."""
+    """Lights of the given tasks of one plan, as of a day, with their current overrides; a parent's light is rolled
+    up from the tasks below it (the worst). Scoped: tasks the user cannot read are left out. A fixed number of
+    queries whatever the number of tasks."""
     visible = list(task_list(user=user).filter(pk__in=task_ids, plan_id=plan_id).values_list("pk", flat=True))
     rule_set, spec = rules_for(plan_id=plan_id, as_of=as_of)
-    facts = task_facts(plan_id=plan_id, task_ids=visible, as_of=as_of, missed_window=spec.lights.missed_window)
+    tree = task_tree(plan_id=plan_id)
+    needed = with_subtrees(tree, visible)  # a parent's light rolls up from every task below it
+    facts = task_facts(plan_id=plan_id, task_ids=needed, as_of=as_of, missed_window=spec.lights.missed_window)
+    lights = roll_up_tree({pk: task_light(each, as_of, spec) for pk, each in facts.items()},
+                          {pk: tree[pk] for pk in needed})  # fmt: skip
     latest: dict[int, LightOverride] = {}
     for override in LightOverride.objects.filter(task_id__in=visible).select_related("by").order_by("task_id", "at"):
         latest[override.task_id] = override
     result = {}
     for task_id in visible:
-        light = task_light(facts[task_id], as_of, spec)
+        light = lights[task_id]
         override = latest.get(task_id)
         shown = None
         if override is not None and override.computed == light.colour:

@@ -32,7 +32,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from evaluation.rules import Colour, IndicatorFacts, Light, MilestoneSums, RuleSpec, TaskFacts, UnitFacts
-from evaluation.rules.lights import task_lights
+from evaluation.rules.lights import roll_up_tree, task_lights
 from evaluation.rules.scoring import IndicatorShare, ProcessCounts, TaskShare, interim_target
 from tasks.models import (
     AuditEvent,
@@ -310,7 +310,7 @@ def plan_judging(
 ) -> tuple[dict[int, Light], dict[int, UnitFacts]]:
     """Every task's light and every unit's scoring facts for a plan's period, as ``evaluation_compute`` judges them:
     :func:`task_facts` of the whole plan, ``task_lights`` of those and :func:`unit_facts`, reading the tasks and the
-    indicators once for both (11 queries, any size)."""
+    indicators once for both, and the plan's tree for the parents' roll-up (12 queries, any size)."""
     tasks = TaskRows(plan_id=plan_id, as_of=as_of, ids=None)
     indicators = IndicatorRows(plan_id=plan_id, as_of=as_of, ids=None)
     facts = _task_facts(plan_id=plan_id, as_of=as_of, ids=None, tasks=tasks, indicators=indicators,
@@ -318,7 +318,8 @@ def plan_judging(
     lights = task_lights(facts, as_of, spec)
     units = _unit_facts(plan_id=plan_id, period_start=period_start, period_end=period_end, as_of=as_of,
                         lights=lights, spec=spec, tasks=tasks, indicators=indicators)  # fmt: skip
-    return lights, units
+    # The published lights roll parents up from the tasks below them; the units' scores read the tasks' own.
+    return roll_up_tree(lights, task_tree(plan_id=plan_id)), units
 
 
 # What ``str.strip()`` strips: every character Python counts as whitespace (29 of them, ASCII and Unicode).
@@ -466,3 +467,25 @@ def _unit_facts(
         )
         for unit_id in sorted(units)
     }
+
+
+def task_tree(*, plan_id: int) -> dict[int, tuple[int | None, str]]:
+    """Each task of a plan: its parent (None at the top) and its code — what a parent's light rolls up from. One query
+    (ids and codes: nothing to convert)."""
+    return {pk: (parent, code) for pk, parent, code in
+            PlanTask.objects.filter(plan_id=plan_id).order_by().values_list("pk", "parent_id", "code")}  # fmt: skip
+
+
+def with_subtrees(tree: dict[int, tuple[int | None, str]], ids: Iterable[int]) -> set[int]:
+    """``ids`` and every task below any of them: the tasks whose lights a roll-up of ``ids`` needs."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for pk, (parent, _code) in tree.items():
+        if parent is not None:
+            children[parent].append(pk)
+    found, stack = set(), list(ids)
+    while stack:
+        pk = stack.pop()
+        if pk not in found:
+            found.add(pk)
+            stack.extend(children.get(pk, ()))
+    return found

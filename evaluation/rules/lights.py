@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from typing import TypeVar
 
-from evaluation.rules.colours import SEVERITY, Colour
+from evaluation.rules.colours import SEVERITY, Colour, worst
 from evaluation.rules.config import DEFAULT_SPEC, Band, RuleSpec
 from evaluation.rules.reasons import Reason
 
@@ -204,3 +204,51 @@ def task_lights(facts: Mapping[K, TaskFacts], as_of: date, spec: RuleSpec = DEFA
             by_object[id(each)] = light
         lights[key] = light
     return lights
+
+
+NOTHING = Light(Colour.GREY, ZERO, ZERO, ZERO, 0, 0, (Reason("not_started"),))
+
+
+def roll_up(own: Light | None, children: Sequence[tuple[str, Light]]) -> Light:
+    """A parent task's light: the worst of its sub-tasks' lights and of its own (when it has milestones or indicators
+    of its own, i.e. its own light is not grey); grey only when nothing below it is judged. E and A are the means of
+    the judged lights, days overdue and missed rounds the most of them. The reasons name the sub-tasks that made the
+    colour, then the first one's own reasons."""
+    judged = [(code, light) for code, light in children if light.colour is not Colour.GREY]
+    if own is not None and own.colour is not Colour.GREY:
+        judged.append(("", own))
+    if not judged:
+        return NOTHING
+    colour = worst(light.colour for _code, light in judged)
+    expected = _points(sum((light.expected for _c, light in judged), ZERO) / len(judged))
+    actual = _points(sum((light.actual for _c, light in judged), ZERO) / len(judged))
+    makers = [(code, light) for code, light in judged if light.colour is colour]
+    reasons: list[Reason] = []
+    named = [code for code, _light in makers if code]
+    if named:
+        reasons.append(Reason("rolled_up", {"tasks": "、".join(named)}))
+    reasons.extend(makers[0][1].reasons)
+    return Light(colour, expected, actual, expected - actual, max(light.overdue_days for _c, light in judged),
+                 max(light.missed_rounds for _c, light in judged), tuple(reasons))  # fmt: skip
+
+
+def roll_up_tree(lights: Mapping[K, Light], tree: Mapping[K, tuple[K | None, str]]) -> dict[K, Light]:
+    """Every task's light with its parents rolled up (:func:`roll_up`), bottom-up: ``tree`` gives each task's parent
+    (None at the top) and code; ``lights`` each task's own light. Tasks outside ``tree`` keep their own."""
+    children: dict[K, list[K]] = {}
+    for key, (parent, _code) in tree.items():
+        if parent is not None:
+            children.setdefault(parent, []).append(key)
+    rolled: dict[K, Light] = {}
+
+    def light_of(key: K) -> Light:
+        if key not in rolled:
+            below = children.get(key)
+            own = lights.get(key)
+            if below:
+                ordered = sorted(below, key=lambda child: tree[child][1])
+                own = roll_up(own, [(tree[child][1], light_of(child)) for child in ordered])
+            rolled[key] = own if own is not None else NOTHING
+        return rolled[key]
+
+    return {key: light_of(key) if key in tree else light for key, light in lights.items()}

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 MESSAGES = {
     "accepted": _("任务已验收办结"),
     "not_started": _("尚无到期节点，也未报送"),
+    "rolled_up": _("取下级任务中最差的灯色：%(tasks)s"),
     "milestone_overdue": _("节点“%(milestone)s”逾期 %(days)s 天"),
     "gap": _("序时进度差 %(gap)s 个百分点（应完成 %(expected)s%%，已完成 %(actual)s%%）"),
     "missed_round": _("%(period)s 未报送"),

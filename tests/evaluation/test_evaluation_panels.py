@@ -77,6 +77,9 @@ def test_the_unit_page_shows_its_score_history_and_its_tasks_lights_in_fixed_que
                     responsible_units=[Unit.objects.get(short_name=fgw)])  # fmt: skip
     body = client.get(url).content.decode()  # applies the pending changes (no worker in this test)
     assert body.count("<li data-colour=") == 7 and body.count('<li data-colour="grey">') == 6
+    colours = set(re.findall(r'<li data-colour="(\w+)">', body))
+    rolled = next(c for c in ("red", "orange", "yellow", "green", "blue", "grey") if c in colours)
+    assert f'id="unit-light" data-colour="{rolled}"' in body  # the unit's tasks rolled up: the worst
     with CaptureQueriesContext(connection) as more:
         client.get(url)
     assert len(more.captured_queries) == len(few.captured_queries)

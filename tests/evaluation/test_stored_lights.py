@@ -419,3 +419,18 @@ def test_the_daily_job_drops_pending_changes_from_before_today(cases):
     LightChange.objects.create(plan=plan, task=task)
     lights_store_due(today=TODAY, catch_up_days=0)
     assert not LightChange.objects.exists()  # the old one dropped, today's applied by today's computation
+
+
+def test_a_change_below_a_parent_refreshes_the_parents_stored_light(cases, django_capture_on_commit_callbacks):
+    plan, _table = cases
+    parent = make_task(plan, "p", title="上级")
+    child = make_task(plan, "p.1", title="下级", parent=parent)
+    make_milestone(child, "a", days(30), title="逾期节点")
+    make_task(plan, "p.2", title="其他下级", parent=parent)
+    plan_lights_store(plan_id=plan.pk, as_of=TODAY)
+    assert StoredLight.objects.get(task=parent, as_of=TODAY).colour == "red"
+    with django_capture_on_commit_callbacks(execute=True):
+        task_update(actor=persona("sam"), task=child, changes={"status": "done", "completed_date": TODAY})
+    assert StoredLight.objects.get(task=child, as_of=TODAY).colour == "blue"
+    assert StoredLight.objects.get(task=parent, as_of=TODAY).colour == "blue"  # every task below it is done
+    assert parent.pk in listed(client_for("leo"), light="blue")

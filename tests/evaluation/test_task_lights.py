@@ -205,3 +205,14 @@ def test_missed_rounds_count_among_the_last_rounds_due_only(plan_with_tasks):
     assert light.missed_rounds == 0 and "2025-Q1 未报送" not in [reason.text for reason in light.reasons]
     with pytest.raises(RuleSpecError, match="missed_window"):
         RuleSpec.from_data({**rule_set.spec, "lights": {**rule_set.spec["lights"], "missed_window": 0}})
+
+
+def test_a_parent_tasks_light_is_the_worst_of_the_tasks_below_it(plan_with_tasks):
+    plan, *_ = plan_with_tasks
+    parent = make_task(plan, "9", title="上级任务")
+    child = make_task(plan, "9.1", title="下级", parent=parent)
+    make_milestone(child, "a", TODAY - timedelta(days=30), title="逾期节点")
+    make_task(plan, "9.2", title="尚未到期", parent=parent)
+    body = client_for("alice").get(f"/api/tasks/{parent.pk}/light/").json()
+    assert (body["colour"], body["overdue_days"]) == ("red", 30)
+    assert body["reasons"][:2] == ["取下级任务中最差的灯色：9.1", "节点“逾期节点”逾期 30 天"]
