@@ -14,7 +14,8 @@ from viewflow.workflow.models import Task as FlowTask
 from viewflow.workflow.status import STATUS
 
 from evaluation.models import Appeal, Evaluation, LightOverride, RuleSet, UnitResult
-from evaluation.rules import DEFAULT_SPEC, Light, RuleSpec, task_light
+from evaluation.rules import DEFAULT_SPEC, Colour, Light, RuleSpec, task_light
+from evaluation.rules.colours import SEVERITY
 from evaluation.rules.lights import roll_up_tree
 from evaluation.snapshot import task_facts, task_tree, with_subtrees
 from tasks.errors import NotFound
@@ -264,3 +265,60 @@ def breakdown_page(*, user, evaluation_id: int, unit_id: int) -> BreakdownPage:
                          ranking_visible=ranking_visible(user=user, evaluation=evaluation), actions=tuple(actions),
                          appeals=tuple(appeals))  # fmt: skip
 
+
+
+@dataclass(frozen=True)
+class AgendaTask:
+    result: object  # TaskResult of this round (red or orange)
+    red_before: bool  # red in the previous published round too
+
+
+@dataclass(frozen=True)
+class AgendaUnit:
+    result: UnitResult
+    before: str  # its colour in the previous published round
+
+
+@dataclass(frozen=True)
+class StocktakeAgenda:
+    evaluation: Evaluation
+    previous: Evaluation | None
+    spec: RuleSpec
+    tasks: tuple[AgendaTask, ...]  # red, then orange; red two rounds running first among the reds
+    fallen: tuple[AgendaUnit, ...]  # units whose colour is worse than in the previous published round
+    red_twice: int
+
+
+def stocktake_agenda(*, user, evaluation_id: int) -> StocktakeAgenda:
+    """The supervisors' meeting list for a round (盘点议程): its red and orange tasks with their reasons and lead
+    unit, the units that fell a colour since the previous published round, the tasks red two rounds running.
+    Supervisors and leaders only (403 for others, 404 out of sight). Six queries."""
+    evaluation = evaluation_get(user=user, evaluation_id=evaluation_id)
+    if not user_scope(user).sees_all_units:
+        raise PermissionDenied(_("盘点议程只对督查专班和领导开放。"))
+    previous = (
+        Evaluation.objects.filter(plan_id=evaluation.plan_id, status=Evaluation.Status.PUBLISHED,
+                                  period_start__lt=evaluation.period_start)
+        .order_by("-period_start", "-version").first()
+    )  # fmt: skip
+    red_before = set()
+    colours_before: dict[int, str] = {}
+    if previous is not None:
+        red_before = set(previous.task_results.filter(colour="red").values_list("task_id", flat=True))
+        colours_before = dict(previous.unit_results.values_list("unit_id", "colour"))
+    results = list(
+        evaluation.task_results.filter(colour__in=("red", "orange"), task__children__isnull=True)
+        .select_related("task", "task__lead_unit", "task__plan")
+        .order_by("task__sort_key")
+    )
+    tasks = sorted((AgendaTask(r, r.colour == "red" and r.task_id in red_before) for r in results),
+                   key=lambda t: (t.result.colour != "red", not t.red_before))  # fmt: skip
+    fallen = []
+    for result in evaluation.unit_results.select_related("unit").order_by("unit__order", "unit__code"):
+        before = colours_before.get(result.unit_id)
+        judged = before not in (None, "grey") and result.colour != "grey"
+        if judged and SEVERITY[Colour(result.colour)] > SEVERITY[Colour(before)]:
+            fallen.append(AgendaUnit(result, before))
+    return StocktakeAgenda(evaluation=evaluation, previous=previous, spec=RuleSpec.from_data(evaluation.spec),
+                           tasks=tuple(tasks), fallen=tuple(fallen),
+                           red_twice=sum(1 for t in tasks if t.red_before))  # fmt: skip

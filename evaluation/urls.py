@@ -19,3 +19,6 @@ urlpatterns += [
     path("lights/", views.light_board_page, name="light-board"),
     path("lights.xlsx", views.light_board_xlsx, name="light-board-xlsx"),
 ]
+urlpatterns += [
+    path("evaluations/<id:pk>/agenda/", views.stocktake_agenda_page, name="evaluation-agenda"),
+]

@@ -64,7 +64,7 @@ def evaluation_page(request: HttpRequest, pk: int) -> HttpResponse:
                       {"evaluation": evaluation, "own": own, "nav": "evaluations"})  # fmt: skip
     return render(request, "evaluation/evaluation_detail.html", {
         "page": page, "track": track, "statuses": Evaluation.Status.choices, "steps": _step_buttons(page.actions),
-        "nav": "evaluations",
+        "sees_all": user_scope(request.user).sees_all_units, "nav": "evaluations",
     })
 
 
@@ -301,3 +301,16 @@ def light_board_xlsx(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(light_board_workbook(board=board), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="lights-{board.as_of.isoformat()}.xlsx"'
     return response
+
+
+@login_required
+@require_GET
+def stocktake_agenda_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """盘点议程: the supervisors' meeting list for a round (supervisors and leaders)."""
+    try:
+        agenda = selectors.stocktake_agenda(user=request.user, evaluation_id=pk)
+    except NotFound:
+        raise Http404 from None
+    except PermissionDenied as exc:
+        return render(request, "workflow/403.html", {"message": str(exc)}, status=403)
+    return render(request, "evaluation/agenda.html", {"agenda": agenda, "nav": "evaluations"})

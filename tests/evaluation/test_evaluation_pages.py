@@ -201,3 +201,30 @@ def test_the_whole_round_runs_from_the_pages(world, approved_quarter, django_cap
         again = post(sue, f"{url}step/publish/").content.decode()
         assert "不能进行此操作" in again
         assert page(alice, url).status_code == 200
+
+
+def test_the_stocktake_agenda_lists_red_and_orange_tasks_and_fallen_units_for_supervisors_and_leaders(world, draft):
+    from evaluation.models import TaskResult
+
+    published(world, draft)
+    first = draft
+    with time_machine.travel("2025-12-01 09:00 +0800"):
+        second = services.evaluation_start(actor=world["sam"], plan_id=world.plan.pk, period="2025-Q4",
+                                           today=date(2026, 1, 20))  # fmt: skip
+    services.evaluation_compute(evaluation_id=second.pk)
+    task = world.task
+    TaskResult.objects.filter(evaluation=first, task=task).update(colour="red")
+    TaskResult.objects.filter(evaluation=second, task=task).update(colour="red", reasons=[
+        {"code": "milestone_overdue", "values": {"milestone": "开工", "days": 40}}])
+    jxw = unit_of(world["jxw-r"])
+    UnitResult.objects.filter(evaluation=first, unit_id=jxw).update(colour="green")
+    UnitResult.objects.filter(evaluation=second, unit_id=jxw).update(colour="orange")
+    body = page(world["leo"], f"/evaluations/{second.pk}/agenda/").content.decode()
+    assert f'id="agenda-task-{task.pk}" data-colour="red"' in body and "连续两期红灯" in body
+    assert "节点“开工”逾期 40 天" in body and '<dd id="agenda-red-twice">1</dd>' in body
+    code = world["jxw-r"].memberships.get().unit.code
+    assert f'id="agenda-unit-{code}"' in body
+    assert page(world["sam"], f"/evaluations/{second.pk}/agenda/").status_code == 200
+    assert page(world["jxw-r"], f"/evaluations/{first.pk}/agenda/").status_code == 403
+    assert page(world["jxw-r"], f"/evaluations/{second.pk}/agenda/").status_code == 404  # a draft: out of sight
+    assert "/agenda/" not in page(world["jxw-r"], f"/evaluations/{first.pk}/").content.decode()
