@@ -213,6 +213,7 @@ class RankingPage:
     colour_counts: tuple[tuple[str, int], ...]  # legend order: (colour, units of that colour)
     actions: tuple[str, ...]
     appeals: tuple[Appeal, ...]  # every appeal of the round (the ranking is for those who see all units)
+    history: dict  # unit id → its scores in the plan's last published rounds up to this one (oldest first)
 
 
 def ranking_page(*, user, evaluation_id: int, track: str = "") -> RankingPage:
@@ -238,7 +239,25 @@ def ranking_page(*, user, evaluation_id: int, track: str = "") -> RankingPage:
         colour_counts=tuple((swatch.colour.value, counts.get(swatch.colour.value, 0)) for swatch in spec.legend()),
         actions=tuple(evaluation_actions(user=user, evaluation=evaluation)),
         appeals=tuple(appeal_list(user=user, evaluation=evaluation).select_related("unit")),
+        history=_score_history(evaluation),
     )
+
+
+SPARK_ROUNDS = 8
+
+
+def _score_history(evaluation: Evaluation) -> dict[int, list]:
+    """Each unit's scores in the plan's last published rounds up to this one (this one included, published or not),
+    oldest first: the ranking's sparklines. One query."""
+    earlier = (Evaluation.objects.filter(plan_id=evaluation.plan_id, status=Evaluation.Status.PUBLISHED,
+                                         period_start__lt=evaluation.period_start)
+               .order_by("-period_start", "-version").values("pk")[:SPARK_ROUNDS - 1])  # fmt: skip
+    history: dict[int, list] = {}
+    rows = (UnitResult.objects.filter(Q(evaluation__in=earlier) | Q(evaluation=evaluation))
+            .order_by("evaluation__period_start", "evaluation__version").values_list("unit_id", "score"))  # fmt: skip
+    for unit_id, score in rows:
+        history.setdefault(unit_id, []).append(score)
+    return history
 
 
 @dataclass(frozen=True)

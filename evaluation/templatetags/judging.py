@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.html import format_html
 from django.utils.translation import get_language, gettext_lazy
 
 from evaluation.rules import Colour, RuleSpec
@@ -85,3 +86,24 @@ def light_label(colour: str) -> str:
         return str(LIGHT_LABELS[Colour(colour)])
     except ValueError:
         return colour
+
+
+@register.simple_tag
+def sparkline(history: dict, unit_id: int) -> str:
+    """A unit's score over the last rounds as a small inline SVG line (server-drawn, no script, prints), with the
+    scores in its title; empty with fewer than two rounds."""
+    values = [float(value) for value in (history or {}).get(unit_id, [])]
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    width, height = 64, 18
+    step = width / (len(values) - 1)
+    points = " ".join(f"{n * step:.1f},{height - 2 - (value - low) / span * (height - 4):.1f}"
+                      for n, value in enumerate(values))  # fmt: skip
+    title = " → ".join(f"{value:g}" for value in values)
+    return format_html(
+        '<svg class="sparkline" viewBox="0 0 {} {}" width="{}" height="{}" role="img" aria-label="{}"><title>{}</title>'
+        '<polyline fill="none" stroke="currentColor" stroke-width="1.5" points="{}"/></svg>',
+        width, height, width, height, title, title, points,
+    )

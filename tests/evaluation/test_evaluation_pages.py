@@ -129,7 +129,7 @@ def test_the_ranking_page_reads_in_a_constant_number_of_queries(world, draft, dj
         UnitResult(evaluation=draft, unit=unit, track=unit.track, score=template.score, rank=template.rank,
                    colour="green", breakdown=template.breakdown) for unit in others
     ])  # fmt: skip
-    assert len(small.captured_queries) <= 8, [q["sql"][:90] for q in small.captured_queries]
+    assert len(small.captured_queries) <= 9, [q["sql"][:90] for q in small.captured_queries]
     with django_assert_num_queries(len(small.captured_queries)):
         body = client.get(url).content.decode()
     assert body.count('<tr id="unit-') == 3 + len(others)
@@ -228,3 +228,17 @@ def test_the_stocktake_agenda_lists_red_and_orange_tasks_and_fallen_units_for_su
     assert page(world["jxw-r"], f"/evaluations/{first.pk}/agenda/").status_code == 403
     assert page(world["jxw-r"], f"/evaluations/{second.pk}/agenda/").status_code == 404  # a draft: out of sight
     assert "/agenda/" not in page(world["jxw-r"], f"/evaluations/{first.pk}/").content.decode()
+
+
+def test_the_ranking_draws_each_units_scores_over_the_last_rounds(world, draft):
+    published(world, draft)
+    with time_machine.travel("2025-12-01 09:00 +0800"):
+        second = services.evaluation_start(actor=world["sam"], plan_id=world.plan.pk, period="2025-Q4",
+                                           today=date(2026, 1, 20))  # fmt: skip
+    services.evaluation_compute(evaluation_id=second.pk)
+    jxw = unit_of(world["jxw-r"])
+    before = UnitResult.objects.get(evaluation=draft, unit_id=jxw).score
+    now = UnitResult.objects.get(evaluation=second, unit_id=jxw).score
+    body = page(world["leo"], f"/evaluations/{second.pk}/").content.decode()
+    assert f"<title>{float(before):g} → {float(now):g}</title>" in body
+    assert '<svg class="sparkline"' not in page(world["leo"], f"/evaluations/{draft.pk}/").content.decode()  # one round
