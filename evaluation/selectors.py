@@ -216,9 +216,19 @@ class RankingPage:
     history: dict  # unit id → its scores in the plan's last published rounds up to this one (oldest first)
 
 
-def ranking_page(*, user, evaluation_id: int, track: str = "") -> RankingPage:
-    """An evaluation's ranking by track, its legend from the evaluation's own rule spec and how many units each
-    colour has (403 for a unit before publication; 404 out of sight). Four queries whatever the size."""
+#: The ranking's orders (``?sort=``): each a key of a row, within its track; rank (then unit code) by default.
+RANKING_SORTS = {
+    "score": lambda row: (-row.score, row.unit.code),
+    "score_change": lambda row: (row.score_change is None, -(row.score_change or 0), row.unit.code),
+    "rank_change": lambda row: (row.rank_change is None, -(row.rank_change or 0), row.unit.code),
+    "unit": lambda row: row.unit.code,
+}
+
+
+def ranking_page(*, user, evaluation_id: int, track: str = "", sort: str = "") -> RankingPage:
+    """An evaluation's ranking by track (in rank order, or by ``sort``: a key of ``RANKING_SORTS``), its legend
+    from the evaluation's own rule spec and how many units each colour has (403 for a unit before publication; 404
+    out of sight). A fixed number of queries whatever the size."""
     evaluation = evaluation_get(user=user, evaluation_id=evaluation_id)
     rows = list(evaluation_ranking(user=user, evaluation=evaluation))
     spec = RuleSpec.from_data(evaluation.spec)
@@ -234,7 +244,8 @@ def ranking_page(*, user, evaluation_id: int, track: str = "") -> RankingPage:
     return RankingPage(
         evaluation=evaluation,
         spec=spec,
-        tracks=tuple(TrackRanking(all_tracks[key], tuple(group)) for key, group in grouped.items()),
+        tracks=tuple(TrackRanking(all_tracks[key], tuple(sorted(group, key=RANKING_SORTS[sort]) if sort in RANKING_SORTS
+                                                         else group)) for key, group in grouped.items()),
         all_tracks=tuple(each for each in all_tracks.values() if each is not None),
         colour_counts=tuple((swatch.colour.value, counts.get(swatch.colour.value, 0)) for swatch in spec.legend()),
         actions=tuple(evaluation_actions(user=user, evaluation=evaluation)),

@@ -53,8 +53,10 @@ def evaluation_page(request: HttpRequest, pk: int) -> HttpResponse:
     """One round's ranking by track (``?track=CODE`` narrows it). A unit reading a draft in its appeal window is
     shown its own units' breakdowns instead (the ranking is not public before publication)."""
     track = request.GET.get("track", "")[:40]
+    sort = request.GET.get("sort", "")
+    sort = sort if sort in selectors.RANKING_SORTS else ""
     try:
-        page = selectors.ranking_page(user=request.user, evaluation_id=pk, track=track)
+        page = selectors.ranking_page(user=request.user, evaluation_id=pk, track=track, sort=sort)
     except NotFound:
         raise Http404 from None
     except PermissionDenied:
@@ -63,7 +65,8 @@ def evaluation_page(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "evaluation/evaluation_draft.html",
                       {"evaluation": evaluation, "own": own, "nav": "evaluations"})  # fmt: skip
     return render(request, "evaluation/evaluation_detail.html", {
-        "page": page, "track": track, "statuses": Evaluation.Status.choices, "steps": _step_buttons(page.actions),
+        "page": page, "track": track, "sort": sort, "statuses": Evaluation.Status.choices,
+        "steps": _step_buttons(page.actions),
         "sees_all": user_scope(request.user).sees_all_units, "nav": "evaluations",
     })
 

@@ -242,3 +242,19 @@ def test_the_ranking_draws_each_units_scores_over_the_last_rounds(world, draft):
     body = page(world["leo"], f"/evaluations/{second.pk}/").content.decode()
     assert f"<title>{float(before):g} → {float(now):g}</title>" in body
     assert '<svg class="sparkline"' not in page(world["leo"], f"/evaluations/{draft.pk}/").content.decode()  # one round
+
+
+def test_the_ranking_sorts_by_a_column_within_each_track_and_ignores_an_unknown_order(world, draft):
+    url = f"/evaluations/{draft.pk}/"
+    rows = list(UnitResult.objects.filter(evaluation=draft).select_related("unit"))
+
+    def order(**params) -> list[str]:
+        body = page(world["leo"], url + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""))
+        text = body.content.decode()
+        return sorted((r.unit.code for r in rows), key=lambda code: text.index(f'id="unit-{code}"'))
+
+    assert order(sort="unit") == sorted(r.unit.code for r in rows)
+    by_score = [r.unit.code for r in sorted(rows, key=lambda r: (-r.score, r.unit.code))]
+    assert order(sort="score") == by_score
+    assert order(sort="nonsense") == order()
+    assert 'aria-sort="descending"' in page(world["leo"], url + "?sort=score").content.decode()
