@@ -34,6 +34,7 @@ from django.utils import timezone
 from evaluation.rules import Colour, IndicatorFacts, Light, MilestoneSums, RuleSpec, TaskFacts, UnitFacts
 from evaluation.rules.lights import roll_up_tree, task_lights
 from evaluation.rules.scoring import IndicatorShare, ProcessCounts, TaskShare, interim_target
+from tasks.lifecycle import RETURN_LEVELS, ReturnLevel
 from tasks.models import (
     AuditEvent,
     Indicator,
@@ -340,7 +341,8 @@ class Stripped(Func):
         return super().as_sql(compiler, connection, function="BTRIM", **extra_context)
 
 
-SUPERVISOR_RETURNS = ("report.return_by_supervisor", "report.return_part_by_supervisor")
+# The audit actions of a return by a supervisor: the one place that says which return is whose (tasks.lifecycle).
+SUPERVISOR_RETURNS = tuple(action for action, level in RETURN_LEVELS.items() if level == ReturnLevel.SUPERVISOR)
 
 
 def unit_facts(
