@@ -13,20 +13,17 @@ one transaction. Only the demo calls this.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
-import time_machine
 from django.contrib.auth.models import User
 from django.db import transaction
 
 from evaluation import services
 from evaluation.models import Appeal, Evaluation, UnitResult
+from tasks.demo import SHANGHAI, at_moment, demo_moment
 from tasks.models import Plan, ReportingRound
 from tasks.workdays import add_working_days
 from units.models import Membership
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass
@@ -36,10 +33,6 @@ class EvaluationsReport:
 
     def summary(self) -> str:
         return f"evaluations: {len(self.published)} published, {len(self.skipped)} already there"
-
-
-def _at(day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour), SHANGHAI)
 
 
 def evaluations_load(*, plan: Plan, today: date) -> EvaluationsReport:
@@ -64,8 +57,7 @@ def evaluations_load(*, plan: Plan, today: date) -> EvaluationsReport:
 
 def _quarter(plan: Plan, round_: ReportingRound, start: date, supervisor: User, leader: User, *, appeal: bool) -> None:
     def at(day: date, hour: int, action):
-        with time_machine.travel(_at(day, hour), tick=False):
-            return action()
+        return at_moment(demo_moment(day, hour), action)
 
     evaluation = at(start, 9, lambda: services.evaluation_start(actor=supervisor, plan_id=plan.pk,
                                                                 period=round_.period, today=start))  # fmt: skip

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
+from typing import TypeVar
+from zoneinfo import ZoneInfo
 
+import time_machine
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission, User
 from django.db import transaction
@@ -15,6 +20,20 @@ from units.services import membership_grant
 CHONGQING_PLAN_FILE = Path(__file__).resolve().parent / "data" / "cq-manufacturing-2023-2027.yaml"
 CHONGQING_PLAN_CODE = "cq-manufacturing-2023-2027"
 DEMO_PASSWORD = "luoshi-demo"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+T = TypeVar("T")
+
+
+def demo_moment(day: date, hour: int, minute: int = 0) -> datetime:
+    """A moment of the demo's illustrative history, Beijing time."""
+    return datetime.combine(day, time(hour, minute), SHANGHAI)
+
+
+def at_moment(moment: datetime, action: Callable[[], T]) -> T:
+    """Run ``action`` with the clock at ``moment`` (``time_machine``): the demo's history goes through the real
+    services, which read the clock themselves, so each of its steps happens on its own date. Only the demo does this."""
+    with time_machine.travel(moment, tick=False):
+        return action()
 
 
 @dataclass(frozen=True)

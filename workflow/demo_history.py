@@ -8,25 +8,24 @@ and approved, sometimes returned once by a supervisor first; milestones are comp
 dates (or not at all), and indicators move along a path toward their targets. The round is closed by a supervisor a
 week after its due date (what was not submitted by then is missing).
 
-The loader moves the clock with ``time_machine`` (the services read ``timezone.now()``; nothing else in the product
-does this). A quarter is one transaction, so an interrupted load leaves whole quarters; a quarter whose round exists
-is skipped, so running the loader again adds only what is missing. Only the demo calls this.
+The loader moves the clock (``tasks.demo.at_moment``, with ``time_machine``: the services read ``timezone.now()``;
+nothing else in the product does this). A quarter is one transaction, so an interrupted load leaves whole quarters;
+a quarter whose round exists is skipped, so running the loader again adds only what is missing. Only the demo
+calls this.
 """
 
 from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
-import time_machine
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from tasks.demo import at_moment, demo_moment
 from tasks.lifecycle import Kind, Status
 from tasks.models import Indicator, Milestone, Plan, PlanTask, Report, ReportingRound
 from tasks.periods import Period, parse_period, quarter_of
@@ -34,7 +33,6 @@ from tasks.services import task_update
 from units.models import Membership, Unit
 from workflow import services
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIRST_QUARTER = "2023-Q4"
 DUE_AFTER_END = timedelta(days=10)  # as the demo's open round: the 10th day after the quarter
 CLOSE_AFTER_DUE = timedelta(days=8)
@@ -117,18 +115,6 @@ def task_pace(task_id: int) -> tuple[float, tuple[int, int], Decimal]:
     return PACES["stalled"][1:]
 
 
-def _at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), SHANGHAI)
-
-
-class _Clock:
-    """The loader's clock: each action runs at its own moment (``time_machine``), within the quarter's transaction."""
-
-    def __call__(self, moment: datetime, action: Callable[[], object]) -> object:
-        with time_machine.travel(moment, tick=False):
-            return action()
-
-
 @dataclass
 class _People:
     supervisor: User
@@ -167,11 +153,10 @@ def history_load(*, plan: Plan, today: date) -> HistoryReport:
 
 
 def _quarter(plan: Plan, period: Period, people: _People, profiles: dict[int, str], report: HistoryReport) -> None:
-    clock = _Clock()
     due = period.end + DUE_AFTER_END
-    round_, _created = clock(_at(period.end + timedelta(days=1), 9), lambda: services.round_open(
+    round_, _created = at_moment(demo_moment(period.end + timedelta(days=1), 9), lambda: services.round_open(
         actor=people.supervisor, plan=plan, period=period.code, due_date=due, illustrative=True))  # fmt: skip
-    clock(_at(period.end + timedelta(days=1), 9, 5), lambda: services.round_open_run(round_id=round_.pk))
+    at_moment(demo_moment(period.end + timedelta(days=1), 9, 5), lambda: services.round_open_run(round_id=round_.pk))
     reports = list(Report.objects.filter(round=round_).select_related("task").order_by("task_sort_key", "unit_order"))
     report.reports += len(reports)
     parts: dict[int, list[Report]] = defaultdict(list)
@@ -183,31 +168,32 @@ def _quarter(plan: Plan, period: Period, people: _People, profiles: dict[int, st
     for task_report_id, task_parts in parts.items():
         task = task_reports[task_report_id].task
         carrier = next((p for p in task_parts if p.unit_id == task.lead_unit_id), task_parts[0])
-        signed = [_part(clock, part, people, profiles, period, due,
+        signed = [_part(part, people, profiles, period, due,
                         claims.get(task.pk) if part.pk == carrier.pk else None) for part in task_parts]  # fmt: skip
         if None not in signed:  # consolidation opens once every part is signed off
             ready[task_report_id] = max(signed)
     for task_report_id, day in ready.items():  # the lead unit consolidates, its head signs off
-        _consolidate(clock, task_reports[task_report_id], people, day, due)
-    clock(_at(due + CLOSE_AFTER_DUE, 18), lambda: services.round_close(
-        actor=people.supervisor, round_id=round_.pk, now=_at(due + CLOSE_AFTER_DUE, 18)))  # fmt: skip
+        _consolidate(task_reports[task_report_id], people, day, due)
+    at_moment(demo_moment(due + CLOSE_AFTER_DUE, 18), lambda: services.round_close(
+        actor=people.supervisor, round_id=round_.pk, now=demo_moment(due + CLOSE_AFTER_DUE, 18)))  # fmt: skip
     for task_report_id in ready:  # a supervisor reviews, in the fortnight after the close
         task_report = task_reports[task_report_id]
         profile = profiles[task_report.unit_id]
         rng = _rng("review", round_.period, task_report.task_id)
         day = due + CLOSE_AFTER_DUE + timedelta(days=rng.randint(1, 12))
         if rng.random() < SUPERVISOR_RETURN[profile]:
-            clock(_at(day, 10), lambda tr=task_report: services.report_return(
+            at_moment(demo_moment(day, 10), lambda tr=task_report: services.report_return(
                 actor=people.supervisor, report_id=tr.pk, reason=RETURN_REASON))  # fmt: skip
             day += timedelta(days=2)
-            _consolidate(clock, task_report, people, day, due, again=True)
+            _consolidate(task_report, people, day, due, again=True)
             day += timedelta(days=1)
-        clock(_at(day, 15), lambda tr=task_report: services.report_approve(actor=people.supervisor, report_id=tr.pk))
+        at_moment(demo_moment(day, 15),
+                  lambda tr=task_report: services.report_approve(actor=people.supervisor, report_id=tr.pk))
         report.approved += 1
-    _accept_finished(clock, plan, people, profiles, due + CLOSE_AFTER_DUE + timedelta(days=14), report)
+    _accept_finished(plan, people, profiles, due + CLOSE_AFTER_DUE + timedelta(days=14), report)
 
 
-def _accept_finished(clock: _Clock, plan: Plan, people: _People, profiles: dict[int, str], day: date,
+def _accept_finished(plan: Plan, people: _People, profiles: dict[int, str], day: date,
                      report: HistoryReport) -> None:  # fmt: skip
     """A supervisor accepts as done (办结) the tasks of diligent lead units whose milestones are all done."""
     open_tasks = PlanTask.objects.filter(plan=plan, children__isnull=True, lead_unit__isnull=False,
@@ -218,12 +204,12 @@ def _accept_finished(clock: _Clock, plan: Plan, people: _People, profiles: dict[
     for task in open_tasks.exclude(pk__in=unfinished):
         if profiles.get(task.lead_unit_id) not in ("good", "fair"):
             continue
-        clock(_at(day, 11), lambda t=task: task_update(actor=people.supervisor, task=t, changes=done,
+        at_moment(demo_moment(day, 11), lambda t=task: task_update(actor=people.supervisor, task=t, changes=done,
                                                        comment=ACCEPTED))  # fmt: skip
         report.accepted += 1
 
 
-def _part(clock: _Clock, part: Report, people: _People, profiles: dict[int, str], period: Period, due: date,
+def _part(part: Report, people: _People, profiles: dict[int, str], period: Period, due: date,
           claims: dict | None) -> date | None:  # fmt: skip
     """One unit's part: submitted on time, late or never; sometimes sent back once inside the unit; signed off.
     Returns the day it was signed off, None when it was not submitted."""
@@ -240,27 +226,27 @@ def _part(clock: _Clock, part: Report, people: _People, profiles: dict[int, str]
     if claims:
         data.update(claims)
     content = services.report_content(data)
-    clock(_at(day, 10), lambda: services.report_submit(actor=reporter, report_id=part.pk, content=content))
+    at_moment(demo_moment(day, 10), lambda: services.report_submit(actor=reporter, report_id=part.pk, content=content))
     if rng.random() < in_unit:
-        clock(_at(day, 16), lambda: services.report_return(actor=head, report_id=part.pk,
+        at_moment(demo_moment(day, 16), lambda: services.report_return(actor=head, report_id=part.pk,
                                                            reason="数据口径需核实（示例）"))  # fmt: skip
         day += timedelta(days=1)
-        clock(_at(day, 10), lambda: services.report_submit(actor=reporter, report_id=part.pk))
+        at_moment(demo_moment(day, 10), lambda: services.report_submit(actor=reporter, report_id=part.pk))
     day += timedelta(days=rng.randint(0, 1))
-    clock(_at(day, 17), lambda: services.report_sign_off(actor=head, report_id=part.pk))
+    at_moment(demo_moment(day, 17), lambda: services.report_sign_off(actor=head, report_id=part.pk))
     return day
 
 
-def _consolidate(clock: _Clock, task_report: Report, people: _People, ready: date, due: date, *,
+def _consolidate(task_report: Report, people: _People, ready: date, due: date, *,
                  again: bool = False) -> None:  # fmt: skip
     """The lead unit submits the consolidated report the day after its last part was ready (by the close), and its
     head signs it off when the plan asks for it."""
     day = max(ready + timedelta(days=1), due - timedelta(days=1)) if not again else ready
     day = min(day, due + CLOSE_AFTER_DUE - timedelta(days=1)) if not again else day
     reporter, head = people.reporters[task_report.unit_id], people.heads[task_report.unit_id]
-    clock(_at(day, 11), lambda: services.report_submit(actor=reporter, report_id=task_report.pk))
+    at_moment(demo_moment(day, 11), lambda: services.report_submit(actor=reporter, report_id=task_report.pk))
     if Report.objects.filter(pk=task_report.pk, status=Status.LEAD_SIGN_OFF).exists():
-        clock(_at(day, 17), lambda: services.report_sign_off(actor=head, report_id=task_report.pk))
+        at_moment(demo_moment(day, 17), lambda: services.report_sign_off(actor=head, report_id=task_report.pk))
 
 
 def _claims(plan: Plan, period: Period, due: date, profiles: dict[int, str]) -> dict[int, dict]:
