@@ -134,6 +134,14 @@ def _with_step_and_versions(qs: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
     )
 
 
+def published_before(evaluation: Evaluation) -> QuerySet[Evaluation]:
+    """The plan's published rounds of earlier periods, newest first (the latest version of a period first): what a
+    round compares itself with. Unscoped: the caller has already read ``evaluation`` with the user's scope."""
+    return Evaluation.objects.filter(
+        plan_id=evaluation.plan_id, status=Evaluation.Status.PUBLISHED, period_start__lt=evaluation.period_start
+    ).order_by("-period_start", "-version")
+
+
 def evaluation_get(*, user, evaluation_id: int) -> Evaluation:
     evaluation = evaluation_list(user=user).filter(pk=evaluation_id).first()
     if evaluation is None:
@@ -260,9 +268,7 @@ SPARK_ROUNDS = 8
 def _score_history(evaluation: Evaluation) -> dict[int, list]:
     """Each unit's scores in the plan's last published rounds up to this one (this one included, published or not),
     oldest first: the ranking's sparklines. One query."""
-    earlier = (Evaluation.objects.filter(plan_id=evaluation.plan_id, status=Evaluation.Status.PUBLISHED,
-                                         period_start__lt=evaluation.period_start)
-               .order_by("-period_start", "-version").values("pk")[:SPARK_ROUNDS - 1])  # fmt: skip
+    earlier = published_before(evaluation).values("pk")[:SPARK_ROUNDS - 1]
     history: dict[int, list] = {}
     rows = (UnitResult.objects.filter(Q(evaluation__in=earlier) | Q(evaluation=evaluation))
             .order_by("evaluation__period_start", "evaluation__version").values_list("unit_id", "score"))  # fmt: skip
@@ -326,11 +332,7 @@ def stocktake_agenda(*, user, evaluation_id: int) -> StocktakeAgenda:
     evaluation = evaluation_get(user=user, evaluation_id=evaluation_id)
     if not user_scope(user).sees_all_units:
         raise PermissionDenied(_("盘点议程只对督查专班和领导开放。"))
-    previous = (
-        Evaluation.objects.filter(plan_id=evaluation.plan_id, status=Evaluation.Status.PUBLISHED,
-                                  period_start__lt=evaluation.period_start)
-        .order_by("-period_start", "-version").first()
-    )  # fmt: skip
+    previous = published_before(evaluation).first()
     red_before = set()
     colours_before: dict[int, str] = {}
     if previous is not None:

@@ -30,7 +30,7 @@ from evaluation.models import (
 )
 from evaluation.rules import Colour, RuleSpec, one_level_apart, rank_track, unit_score
 from evaluation.rules.scoring import ItemEntry
-from evaluation.selectors import active_rule_set, task_light_get
+from evaluation.selectors import active_rule_set, published_before, task_light_get
 from evaluation.snapshot import collector_paused, plan_judging
 from tasks.audit import audit_record
 from tasks.errors import Conflict, NotFound
@@ -219,13 +219,7 @@ def evaluation_compute(*, evaluation_id: int) -> Evaluation:
 
 def _previous_standings(evaluation: Evaluation) -> dict[str, tuple[Decimal, int | None]]:
     """Score and rank of each unit (by id, as the rules key units) in the latest published earlier period."""
-    previous = (
-        Evaluation.objects.filter(
-            plan_id=evaluation.plan_id, status=Evaluation.Status.PUBLISHED, period_start__lt=evaluation.period_start
-        )
-        .order_by("-period_start", "-version")
-        .first()
-    )
+    previous = published_before(evaluation).first()
     if previous is None:
         return {}
     return {
