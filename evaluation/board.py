@@ -8,8 +8,8 @@ from datetime import date
 
 from django.db.models import Q
 
-from evaluation.lights import lights_ensure
-from evaluation.models import LightOverride, StoredLight
+from evaluation.lights import stored_lights
+from evaluation.models import LightOverride
 from evaluation.rules import RuleSpec
 from evaluation.selectors import rules_for
 from tasks.models import PlanTask
@@ -46,9 +46,7 @@ def light_board(*, user, as_of: date, plan_id: int | None = None, unit_id: int |
     if unit_id is not None:
         tasks = tasks.filter(Q(lead_unit_id=unit_id) | Q(task_units__unit_id=unit_id)).distinct()
     tasks = list(tasks.order_by("plan_id", "sort_key"))
-    plans = {task.plan_id for task in tasks}
-    lights_ensure(plan_ids=plans, as_of=as_of)
-    stored = {light.task_id: light for light in StoredLight.objects.filter(task__in=[t.pk for t in tasks], as_of=as_of)}
+    stored = stored_lights(tasks=tasks, as_of=as_of)
     latest: dict[int, LightOverride] = {}
     for override in LightOverride.objects.filter(task__in=list(stored)).select_related("by").order_by("task_id", "at"):
         latest[override.task_id] = override

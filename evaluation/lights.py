@@ -166,6 +166,13 @@ def lights_ensure(*, plan_ids: Iterable[int] | QuerySet, as_of: date) -> list[in
     return missing + stale
 
 
+
+def stored_lights(*, tasks, as_of: date) -> dict[int, StoredLight]:
+    """The stored lights of these tasks on ``as_of`` by task id, their plans' days made trustworthy first
+    (:func:`lights_ensure`): what the pages that list many lights read. Two queries once the days are stored."""
+    lights_ensure(plan_ids={task.plan_id for task in tasks}, as_of=as_of)
+    return {light.task_id: light for light in StoredLight.objects.filter(task__in=[t.pk for t in tasks], as_of=as_of)}
+
 def task_has_light(*, as_of: date, colour: str) -> Exists:
     """A condition on a task (``OuterRef("pk")``): its stored light on ``as_of`` is ``colour``. One probe of the
     unique (task, as_of) per task when the list is walked in its order and stops at a page; an index on

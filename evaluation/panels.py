@@ -16,10 +16,10 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
-from evaluation.lights import lights_ensure
+from evaluation.lights import stored_lights
 from evaluation.models import Evaluation, StoredLight, TaskResult, UnitResult
 from evaluation.rules import DEFAULT_SPEC, Colour, RuleSpec, worst
-from evaluation.selectors import TaskLight, evaluation_list, rules_for, task_light_get
+from evaluation.selectors import TaskLight, evaluation_list, published_before, rules_for, task_light_get
 from tasks.models import PlanTask, TaskUnit
 from tasks.selectors import task_list
 from units.models import Unit
@@ -79,8 +79,7 @@ def unit_scores_panel(request: HttpRequest | None, unit: Unit) -> dict[str, Any]
         .select_related("plan")
         .order_by("-plan__start_date", "plan__code", "sort_key")
     )
-    lights_ensure(plan_ids={task.plan_id for task in tasks}, as_of=today)  # one query once the day is stored
-    stored = {light.task_id: light for light in StoredLight.objects.filter(task__in=tasks, as_of=today)}
+    stored = stored_lights(tasks=tasks, as_of=today)
     rows = [UnitTaskLight(task, stored[task.pk], "lead" if task.lead_unit_id == unit.pk else "responsible")
             for task in tasks if task.pk in stored]  # fmt: skip
     spec = rules_for(plan_id=tasks[0].plan_id, as_of=today)[1] if tasks else None
@@ -113,9 +112,7 @@ def headline_panel(request: HttpRequest | None, obj: Any) -> dict[str, Any]:
     if latest is None:
         return {}
     results = list(UnitResult.objects.filter(evaluation=latest).select_related("unit"))
-    before = (Evaluation.objects.filter(plan_id=latest.plan_id, status=Evaluation.Status.PUBLISHED,
-                                        period_start__lt=latest.period_start)
-              .order_by("-period_start", "-version").values_list("pk", flat=True).first())  # fmt: skip
+    before = published_before(latest).values_list("pk", flat=True).first()
     red_before = set(UnitResult.objects.filter(evaluation_id=before, colour="red").values_list("unit_id", flat=True))
     spec = RuleSpec.from_data(latest.spec)
     counts = {swatch.colour.value: 0 for swatch in spec.legend()}
