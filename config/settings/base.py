@@ -18,6 +18,8 @@ from config.env import env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(env_str("LUOSHI_DATA_DIR", str(BASE_DIR / "var")))
+# The district boundaries of the 五色图 (units.boundaries): installed by ``manage.py fetch_boundaries``, not in git.
+BOUNDARIES_DIR = Path(env_str("LUOSHI_BOUNDARIES_DIR", str(BASE_DIR / "var" / "geo")))
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-development-key-do-not-use-in-production")
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -134,7 +136,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "landing"  # leaders to the map, everyone else home
 LOGOUT_REDIRECT_URL = "login"
 
 # Brute-force defence (accounts.lockout has the reasons). Behind a reverse proxy, set LUOSHI_TRUSTED_PROXIES to the
