@@ -16,10 +16,11 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
+from evaluation.leadership import headline_of
 from evaluation.lights import stored_lights
 from evaluation.models import Evaluation, StoredLight, TaskResult, UnitResult
 from evaluation.rules import DEFAULT_SPEC, Colour, RuleSpec, worst
-from evaluation.selectors import TaskLight, evaluation_list, published_before, rules_for, task_light_get
+from evaluation.selectors import TaskLight, evaluation_list, rules_for, task_light_get
 from tasks.models import PlanTask, TaskUnit
 from tasks.selectors import task_list
 from units.models import Unit
@@ -91,16 +92,6 @@ def unit_scores_panel(request: HttpRequest | None, unit: Unit) -> dict[str, Any]
 HEADLINE_TEMPLATE = "evaluation/_headline_panel.html"
 
 
-@dataclass(frozen=True)
-class Headline:
-    evaluation: Evaluation
-    spec: RuleSpec
-    counts: tuple[tuple[str, int], ...]  # per colour, in the legend's order
-    new_reds: tuple[UnitResult, ...]  # red now, not red in the round before (or no round before)
-    risers: tuple[UnitResult, ...]  # the biggest rank gains
-    fallers: tuple[UnitResult, ...]  # the biggest rank losses
-
-
 def headline_panel(request: HttpRequest | None, obj: Any) -> dict[str, Any]:
     """The home page's headline of the latest published 赛马比拼 the user may read: how many units of each colour,
     the new reds, the biggest movers, above the next steps. Three queries."""
@@ -112,16 +103,4 @@ def headline_panel(request: HttpRequest | None, obj: Any) -> dict[str, Any]:
     if latest is None:
         return {}
     results = list(UnitResult.objects.filter(evaluation=latest).select_related("unit"))
-    before = published_before(latest).values_list("pk", flat=True).first()
-    red_before = set(UnitResult.objects.filter(evaluation_id=before, colour="red").values_list("unit_id", flat=True))
-    spec = RuleSpec.from_data(latest.spec)
-    counts = {swatch.colour.value: 0 for swatch in spec.legend()}
-    for result in results:
-        counts[result.colour] = counts.get(result.colour, 0) + 1
-    moved = sorted((r for r in results if r.rank_change), key=lambda r: (-r.rank_change, r.unit.code))
-    return {"headline": Headline(
-        evaluation=latest, spec=spec, counts=tuple(counts.items()),
-        new_reds=tuple(r for r in results if r.colour == "red" and r.unit_id not in red_before),
-        risers=tuple(r for r in moved[:3] if r.rank_change > 0),
-        fallers=tuple(r for r in reversed(moved[-3:]) if r.rank_change < 0),
-    )}  # fmt: skip
+    return {"headline": headline_of(latest, results, RuleSpec.from_data(latest.spec))}

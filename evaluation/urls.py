@@ -22,3 +22,10 @@ urlpatterns += [
 urlpatterns += [
     path("evaluations/<id:pk>/agenda/", views.stocktake_agenda_page, name="evaluation-agenda"),
 ]
+urlpatterns += [
+    path("map/", views.map_view, name="map"),
+    path("map/screen/", views.screen_view, name="map-screen"),
+    path("landing/", views.landing, name="landing"),
+    path("evaluations/<id:pk>/bulletin/", views.bulletin_page, name="evaluation-bulletin"),
+    path("evaluations/<id:pk>/bulletin.pdf", views.bulletin_pdf, name="evaluation-bulletin-pdf"),
+]

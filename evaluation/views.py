@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from evaluation import selectors, services
+from evaluation import bulletin, leadership, selectors, services
 from evaluation.board import BOARD_ORDER, LightBoard, light_board
 from evaluation.exports import light_board_workbook
 from evaluation.models import Appeal, Evaluation
@@ -30,7 +30,7 @@ from tasks.errors import Conflict, NotFound
 from tasks.models import Plan
 from tasks.periods import quarter_of
 from tasks.selectors import plan_list
-from units.models import Unit
+from units.models import Membership, Unit
 from units.selectors import user_scope
 
 
@@ -317,3 +317,77 @@ def stocktake_agenda_page(request: HttpRequest, pk: int) -> HttpResponse:
     except PermissionDenied as exc:
         return render(request, "workflow/403.html", {"message": str(exc)}, status=403)
     return render(request, "evaluation/agenda.html", {"agenda": agenda, "nav": "evaluations"})
+
+
+# -- leadership: the 五色图, the big screen, the bulletin ------------------------------------------------------------
+
+
+def _map(request: HttpRequest, template: str) -> HttpResponse:
+    """The map of ``?evaluation=`` (default: the latest published round the user may read), narrowed to
+    ``?track=``; 404 out of sight, 403 for a draft the user may not read."""
+    evaluation_id = _number(request.GET.get("evaluation", "")[:20])
+    if evaluation_id is None:
+        latest = leadership.default_evaluation(user=request.user)
+        if latest is None:
+            return render(request, template, {"page": None, "nav": "map"})
+        evaluation_id = latest.pk
+    track = request.GET.get("track", "")[:40]
+    try:
+        page = leadership.map_page(user=request.user, evaluation_id=evaluation_id, track=track)
+    except NotFound:
+        raise Http404 from None
+    except PermissionDenied as exc:
+        return render(request, "workflow/403.html", {"message": str(exc)}, status=403)
+    return render(request, template, {"page": page, "track": track, "nav": "map",
+                                      "sees_all": user_scope(request.user).sees_all_units})  # fmt: skip
+
+
+@login_required
+@require_GET
+def map_view(request: HttpRequest) -> HttpResponse:
+    """五色图: the districts on their boundaries, zones and departments as tiles, coloured by a round's result."""
+    return _map(request, "evaluation/map.html")
+
+
+@login_required
+@require_GET
+def screen_view(request: HttpRequest) -> HttpResponse:
+    """The big screen for meetings: dark, large type, the tracks shown in turn (static/js/map.js)."""
+    return _map(request, "evaluation/screen.html")
+
+
+@login_required
+@require_GET
+def landing(request: HttpRequest) -> HttpResponse:
+    """Where signing in leads: leaders (who read, rather than report) to the map; everyone else home (a leader who
+    also reports or signs off for a unit has work waiting there)."""
+    scope = user_scope(request.user)
+    reads_only = scope.is_leader and not scope.roles & {Membership.Role.REPORTER, Membership.Role.HEAD}
+    return redirect("map" if reads_only else "home")
+
+
+def _bulletin(request: HttpRequest, pk: int) -> leadership.MapPage:
+    try:
+        return leadership.bulletin_page(user=request.user, evaluation_id=pk)
+    except (NotFound, PermissionDenied):
+        raise Http404 from None
+
+
+@login_required
+@require_GET
+def bulletin_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """晾晒: one printable A4 page (print CSS) of a published round: map, headline, every track's ranking, legend,
+    as-of stamp and rule-set version."""
+    page = _bulletin(request, pk)
+    return render(request, "evaluation/bulletin.html", {"page": page, "nav": "map", "now": timezone.now()})
+
+
+@login_required
+@require_GET
+def bulletin_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The bulletin as a PDF (drawn by evaluation.bulletin, no browser needed)."""
+    page = _bulletin(request, pk)
+    response = HttpResponse(bulletin.bulletin_pdf(page), content_type="application/pdf")
+    response["Content-Disposition"] = (f'attachment; filename="bulletin-{page.evaluation.plan.code}-'
+                                       f'{page.evaluation.period}-v{page.evaluation.version}.pdf"')  # fmt: skip
+    return response

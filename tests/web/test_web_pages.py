@@ -24,6 +24,7 @@ PAGES = [
     ("unit", "/units/jxw/", "牵头任务", "Tasks led"),
     ("unit list", "/units/", "单位名录", "Unit directory"),
     ("search", "/search/?q=轻合金", "指标", "Indicators"),
+    ("map", "/map/", "还没有发布的赛马比拼结果", "No unit ranking has been published yet"),
 ]
 
 
@@ -294,7 +295,8 @@ def test_signing_in_with_the_login_form_lands_on_home(register, alice):
     client = Client()
     response = client.post("/accounts/login/", {"username": "alice", "password": "pw-alice"})
     assert response.status_code == 302
-    assert response["Location"] == "/"
+    assert response["Location"] == "/landing/"  # leaders go on to the map; a reporter home
+    assert client.get("/landing/")["Location"] == "/"
     assert client.get("/").status_code == 200
     wrong = Client().post("/accounts/login/", {"username": "alice", "password": "nope"})
     assert wrong.status_code == 200
