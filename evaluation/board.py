@@ -35,14 +35,17 @@ BOARD_ORDER = ("red", "orange", "yellow", "green", "blue", "grey")
 
 
 def light_board(*, user, as_of: date, plan_id: int | None = None, unit_id: int | None = None,
-                colour: str = "") -> LightBoard:  # fmt: skip
+                colour: str = "", part: PlanTask | None = None) -> LightBoard:  # fmt: skip
     """Every task's light on ``as_of`` that the user may read (leaf tasks with a lead unit), worst first, with its
-    reasons and a supervisor's override beside it; narrowed by plan, by unit (lead or responsible) and by colour.
+    reasons and a supervisor's override beside it; narrowed by plan, by part (a top-level task: the tasks below it),
+    by unit (lead or responsible) and by colour.
     The stored daily lights (``evaluation.lights``), made trustworthy for the plans shown first. A fixed number of
     queries whatever the number of tasks."""
     tasks = task_list(user=user).filter(children__isnull=True, lead_unit__isnull=False)
     if plan_id is not None:
         tasks = tasks.filter(plan_id=plan_id)
+    if part is not None:
+        tasks = tasks.filter(plan_id=part.plan_id, code__startswith=f"{part.code}.")
     if unit_id is not None:
         tasks = tasks.filter(Q(lead_unit_id=unit_id) | Q(task_units__unit_id=unit_id)).distinct()
     tasks = list(tasks.order_by("plan_id", "sort_key"))

@@ -29,7 +29,7 @@ from evaluation.rules.reasons import worded
 from tasks.errors import Conflict, NotFound
 from tasks.models import Plan
 from tasks.periods import quarter_of
-from tasks.selectors import plan_list
+from tasks.selectors import plan_list, task_list
 from units.models import Membership, Unit
 from units.selectors import user_scope
 
@@ -274,16 +274,22 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _board(request: HttpRequest) -> tuple[dict, LightBoard]:
-    """The board's GET filters — plan (code), unit (code), colour; a value that does not fit is ignored — and the
-    board they select, today."""
+    """The board's GET filters — plan (code), part (a top-level task's code, in the plan chosen or the only one),
+    unit (code), colour; a value that does not fit is ignored — and the board they select, today."""
     plans = {plan.code: plan for plan in plan_list(user=request.user).exclude(status=Plan.Status.DRAFT)}
     plan = plans.get(request.GET.get("plan", "")[:60])
     unit = Unit.objects.filter(code=request.GET.get("unit", "")[:40]).first() if request.GET.get("unit") else None
     colour = request.GET.get("colour", "")
     colour = colour if colour in BOARD_ORDER else ""
+    in_plan = plan or (next(iter(plans.values())) if len(plans) == 1 else None)  # parts need one plan
+    parts = {task.code: task for task in task_list(user=request.user).filter(plan=in_plan, parent__isnull=True,
+                                                                           children__isnull=False).distinct()
+             .order_by("sort_key")} if in_plan else {}  # fmt: skip
+    part = parts.get(request.GET.get("part", "")[:60])
     board = light_board(user=request.user, as_of=timezone.localdate(), plan_id=plan.pk if plan else None,
-                        unit_id=unit.pk if unit else None, colour=colour)  # fmt: skip
-    return {"plans": list(plans.values()), "plan": plan, "unit": unit, "colour": colour}, board
+                        unit_id=unit.pk if unit else None, colour=colour, part=part)  # fmt: skip
+    return {"plans": list(plans.values()), "plan": plan, "unit": unit, "colour": colour, "parts": list(parts.values()),
+            "part": part}, board  # fmt: skip
 
 
 @login_required

@@ -1,5 +1,5 @@
 """The task-light board (任务亮灯): every readable task's light today, worst first, with its reasons and a
-supervisor's override; filtered by plan, unit and colour; the same as .xlsx; a fixed number of queries."""
+supervisor's override; filtered by plan, part, unit and colour; the same as .xlsx; a fixed number of queries."""
 
 from __future__ import annotations
 
@@ -62,6 +62,18 @@ def test_filters_narrow_by_colour_and_by_unit_and_ignore_what_does_not_fit(plan)
     kjj = page(user, "/lights/", unit="kjj").content.decode()
     assert "小幅逾期" in kjj and "严重逾期" not in kjj
     assert page(user, "/lights/", colour="purple", unit="nowhere", plan="x").status_code == 200
+
+
+def test_a_part_narrows_the_board_to_the_tasks_below_it(plan):
+    part = make_task(plan, "4", title="第四部分")
+    make_task(plan, "4.1", parent=part, title="部分内任务", responsible=("市科技局",))
+    make_task(plan, "40", title="编号相近的任务")  # "40" is not below "4"
+    user = make_persona("leo")
+    whole = page(user, "/lights/").content.decode()
+    assert '<option value="4">4 第四部分</option>' in whole and "编号相近的任务" in whole
+    narrowed = page(user, "/lights/", part="4").content.decode()
+    assert "部分内任务" in narrowed and "编号相近的任务" not in narrowed and "严重逾期" not in narrowed
+    assert "严重逾期" in page(user, "/lights/", part="nope").content.decode()  # what does not fit is ignored
 
 
 def test_an_override_is_shown_beside_the_light_it_moved(plan):
