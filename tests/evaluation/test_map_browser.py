@@ -2,7 +2,8 @@
 
 The leader signs in through the login page and lands on the 五色图: 38 coloured districts and the zone and
 department tiles; hovering 万州区 reads its score and rank; a click reaches its breakdown with its tasks and their
-lights; the period switcher moves to the earlier round; the bulletin prints to a PDF. Screenshots of the map
+lights; the period switcher moves to the earlier round; the big screen shows one track at a time; the bulletin
+prints to a PDF; no page breaks the Content-Security-Policy. Screenshots of the map
 (desktop and phone) and the printed PDF are kept under var/test-artefacts/ (CI keeps them with the run);
 ``LUOSHI_SCREENSHOT=1`` also refreshes docs/screenshot-map.png, the README's picture.
 
@@ -26,6 +27,7 @@ from evaluation import services
 from evaluation.models import Evaluation, UnitResult
 from tests.evaluation.test_map_pages import boundaries_installed, every_unit_scored
 from tests.support import require_chromium
+from tests.web.test_csp_browser import RECORD_VIOLATIONS
 from tests.workflow.web.test_round_browser import PHONE, chromium
 from units.models import Unit
 
@@ -67,7 +69,11 @@ def test_a_leader_lands_on_the_map_reads_a_district_drills_down_switches_period_
     base = live_server.url
     with chromium() as browser:
         context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+        context.add_init_script(RECORD_VIOLATIONS)
         page = context.new_page()
+        refused = []
+        page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
+                else None)  # fmt: skip
         page.set_default_timeout(10_000)
         page.goto(f"{base}/accounts/login/")
         page.fill("input[name=username]", world["leo"].username)
@@ -88,6 +94,7 @@ def test_a_leader_lands_on_the_map_reads_a_district_drills_down_switches_period_
         tip = page.locator("#map-tip")
         tip.wait_for(state="visible")
         assert f"万州区 · 得分 {wanzhou.score}" in tip.inner_text() and f"第 {wanzhou.rank} 名" in tip.inner_text()
+        assert page.evaluate("window.__cspViolations") == []  # the tooltip moves through CSSOM, which CSP allows
         page.screenshot(path=str(ARTEFACTS / "map-desktop.png"))
         if os.environ.get("LUOSHI_SCREENSHOT") == "1":
             page.mouse.move(1270, 5)
@@ -109,10 +116,16 @@ def test_a_leader_lands_on_the_map_reads_a_district_drills_down_switches_period_
         page.wait_for_url(re.compile(rf"evaluation={earlier.pk}"))
         assert "2025-Q2" in page.locator("h1").inner_text()
 
+        page.goto(f"{base}/map/screen/?evaluation={latest.pk}")
+        assert page.locator("body.screen .screen-track:not([hidden])").count() == 1
+        assert page.evaluate("document.body.getAttribute('data-current-track')")  # the cycle has begun
+        assert page.evaluate("window.__cspViolations") == []
+
         page.goto(f"{base}/evaluations/{latest.pk}/bulletin/")
         page.emulate_media(media="print")
         assert page.locator(".topbar").is_hidden()  # the print CSS drops the navigation
         pdf = page.pdf(format="A4", print_background=True)
+        assert page.evaluate("window.__cspViolations") == [] and refused == []
         context.close()
     (ARTEFACTS / "bulletin-printed.pdf").write_bytes(pdf)
     reader = PdfReader(io.BytesIO(pdf))
