@@ -79,6 +79,7 @@ class MapPage:
     boundaries_installed: bool
     headline: Headline
     track: str  # the track code the page is narrowed to ("" for all)
+    drill: frozenset[int] | None  # the units whose breakdown the user may open (None: every unit)
 
     @property
     def spec(self) -> RuleSpec:
@@ -110,7 +111,8 @@ def map_page(*, user, evaluation_id: int, track: str = "") -> MapPage:
     results = [row for group in ranking.tracks for row in group.rows]
     periods = evaluation_list(user=user).filter(plan_id=evaluation.plan_id).exclude(
         status=Evaluation.Status.COMPUTING).order_by("-period_start", "-version")  # fmt: skip
-    if not user_scope(user).sees_all_units:
+    scope = user_scope(user)
+    if not scope.sees_all_units:
         periods = periods.filter(status=Evaluation.Status.PUBLISHED)
     drawing = boundaries.map_shapes(MAP_WIDTH)
     by_adcode = {row.unit.adcode: row for row in results if row.unit.adcode}
@@ -136,6 +138,7 @@ def map_page(*, user, evaluation_id: int, track: str = "") -> MapPage:
         width=drawing.width if drawing else MAP_WIDTH, height=drawing.height if drawing else 0,
         regions=tuple(regions), tiles=tuple(tiles), boundaries_installed=drawing is not None,
         headline=headline_of(evaluation, results, ranking.spec), track=track,
+        drill=None if scope.sees_all_units else frozenset(scope.unit_ids),
     )  # fmt: skip
 
 

@@ -55,6 +55,20 @@ def test_a_published_map_is_for_everyone_and_a_draft_for_supervisors_and_leaders
     assert "data-draft" not in body and f'href="/evaluations/{draft.pk}/units/' in body
 
 
+def test_a_unit_opens_its_own_breakdown_from_the_map_and_reads_the_others(world, draft):
+    every_unit_scored(draft)
+    published(world, draft)
+    alice = world["jxw-r"]
+    jxw = alice.memberships.get().unit
+    body = page(alice, "/map/").content.decode()
+    assert f'href="/evaluations/{draft.pk}/units/{jxw.pk}/"' in body  # its own breakdown, one click away
+    units = rf'/evaluations/{draft.pk}/units/(\d+)/"'
+    linked = [*re.findall(rf'<a href="{units} class="region', body),
+              *re.findall(rf'class="tile region" href="{units}', body)]
+    assert linked == [str(jxw.pk)]
+    assert 'data-unit="wanzhou"' in body and "万州区 · 得分" in body  # the others: read, not opened
+
+
 def test_the_map_colours_every_district_by_its_result_and_puts_the_rest_on_tiles(world, draft):
     boundaries_installed()
     every_unit_scored(draft)
