@@ -6,7 +6,8 @@ Every unit gets a steady profile (most diligent, a few not) and every task a pac
 on time, late or not at all, sometimes sent back once inside the unit; each task report is consolidated, signed off
 and approved, sometimes returned once by a supervisor first; milestones are completed on, before or after their
 dates (or not at all), and indicators move along a path toward their targets. The round is closed by a supervisor a
-week after its due date (what was not submitted by then is missing).
+week after its due date (what was not submitted by then is missing). Of the current quarter, one thing: a milestone
+brought forward to a date just past, so the day's light board shows a yellow too (``_bring_forward``).
 
 The loader moves the clock (``tasks.demo.at_moment``, with ``time_machine``: the services read ``timezone.now()``;
 nothing else in the product does this). A quarter is one transaction, so an interrupted load leaves whole quarters;
@@ -24,12 +25,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Sum
 
 from tasks.demo import at_moment, demo_moment
 from tasks.lifecycle import Kind, Status
 from tasks.models import Indicator, Milestone, Plan, PlanTask, Report, ReportingRound
 from tasks.periods import Period, parse_period, quarter_of
-from tasks.services import task_update
+from tasks.services import milestone_update, task_update
 from units.models import Membership, Unit
 from workflow import services
 
@@ -39,6 +41,8 @@ CLOSE_AFTER_DUE = timedelta(days=8)
 ILLUSTRATIVE = "（示例）"
 RETURN_REASON = "佐证材料不完整，请补充后重新报送（示例）"
 ACCEPTED = "节点全部完成，验收办结（示例）"
+BROUGHT_FORWARD = "按专班调度要求，节点提前至 %(day)s 完成（示例）"
+BROUGHT_FORWARD_BY = timedelta(days=3)  # the new date: this long before the day the demo is loaded
 
 # Each unit's profile: (share of units, P(on time), P(late) — the rest is never submitted —, P(in-unit return),
 # the most P(a due milestone is done in a quarter) its tasks reach when it leads them, the most indicator pace its
@@ -74,11 +78,13 @@ class HistoryReport:
     reports: int = 0
     approved: int = 0
     accepted: int = 0
+    brought_forward: str = ""  # the milestone brought forward to a date just past (see _bring_forward)
 
     def summary(self) -> str:
         added = f"{self.quarters[0]}…{self.quarters[-1]}" if self.quarters else "none"
+        moved = f"; milestone “{self.brought_forward}” brought forward" if self.brought_forward else ""
         return (f"history: {len(self.quarters)} quarters added ({added}), {len(self.skipped)} already there; "
-                f"{self.reports} reports, {self.approved} task reports approved, {self.accepted} tasks accepted")
+                f"{self.reports} reports, {self.approved} task reports approved, {self.accepted} tasks accepted{moved}")
 
 
 def past_quarters(today: date) -> list[Period]:
@@ -149,6 +155,8 @@ def history_load(*, plan: Plan, today: date) -> HistoryReport:
         with transaction.atomic():
             _quarter(plan, period, people, profiles, report)
         report.quarters.append(period.code)
+    with transaction.atomic():
+        report.brought_forward = _bring_forward(plan, people, profiles, today)
     return report
 
 
@@ -207,6 +215,39 @@ def _accept_finished(plan: Plan, people: _People, profiles: dict[int, str], day:
         at_moment(demo_moment(day, 11), lambda t=task: task_update(actor=people.supervisor, task=t, changes=done,
                                                        comment=ACCEPTED))  # fmt: skip
         report.accepted += 1
+
+
+def _bring_forward(plan: Plan, people: _People, profiles: dict[int, str], today: date) -> str:
+    """The current quarter so far: a supervisor brought one milestone forward (调整, with its reason; the original
+    date is kept), to a date a few days before ``today``, and it is not done yet — a 催办, so the day's light board
+    has a yellow as well (the plan's own dates fall on quarter and year ends, so otherwise a yellow, 1–7 days
+    overdue, shows only in a quarter's first week). Returns the milestone's title ("" when none was moved).
+
+    The milestone is the next one not yet due of a task that is up to date (every milestone due is done), has never
+    missed a round and is led by a diligent unit, and it weighs at most 15 % of its task, so that the task's gap stays
+    within yellow. Both its dates lie after every past round's due date: no published result read either. Once per
+    demo: nothing is moved when any milestone of the plan has been moved already."""
+    milestones = Milestone.objects.filter(task__plan=plan)
+    if milestones.filter(original_due_date__isnull=False).exists():
+        return ""
+    day = today - BROUGHT_FORWARD_BY
+    behind = milestones.filter(due_date__lt=today).exclude(status=Milestone.Status.DONE).values("task_id")
+    missed = Report.objects.filter(round__plan=plan, kind=Kind.TASK, missing_at_close=True).values("task_id")
+    tasks = (PlanTask.objects.filter(plan=plan, children__isnull=True, lead_unit__isnull=False)
+             .exclude(status=PlanTask.Status.DONE).exclude(pk__in=behind).exclude(pk__in=missed)
+             .annotate(total=Sum("milestones__weight")).filter(total__gt=0).order_by("sort_key"))  # fmt: skip
+    for task in tasks:
+        if profiles.get(task.lead_unit_id) not in ("good", "fair"):
+            continue
+        following = milestones.filter(task=task, due_date__gt=today, status=Milestone.Status.PENDING)
+        milestone = following.order_by("due_date", "order", "pk").first()
+        if milestone is None or milestone.weight > task.total * Decimal("0.15"):
+            continue
+        at_moment(demo_moment(day - timedelta(days=14), 10), lambda m=milestone: milestone_update(
+            actor=people.supervisor, milestone=m, changes={"due_date": day},
+            reason=BROUGHT_FORWARD % {"day": day.isoformat()}))  # fmt: skip
+        return milestone.title
+    return ""
 
 
 def _part(part: Report, people: _People, profiles: dict[int, str], period: Period, due: date,

@@ -19,6 +19,8 @@ from evaluation.rules.colours import JUDGED, Colour
 
 ONE = Decimal(1)
 ZERO = Decimal(0)
+# ``RuleSpec.major_red_scope``: whose colour a red light on a major task caps (the lead unit's, or every unit's).
+MAJOR_RED_SCOPES = ("lead", "all")
 
 
 class RuleSpecError(ValueError):
@@ -168,6 +170,12 @@ class RuleSpec:
     rank_quantile: Decimal = Decimal("0.2")
     # A red light on a major task holds the unit at this colour at best (DOMAIN.md: "or a red light on a major task").
     major_red_light_colour: Colour = Colour.ORANGE
+    # Whose colour that red light holds: "lead", the task's lead unit (牵头单位) only; "all", every unit with a part
+    # in the task (lead and responsible). The lead unit answers for the task's outcome, and a responsible unit's part
+    # already weighs in its F2; with "all", one late district holds a major task red and so caps the 37 others that
+    # share it, whatever each of them did. Rule sets stored before this setting existed keep "all", what they were
+    # computed with (migration 0011).
+    major_red_scope: str = "lead"
     min_scored_tasks: int = 1
     rubric_min_raters: int = 2
     rubric_scale: tuple[int, int] = (1, 5)
@@ -259,6 +267,8 @@ class RuleSpec:
             errors["appeal_working_days"] = str(_("申诉期为 0 至 30 个工作日"))
         if self.rubric_min_raters < 1:
             errors["rubric_min_raters"] = str(_("至少 1 人"))
+        if self.major_red_scope not in MAJOR_RED_SCOPES:
+            errors["major_red_scope"] = str(_("只能是 lead（只限牵头单位）或 all（所有有分工的单位）"))
         if not 1 <= self.lights.missed_window <= 60:
             errors["lights.missed_window"] = str(_("统计最近 1 至 60 轮"))
         low, high = self.rubric_scale

@@ -6,7 +6,8 @@ result. Pure.
 - Colour: the first score band the unit reaches; a band with a rank condition also needs the rank (top: fewer than
   quantile × n units ahead; bottom: fewer than quantile × n behind). Meeting the score but not the rank condition
   moves one level towards the middle (blue → green, red → orange). A veto makes the unit red whatever its score; a
-  red light on a major task holds it at the spec's ``major_red_light_colour`` at best.
+  red light on a major task holds it at the spec's ``major_red_light_colour`` at best — the task's lead unit only, or
+  every unit with a part in it, by the spec's ``major_red_scope`` — and its reasons name the task.
 """
 
 from __future__ import annotations

@@ -98,7 +98,7 @@ class UnitScore:
     veto: bool
     scored_tasks: int
     enough_data: bool
-    major_red_tasks: tuple[str, ...]
+    major_red_tasks: tuple[str, ...]  # the red major tasks that cap the colour (the spec's ``major_red_scope``)
     notes: tuple[Reason, ...]
 
 
@@ -176,6 +176,16 @@ def _items(entries: tuple[ItemEntry, ...], catalogue, cap: Decimal) -> tuple[Dec
     return min(total, cap), vetoes
 
 
+def _caps(task: TaskShare, spec: RuleSpec) -> bool:
+    """Whether this task's light caps the unit's colour (``RuleSpec.major_red_light_colour``): a red major task, of
+    which the unit is the lead unit — or has any part, when the spec's ``major_red_scope`` is "all"."""
+    return (
+        task.importance == "major"
+        and task.light is Colour.RED
+        and (task.role == "lead" or spec.major_red_scope == "all")
+    )
+
+
 def unit_score(facts: UnitFacts, spec: RuleSpec = DEFAULT_SPEC) -> UnitScore:
     notes: list[Reason] = []
     # F1
@@ -230,13 +240,9 @@ def unit_score(facts: UnitFacts, spec: RuleSpec = DEFAULT_SPEC) -> UnitScore:
     notes.extend(Reason("veto", {"item": label}) for label in vetoes)
     base = sum((weights[name] * value for name, value in components.items() if value is not None), ZERO)
     score = (Decimal(100) * base + bonus - deductions).quantize(CENT, rounding=ROUND_HALF_UP)
-    major_red = tuple(task.code for task in facts.tasks if task.importance == "major" and task.light is Colour.RED)
-    if major_red:
-        notes.extend(
-            Reason("major_red_light", {"task": task.title or task.code})
-            for task in facts.tasks
-            if task.code in major_red
-        )
+    capping = [task for task in facts.tasks if _caps(task, spec)]
+    major_red = tuple(task.code for task in capping)
+    notes.extend(Reason("major_red_light", {"task": task.title or task.code}) for task in capping)
     enough = scored >= spec.min_scored_tasks and scored > 0
     if not enough:
         notes.append(Reason("too_little_data", {"minimum": max(spec.min_scored_tasks, 1)}))

@@ -22,6 +22,7 @@ def default_rule_set(request):
     request.getfixturevalue("db")
     importlib.import_module("evaluation.migrations.0002_default_rule_set").create_default(apps, None)
     importlib.import_module("evaluation.migrations.0010_missed_window").fill_missed_window(apps, None)
+    importlib.import_module("evaluation.migrations.0011_major_red_scope").fill_major_red_scope(apps, None)
 
 
 @pytest.fixture

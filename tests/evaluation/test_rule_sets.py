@@ -4,6 +4,7 @@ and the read-only API every signed-in user may read (units must see how they are
 from __future__ import annotations
 
 import importlib
+from datetime import date
 
 import pytest
 from django.apps import apps
@@ -11,8 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from evaluation.models import RuleSet
-from evaluation.rules import DEFAULT_SPEC
+from evaluation.models import Evaluation, RuleSet
+from evaluation.rules import DEFAULT_SPEC, RuleSpec
 from evaluation.selectors import active_rule_set
 from tests.conftest import PERSONAS, make_persona
 from tests.factories import make_plan
@@ -24,6 +25,7 @@ def default_rule_set() -> RuleSet:
     migration = importlib.import_module("evaluation.migrations.0002_default_rule_set")
     migration.create_default(apps, None)  # idempotent: the row is there after migrate (unless a test flushed it)
     importlib.import_module("evaluation.migrations.0010_missed_window").fill_missed_window(apps, None)
+    importlib.import_module("evaluation.migrations.0011_major_red_scope").fill_major_red_scope(apps, None)
     return RuleSet.objects.get(code="default", version=1)
 
 
@@ -32,6 +34,32 @@ def test_the_data_migration_writes_domain_md_defaults_out_in_full():
     assert rule_set.plan is None and rule_set.effective_from == "2023-Q1"
     assert rule_set.spec == DEFAULT_SPEC.to_data()  # the whole spec as data, not an empty "use the code's defaults"
     assert rule_set.rules == DEFAULT_SPEC
+
+
+def test_specs_stored_before_major_red_scope_keep_all_and_an_unused_rule_set_takes_lead():
+    """Migration 0011: results computed before the setting existed read as they were computed (every unit with a
+    part capped); a rule set nothing was computed with takes the new default; a spec that says it keeps it."""
+    old = {key: value for key, value in DEFAULT_SPEC.to_data().items() if key != "major_red_scope"}
+    used = RuleSet.objects.create(code="used", name="用过的", effective_from="2024-Q1", spec=dict(old))
+    RuleSet.objects.create(code="unused", name="没用过的", effective_from="2025-Q1", spec=dict(old))
+    chosen = RuleSet.objects.create(code="chosen", name="已设定", effective_from="2026-Q1",
+                                    spec={**old, "major_red_scope": "lead"})  # fmt: skip
+    plan = make_plan("cq")
+    evaluation = Evaluation.objects.create(plan=plan, period="2024-Q3", period_start=date(2024, 7, 1),
+                                           period_end=date(2024, 9, 30), as_of=date(2024, 10, 10), rule_set=used,
+                                           spec=dict(old))  # fmt: skip
+    Evaluation.objects.create(plan=plan, period="2026-Q1", period_start=date(2026, 1, 1),
+                              period_end=date(2026, 3, 31), as_of=date(2026, 4, 10), rule_set=chosen,
+                              spec={**old, "major_red_scope": "lead"})  # fmt: skip
+    fill = importlib.import_module("evaluation.migrations.0011_major_red_scope").fill_major_red_scope
+    fill(apps, None)
+    fill(apps, None)  # idempotent
+    evaluation.refresh_from_db()
+    assert evaluation.spec == {**old, "major_red_scope": "all"}
+    assert RuleSpec.from_data(evaluation.spec).major_red_scope == "all"
+    stored = RuleSet.objects.filter(code__in=["used", "unused", "chosen"])
+    scopes = dict(stored.values_list("code", "spec__major_red_scope"))
+    assert scopes == {"used": "all", "unused": "lead", "chosen": "lead"}
 
 
 def test_the_active_rule_set_is_the_plans_own_latest_started_else_the_general_one():
@@ -50,13 +78,15 @@ def test_the_admin_names_every_wrong_field_and_saves_a_valid_one(client):
     admin = make_persona("sam", is_staff=True, is_superuser=True)
     client.force_login(admin)
     bad = {"code": "bad", "version": 1, "name": "错的", "effective_from": "2025-Q5",
-           "spec": '{"weights": {"f1": "0.5"}, "bonus_cap": -1}', "note": ""}  # fmt: skip
+           "spec": '{"weights": {"f1": "0.5"}, "bonus_cap": -1, "major_red_scope": "everyone"}',
+           "note": ""}  # fmt: skip
     response = client.post("/admin/evaluation/ruleset/add/", bad)
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert "2025-Q5" in str(errors["effective_from"])
     assert any(message.startswith("weights:") for message in errors["spec"])
     assert any(message.startswith("bonus_cap:") for message in errors["spec"])
+    assert "major_red_scope: 只能是 lead（只限牵头单位）或 all（所有有分工的单位）" in errors["spec"]
     good = {**bad, "code": "good", "effective_from": " 2025-q3 ", "spec": '{"weights": {"f1": "0.3", "f2": "0.4"}}'}
     response = client.post("/admin/evaluation/ruleset/add/", good)
     assert response.status_code == 302, response.context["adminform"].form.errors

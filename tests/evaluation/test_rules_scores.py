@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
-from evaluation.rules import Colour, UnitFacts, annual_score, rank_track, unit_score
+from evaluation.rules import DEFAULT_SPEC, Colour, UnitFacts, annual_score, rank_track, unit_score
 from evaluation.rules.scoring import IndicatorShare, ItemEntry, ProcessCounts, TaskShare, attainment
 
 D = Decimal
@@ -137,6 +138,37 @@ def test_too_little_data_is_grey_and_unranked_and_a_major_red_light_holds_the_un
                                              scored("c", "99", enough=False)])}  # fmt: skip
     assert (ranked["a"].rank, ranked["a"].colour) == (1, Colour.ORANGE)
     assert (ranked["c"].rank, ranked["c"].colour) == (None, Colour.GREY)
+
+
+ALL = replace(DEFAULT_SPEC, major_red_scope="all")
+
+
+@pytest.mark.parametrize(
+    ("role", "importance", "light", "spec", "capped"),
+    [
+        # the lead unit of a red major task is held at orange whatever the scope
+        ("lead", "major", Colour.RED, DEFAULT_SPEC, True),
+        ("lead", "major", Colour.RED, ALL, True),
+        # a unit with only a part in it: held under "all" (the old rule), not under "lead" (the default)
+        ("responsible", "major", Colour.RED, DEFAULT_SPEC, False),
+        ("responsible", "major", Colour.RED, ALL, True),
+        # only a red light on a major task caps
+        ("lead", "major", Colour.ORANGE, ALL, False),
+        ("lead", "normal", Colour.RED, ALL, False),
+        ("responsible", "normal", Colour.RED, ALL, False),
+    ],
+)  # fmt: skip
+def test_a_red_major_task_caps_its_lead_unit_and_under_scope_all_every_unit_with_a_part(role, importance, light,
+                                                                                        spec, capped):  # fmt: skip
+    share = TaskShare("2.3.3", role, importance, D(100), D(100), light, title="推动生产过程智能化")
+    top = unit_score(UnitFacts("a", tasks=(share,), process=ProcessCounts(parts_due=1, parts_on_time=1)), spec)
+    others = [unit_score(facts(code, f2=("50", "100")), spec) for code in "bcdefghij"]
+    standing = {s.unit: s for s in rank_track([top, *others], spec)}["a"]
+    assert standing.score == D("100.00") and standing.rank == 1
+    assert standing.colour == (Colour.ORANGE if capped else Colour.BLUE)
+    assert top.major_red_tasks == (("2.3.3",) if capped else ())
+    reasons = [reason.text for reason in standing.reasons]
+    assert reasons == (["重大任务“推动生产过程智能化”亮红灯"] if capped else [])  # the reason names the task
 
 
 def test_changes_against_the_previous_period():

@@ -22,6 +22,7 @@ def test_the_defaults_are_domain_md():
     assert spec.quarter_weights == tuple(Decimal(x) for x in ("0.15", "0.20", "0.25", "0.40"))
     assert (spec.bonus_cap, spec.deduction_cap) == (10, 15)
     assert [item.code for item in spec.deductions if item.veto] == ["falsified"]
+    assert (spec.major_red_light_colour, spec.major_red_scope) == ("orange", "lead")  # the lead unit answers for it
     assert [swatch.colour for swatch in spec.legend()] == list(Colour)
     assert spec.problems() == {}
 
@@ -69,6 +70,9 @@ def test_an_item_without_a_cap_has_none():
         ({"lights": {"gap": [{"upto": 5, "colour": "purple"}, {"upto": None, "colour": "red"}]}},
          "lights.gap.0.colour"),
         ({"colour_of_the_year": "red"}, "colour_of_the_year"),
+        ({"major_red_scope": "everyone"}, "major_red_scope"),
+        ({"major_red_scope": ""}, "major_red_scope"),
+        ({"major_red_scope": ["lead"]}, "major_red_scope"),
     ],
 )  # fmt: skip
 def test_every_invalid_field_is_named(data, field):

@@ -1,15 +1,17 @@
 """A unit's process facts from its reports in the period: due, on time, reviewed and first pass (a return by a
-supervisor counts against it; a return inside the unit or by the lead unit does not), claims with evidence."""
+supervisor counts against it; a return inside the unit or by the lead unit does not), claims with evidence; and its
+tasks with its role in each, as the cap of a red major task reads them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from evaluation.rules import DEFAULT_SPEC
-from evaluation.snapshot import unit_facts
+from evaluation.rules import DEFAULT_SPEC, rank_track, unit_score
+from evaluation.snapshot import plan_judging, unit_facts
 from tasks.lifecycle import Kind, Status
 from tasks.models import AuditEvent, MilestoneClaim, Report, ReportingRound
 from tests.factories import make_milestone, make_plan, make_task
@@ -99,3 +101,22 @@ def test_claims_with_evidence_count_a_note_as_python_strips_it_or_a_file_of_that
     expected = sum(bool(note.strip()) or attached for note, attached in EVIDENCE)
     assert expected == 5
     assert (facts.process.claims, facts.process.claims_with_evidence) == (len(EVIDENCE), expected)
+
+
+@pytest.mark.parametrize(("scope", "capped"), [("lead", {"jxw"}), ("all", {"jxw", "yubei", "nanan"})])
+def test_a_red_major_task_caps_its_lead_unit_and_under_scope_all_the_districts_that_share_it(scope, capped):
+    """The register's roles reach the rule: a major task led by 市经济信息委 and shared by two districts is red (its
+    milestone 40 days overdue); whose colour it caps, and the reason naming it, follow the spec's scope."""
+    plan = make_plan("cq")
+    major = make_task(plan, "2.1", importance="major", title="重大任务甲", responsible=("渝北区", "南岸区"))
+    make_milestone(major, "a", date(2025, 9, 10))
+    spec = replace(DEFAULT_SPEC, major_red_scope=scope)
+    lights, units = plan_judging(plan_id=plan.pk, period_start=date(2025, 7, 1), period_end=date(2025, 9, 30),
+                                 as_of=date(2025, 10, 20), spec=spec)  # fmt: skip
+    assert lights[major.pk].colour == "red"
+    codes = dict(Unit.objects.filter(pk__in=list(units)).values_list("pk", "code"))
+    assert set(codes.values()) == {"jxw", "yubei", "nanan"}
+    scores = [unit_score(each, spec) for each in units.values()]
+    assert {codes[int(s.unit)] for s in scores if s.major_red_tasks == ("2.1",)} == capped
+    reasons = {codes[int(s.unit)]: [reason.text for reason in s.reasons] for s in rank_track(scores, spec)}
+    assert {code for code, texts in reasons.items() if "重大任务“重大任务甲”亮红灯" in texts} == capped

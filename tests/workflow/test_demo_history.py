@@ -10,9 +10,12 @@ from io import StringIO
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db.models import F
+from rest_framework.test import APIClient
 
+from evaluation.board import light_board
 from evaluation.models import Evaluation, UnitResult
 from tasks.demo import CHONGQING_PLAN_CODE
 from tasks.models import AuditEvent, IndicatorValue, Milestone, Plan, Report, ReportingRound
@@ -57,6 +60,26 @@ def test_two_past_quarters_went_through_the_services_with_a_spread(history):
     assert "示例" in Report.objects.filter(round__in=closed, status="approved").first().narrative
 
 
+def test_a_milestone_was_brought_forward_to_just_before_today_so_the_board_has_a_yellow(history):
+    """The plan's own dates fall on quarter and year ends: without this, a yellow (1–7 days overdue) would show
+    only in a quarter's first week. Both dates lie after the last past round's due date: no result read either.
+    The day's board then has green, yellow, orange and red; blue (a task accepted as done) comes with the full
+    history — its first tasks are accepted early in 2026, too long a history for a test."""
+    moved = Milestone.objects.get(original_due_date__isnull=False)
+    assert moved.due_date == date(2024, 6, 12) and moved.original_due_date > date(2024, 6, 15)
+    event = AuditEvent.objects.get(action="milestone.move")
+    assert (event.comment, event.actor.username) == ("按专班调度要求，节点提前至 2024-06-12 完成（示例）", "supervisor")
+    api = APIClient()
+    api.force_authenticate(User.objects.get(username="supervisor"))
+    light = api.get(f"/api/tasks/{moved.task_id}/light/?as_of=2024-06-15").json()
+    assert (light["colour"], light["overdue_days"], light["missed_rounds"]) == ("yellow", 3, 0), light
+    board = api.get("/api/tasks/?light=yellow&as_of=2024-06-15").json()
+    assert moved.task_id in {row["id"] for row in board["results"]}
+    with time_machine.travel("2024-06-15 11:00 +0800"):
+        counts = dict(light_board(user=User.objects.get(username="supervisor"), as_of=date(2024, 6, 15)).counts)
+    assert all(counts[colour] for colour in ("green", "yellow", "orange", "red")), counts
+
+
 def test_the_past_quarters_are_published_marked_illustrative_and_a_second_load_adds_nothing(history):
     published = Evaluation.objects.filter(status="published").order_by("period_start")
     assert [(e.period, e.illustrative) for e in published] == [("2023-Q4", True), ("2024-Q1", True)]
@@ -70,13 +93,12 @@ def test_the_past_quarters_are_published_marked_illustrative_and_a_second_load_a
         call_command("load_demo", stdout=out)
         call_command("load_demo_evaluations", stdout=out)
     assert (Report.objects.count(), Evaluation.objects.count()) == counts[:2]
+    assert Milestone.objects.filter(original_due_date__isnull=False).count() == 1  # brought forward once
     assert "0 quarters added" in out.getvalue() and "0 published, 2 already there" in out.getvalue()
 
 
 def _marked_illustrative_on_the_pages_and_in_the_api() -> None:
-    from django.contrib.auth.models import User
     from django.test import Client
-    from rest_framework.test import APIClient
 
     supervisor = User.objects.get(username="supervisor")
     api = APIClient()
