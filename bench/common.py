@@ -7,6 +7,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import django
@@ -18,14 +19,19 @@ def setup_django() -> None:
 
 
 @contextmanager
-def throwaway_database(*, keep: bool = False) -> Iterator[str]:
+def throwaway_database(*, keep: bool = False, sqlite_file: Path | None = None) -> Iterator[str]:
     """Create a fresh test database (SQLite or PostgreSQL per DATABASE_URL), migrate, drop it afterwards (``keep``:
-    leave it, data included, to look at its queries afterwards; the next run replaces it)."""
+    leave it, data included, to look at its queries afterwards; the next run replaces it).
+
+    SQLite's test database is in memory unless ``sqlite_file`` names a file: what another process (a server the
+    bench starts) must open."""
     from django.db import connection
     from django.test.utils import setup_test_environment, teardown_test_environment
 
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
+    if sqlite_file is not None and connection.vendor == "sqlite":
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = str(sqlite_file)
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         yield connection.vendor
