@@ -103,10 +103,10 @@ def default_evaluation(*, user) -> Evaluation | None:
     return visible.first()
 
 
-def map_page(*, user, evaluation_id: int, track: str = "") -> MapPage:
+def map_page(*, user, evaluation_id: int, track: str = "", breakdowns: bool = False) -> MapPage:
     """The 五色图 of one round (404 out of sight, 403 for a unit before publication), narrowed to a track by
     dimming the others. A fixed number of queries."""
-    ranking = ranking_page(user=user, evaluation_id=evaluation_id)
+    ranking = ranking_page(user=user, evaluation_id=evaluation_id, breakdowns=breakdowns)
     evaluation = ranking.evaluation
     results = [row for group in ranking.tracks for row in group.rows]
     periods = evaluation_list(user=user).filter(plan_id=evaluation.plan_id).exclude(
@@ -145,7 +145,7 @@ def map_page(*, user, evaluation_id: int, track: str = "") -> MapPage:
 def bulletin_page(*, user, evaluation_id: int) -> MapPage:
     """The 晾晒 of a published round: its map, headline and every track's ranking (404 for a round not published
     or out of sight; the bulletin is what was made public)."""
-    page = map_page(user=user, evaluation_id=evaluation_id)
+    page = map_page(user=user, evaluation_id=evaluation_id, breakdowns=True)  # its ranking shows the components
     if page.evaluation.status != Evaluation.Status.PUBLISHED:
         raise NotFound
     return page

@@ -107,3 +107,12 @@ def sparkline(history: dict, unit_id: int) -> str:
         '<polyline fill="none" stroke="currentColor" stroke-width="1.5" points="{}"/></svg>',
         width, height, width, height, title, title, points,
     )
+
+
+@register.simple_tag(takes_context=True)
+def unit_tip(context: template.Context, result) -> str:
+    """A unit's facts in the round (evaluation/_tip.txt), rendered once for the data-tip, the label and the title that
+    repeat it."""
+    tip = context.template.engine.get_template("evaluation/_tip.txt")
+    with context.push(r=result):
+        return tip.render(context)
