@@ -17,9 +17,10 @@ from workflow import services
 def default_rule_set(request):
     """The default rule set the data migration writes (a transactional test elsewhere may have flushed it from a
     reused test database); its function is idempotent. Pure-rule tests need no database and skip this."""
-    if "django_db" not in {mark.name for mark in request.node.iter_markers()}:
+    transactional = "transactional_db" in request.fixturenames  # e.g. a browser test against a live server
+    if not transactional and "django_db" not in {mark.name for mark in request.node.iter_markers()}:
         return
-    request.getfixturevalue("db")
+    request.getfixturevalue("transactional_db" if transactional else "db")
     importlib.import_module("evaluation.migrations.0002_default_rule_set").create_default(apps, None)
     importlib.import_module("evaluation.migrations.0010_missed_window").fill_missed_window(apps, None)
     importlib.import_module("evaluation.migrations.0011_major_red_scope").fill_major_red_scope(apps, None)
