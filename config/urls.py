@@ -28,6 +28,7 @@ api_patterns = [
     path("", include("tasks.api.urls")),
     path("", include("workflow.api.urls")),
     path("", include("evaluation.api.urls")),
+    path("", include("notifications.api.urls")),
 ]
 
 urlpatterns = [
@@ -43,6 +44,7 @@ urlpatterns = [
     path("", include("tasks.urls")),
     path("", include("workflow.urls")),
     path("", include("evaluation.urls")),
+    path("", include("notifications.urls")),
 ]
 
 # Errors no view answered: JSON under /api/, the site's pages elsewhere.

@@ -5,6 +5,10 @@ value approved, a report submitted, a round closed, a task accepted). Sent *insi
 :func:`facts_changed`; a receiver that does work beyond the transaction (``evaluation`` refreshes today's stored
 lights) must defer it with ``transaction.on_commit``, so a rolled-back write changes nothing and the work reads
 committed facts.
+
+``report_steps_changed``: reports entered a new step (every status move of the lifecycle, and the reports a round
+opens with). Sent inside the writing transaction by :func:`steps_changed`; ``notifications`` re-plans their
+reminders in that same transaction (a cheap upsert), so a rolled-back move re-plans nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from django.dispatch import Signal
 
 # Keyword arguments: plan_id (int), task_ids (tuple[int, ...], or None for every task of the plan).
 task_facts_changed = Signal()
+# Keyword arguments: report_ids (tuple[int, ...]).
+report_steps_changed = Signal()
 
 
 def facts_changed(*, plan_id: int, task_ids: Iterable[int] | None = None) -> None:
@@ -23,3 +29,10 @@ def facts_changed(*, plan_id: int, task_ids: Iterable[int] | None = None) -> Non
     if ids == ():
         return
     task_facts_changed.send(sender=None, plan_id=plan_id, task_ids=ids)
+
+
+def steps_changed(*, report_ids: Iterable[int]) -> None:
+    """Tell the listeners that these reports entered a new step (or were created in their first one)."""
+    ids = tuple(sorted(set(report_ids)))
+    if ids:
+        report_steps_changed.send(sender=None, report_ids=ids)

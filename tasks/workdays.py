@@ -9,6 +9,7 @@ only possibly a holiday early; ``covered(day)`` says whether a day's answer is t
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
@@ -22,6 +23,9 @@ def covered(day: date) -> bool:
     return True
 
 
+# Cached: chinesecalendar checks every date against its whole table's range (two scans of a few thousand dates),
+# and the reminder sweep asks about the same few weeks for every item of a batch.
+@lru_cache(maxsize=8192)
 def is_working_day(day: date) -> bool:
     try:
         return bool(chinese_calendar.is_workday(day))

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "tasks",
     "workflow",
     "evaluation",
+    "notifications",
     "accounts",
     "axes",
 ]
@@ -251,6 +252,10 @@ ROUND_CLOSE_GRACE_WORKING_DAYS = env_int("LUOSHI_ROUND_CLOSE_GRACE_WORKING_DAYS"
 # The stored task lights (``evaluation.lights``): computed daily at 00:10 Asia/Shanghai for every non-draft plan; a
 # day missed (no worker) is computed by the next run, at most LIGHTS_CATCH_UP_DAYS back, or when first asked for.
 LIGHTS_CATCH_UP_DAYS = env_int("LUOSHI_LIGHTS_CATCH_UP_DAYS", 7, minimum=0)
+# Reminders (notifications.sweep): every REMINDER_SWEEP_SECONDS the beat plans the watches that are due and delivers
+# what they wrote; every REMINDER_RECONCILE_SECONDS it watches open items that no signal brought in.
+REMINDER_SWEEP_SECONDS = env_int("LUOSHI_REMINDER_SWEEP_SECONDS", 60, minimum=1)
+REMINDER_RECONCILE_SECONDS = env_int("LUOSHI_REMINDER_RECONCILE_SECONDS", 900, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "evaluation.lights_daily": {
         "task": "evaluation.lights_daily",
@@ -266,6 +271,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(ROUND_OPEN_SWEEP_SECONDS),
         # Sweeps that piled up while no worker ran are dropped: the next one does the same work.
         "options": {"expires": float(ROUND_OPEN_SWEEP_SECONDS)},
+    },
+    "notifications.sweep": {
+        "task": "notifications.sweep",
+        "schedule": float(REMINDER_SWEEP_SECONDS),
+        # Sweeps that piled up while no worker ran are dropped: the next one catches up (current occasions only).
+        "options": {"expires": float(REMINDER_SWEEP_SECONDS)},
+    },
+    "notifications.watch_reconcile": {
+        "task": "notifications.watch_reconcile",
+        "schedule": float(REMINDER_RECONCILE_SECONDS),
+        "options": {"expires": float(REMINDER_RECONCILE_SECONDS)},
     },
 }
 

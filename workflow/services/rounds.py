@@ -36,7 +36,7 @@ from tasks.errors import Conflict, NotFound
 from tasks.lifecycle import Kind, Status
 from tasks.models import Plan, PlanTask, Report, ReportingRound, TaskUnit
 from tasks.periods import parse_period
-from tasks.signals import facts_changed
+from tasks.signals import facts_changed, steps_changed
 from tasks.workdays import add_working_days
 from units.models import Unit
 from units.selectors import user_scope
@@ -231,6 +231,7 @@ def open_tasks(*, round_: ReportingRound, tasks: Sequence[PlanTask]) -> list[int
     insert(Report, task_reports, same=same)
     insert(Report, parts, same=same)
     carry_over([(part["id"], part["task_id"], part["unit_id"]) for part in parts])
+    steps_changed(report_ids=report_ids)  # the parts wait to be filled from now on
     return task_report_ids
 
 
@@ -246,6 +247,7 @@ def open_task(*, round_: ReportingRound, task: PlanTask) -> Report:
         Report(unit_id=unit_id, kind=Kind.PART, status=Status.DRAFT, task_report=task_report, unit_order=unit_order,
                **common) for unit_id, unit_order in units])
     carry_over([(part.pk, part.task_id, part.unit_id) for part in parts])
+    steps_changed(report_ids=[task_report.pk, *(part.pk for part in parts)])
     process = ReportFlow.start.run(task_report=task_report)
     task_report.flow_task_id = process.next_task_id
     task_report.save(update_fields=["flow_task_id"])

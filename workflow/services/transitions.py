@@ -4,9 +4,10 @@
 ``tasks.policy`` whether the actor may take the action now (403: not this actor's step, or one they may not take on
 a report they did an earlier step of; 409: the actor's step, but the report is not there, or no longer); ``apply``
 makes the move on the engine's state machine (``workflow.machine``, declared from ``tasks.lifecycle``), bumps the
-version, records when the new step started, and writes a status-only revision and (for human actions and the
-opening of consolidation) an audit event — in the caller's transaction. ``complete_step`` completes the viewflow
-task a task report waits on.
+version, records when the new step started, writes a status-only revision and (for human actions and the
+opening of consolidation) an audit event, and tells the apps above that the report's step changed
+(``tasks.signals.report_steps_changed``: notifications re-plan its reminders) — in the caller's transaction.
+``complete_step`` completes the viewflow task a task report waits on.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tasks.audit import audit_record
 from tasks.errors import Conflict, DutyConflict, NotFound
 from tasks.lifecycle import Action, Kind
 from tasks.models import Report, ReportRevision
+from tasks.signals import steps_changed
 from units.selectors import Scope, user_scope
 from workflow.machine import ReportMachine
 
@@ -136,6 +138,7 @@ def apply(report: Report, move: str, *, actor: AbstractBaseUser | None, now: dat
     report.save(update_fields=[*fields, "status", "version", "step_started_at", "updated_at"])
     ReportRevision.objects.create(report_id=report.pk, version=report.version, action=move,
                                   data={"status": report.status}, by=actor)
+    steps_changed(report_ids=[report.pk])
     if audit:
         # The lead unit, for the actor's own unit on the event (loaded by lock_report; no query for it here).
         lead_unit_id = report.task.lead_unit_id if Report.task.is_cached(report) else None
@@ -162,6 +165,7 @@ def apply_set(locked: list[tuple[int, int, str]], move: str, *, kind: str, actor
         ReportRevision(report_id=pk, version=version + 1, action=move, data={"status": target}, by=actor)
         for pk, version in moved
     ])
+    steps_changed(report_ids=[pk for pk, _version in moved])
     return len(moved)
 
 

@@ -1,0 +1,60 @@
+"""Admin: the reminder policy is configured here; messages, deliveries and watches are read-only (the sweep writes
+them), for looking into what was sent to whom and why."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from notifications.models import Delivery, Notification, ReminderPolicy, Watch
+
+
+@admin.register(ReminderPolicy)
+class ReminderPolicyAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "days_before", "on_due_day", "chase_after", "supervise_after", "interview_after",
+                    "stale_after", "send_at", "updated_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not ReminderPolicy.objects.exists() and super().has_add_permission(request)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    extra = 0
+    can_delete = False
+    fields = ("channel", "status", "attempts", "next_attempt_at", "sent_at", "last_error")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "recipient", "kind", "level", "title", "read_at", "illustrative")
+    list_filter = ("kind", "level", "illustrative")
+    search_fields = ("title", "recipient__username", "key")
+    list_select_related = ("recipient",)
+    inlines = [DeliveryInline]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("notification", "channel", "status", "attempts", "next_attempt_at", "sent_at")
+    list_filter = ("channel", "status")
+    list_select_related = ("notification",)
+
+
+@admin.register(Watch)
+class WatchAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "is_open", "next_reminder_at", "planned_until", "failures")
+    list_filter = ("is_open",)
+    search_fields = ("last_error",)

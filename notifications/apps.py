@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "notifications"
+    verbose_name = _("提醒与通知")
+
+    def ready(self) -> None:
+        # tasks and workflow must not import notifications: it listens to the register's signals, which both send
+        # inside their writing transactions (a milestone moved or done, a report entering a new step).
+        from notifications.receivers import on_report_steps_changed, on_task_facts_changed
+        from tasks.signals import report_steps_changed, task_facts_changed
+
+        task_facts_changed.connect(on_task_facts_changed, dispatch_uid="notifications.milestones")
+        report_steps_changed.connect(on_report_steps_changed, dispatch_uid="notifications.reports")

@@ -1,0 +1,27 @@
+"""Celery entry points of the reminders: no arguments, one service call each (the work is in the database)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from notifications import outbox, services, sweep
+
+
+@shared_task(name="notifications.sweep", acks_late=True)
+def reminders_sweep_job() -> dict:
+    """Beat, every ``LUOSHI_REMINDER_SWEEP_SECONDS``: plan the due watches and write their messages, then send the
+    pending deliveries. Idempotent; two at once do no harm (claims by conditional UPDATE, SKIP LOCKED on
+    PostgreSQL). Returns the counts."""
+    planned = sweep.reminders_sweep(now=timezone.now())
+    sent = outbox.deliveries_send(now=timezone.now())
+    return {"planned": planned.planned, "notified": planned.notified, "closed": planned.closed,
+            "failed": planned.failed, "sent": sent.sent, "cancelled": sent.cancelled,
+            "delivery_failed": sent.failed + sent.permanent}
+
+
+@shared_task(name="notifications.watch_reconcile", acks_late=True)
+def watches_reconcile_job() -> int:
+    """Beat, every ``LUOSHI_REMINDER_RECONCILE_SECONDS``: watch the open milestones and report steps that no signal
+    brought in (admin edits, a plan set active). Idempotent. Returns how many it touched."""
+    return services.watches_reconcile(now=timezone.now())

@@ -1,0 +1,55 @@
+"""The words of a message: its title and body from the subject, what the planner says to send and to whom. Written
+once, in the active language (the sweep uses the site's), and stored with the message."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from notifications.planner import Kind, Role, Send
+from notifications.subjects import Subject
+
+
+def _state(send: Send) -> str:
+    if send.kind == Kind.REMINDER:
+        if send.days > 0:
+            return _("还有 %(n)s 天到期") % {"n": send.days}
+        return _("今天到期") if send.days == 0 else _("已过截止日期")
+    if send.kind == Kind.STALE:
+        return _("已等待 %(n)s 个工作日") % {"n": send.days}
+    return _("已逾期 %(n)s 个工作日") % {"n": send.days}
+
+
+def _prefix(send: Send) -> str:
+    return {
+        Kind.REMINDER: _("提醒"),
+        Kind.STALE: _("久未处理"),
+        Kind.CHASE: _("催办"),
+        Kind.SUPERVISE: _("建议督办"),
+        Kind.INTERVIEW: _("建议约谈"),
+    }[send.kind]
+
+
+def _advice(send: Send, role: Role) -> str:
+    if send.kind == Kind.REMINDER:
+        return _("请在截止日期前办理。")
+    if send.kind == Kind.STALE:
+        return _("请尽快处理。")
+    if send.kind == Kind.CHASE:
+        return _("请尽快办理。本催办同时发给经办人和单位负责人。")
+    if send.kind == Kind.SUPERVISE:
+        if role == Role.SUPERVISOR:
+            return _("已达督办条件，建议下发督办单（由督查专班决定）。")
+        return _("已达督办条件，已提请督查专班督办，请尽快办理。")
+    return _("已达约谈条件，建议约谈责任单位（由领导决定）。")
+
+
+def compose(subject: Subject, send: Send, role: Role) -> tuple[str, str]:
+    """(title, body) of the message ``send`` to someone holding ``role``."""
+    title = _("【%(prefix)s】%(what)s%(state)s：%(label)s") % {
+        "prefix": _prefix(send), "what": subject.what, "state": _state(send), "label": subject.label}
+    facts = [subject.unit_name] if subject.unit_name else []
+    if subject.due_date is not None:
+        facts.append(_("截止 %(date)s") % {"date": subject.due_date.isoformat()})
+    body = " · ".join(facts)
+    advice = _advice(send, role)
+    return title[:300], f"{body}\n{advice}" if body else advice

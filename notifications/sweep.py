@@ -1,0 +1,236 @@
+"""The reminder sweep: every minute (beat), claim the watches whose time has come, plan each with the planner, write
+the messages and their pending deliveries, and move each watch on to its next occasion.
+
+Contract (``reminders_sweep``):
+
+- **Claim.** A batch of due watches is claimed in a short transaction: on PostgreSQL the rows are picked with
+  ``SELECT … FOR UPDATE SKIP LOCKED`` (two sweeps at once take different rows), and every engine then pushes them
+  out by a lease with a conditional UPDATE (still due, still open), so a sweep that dies mid-batch leaves its rows
+  to come back when the lease ends (``LEASE``), not lost.
+- **Plan.** Subjects and recipients are read in bulk (a constant number of queries per batch, whatever its size);
+  the planner decides per watch, with ``since`` = what was already handled. A subject no longer open closes its
+  watch; nothing is sent for it.
+- **Write.** In one transaction per batch: the messages (``Notification``, unique ``key`` = subject, recipient,
+  kind and slot) are inserted with ``ON CONFLICT DO NOTHING`` — the bulk form of get_or_create, safe against a
+  second sweep that wrote the same key — then one pending ``Delivery`` per message and enabled channel (unique per
+  message and channel, likewise), then each watch's next time, *only if nobody touched it meanwhile* (the write-back
+  is conditional on ``touched_at``, so a change made during planning is planned again at the next tick).
+- **Poison.** A watch whose planning fails is logged, keeps the error and is put off (``POISON_BACKOFF``, doubling);
+  the rest of the batch goes on. If the batch's write fails in the database, each watch is written alone, so one bad
+  row cannot hold back the others.
+- **Catching up.** After downtime the planner sends only each role's current occasion (never a backlog), and
+  nothing older than the policy's ``max_lateness_days``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import BooleanField, Case, DateTimeField, F, Q, Value, When
+from django.utils import translation
+
+from notifications import channels, planner, subjects
+from notifications.messages import compose
+from notifications.models import Delivery, Notification, Watch
+from notifications.services import policy_current
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+LEASE = timedelta(minutes=10)
+POISON_BACKOFF = timedelta(minutes=30)  # doubled per consecutive failure, at most a day
+MAX_POISON_BACKOFF = timedelta(days=1)
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did: watches planned, messages written, watches closed, watches that failed, batches."""
+
+    planned: int = 0
+    notified: int = 0
+    closed: int = 0
+    failed: int = 0
+    batches: int = 0
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    pk: int
+    milestone_id: int | None
+    report_id: int | None
+    planned_until: datetime | None
+    touched_at: datetime
+
+
+@dataclass
+class _Outcome:
+    """One watch's result: its messages, and what to write back (None next_at and not open: closed)."""
+
+    watch: _Claimed
+    is_open: bool
+    next_at: datetime | None = None
+    messages: list[Notification] = field(default_factory=list)
+
+
+def reminders_sweep(*, now: datetime, batch_size: int = BATCH_SIZE, max_batches: int = 100,
+                    policy: planner.Policy | None = None) -> SweepResult:
+    """Plan every watch due at ``now``, in batches of ``batch_size`` (at most ``max_batches``; the next sweep does
+    the rest). Idempotent; safe to run twice at once (see the module's contract). Returns what it did."""
+    policy = policy or policy_current()
+    result = SweepResult()
+    with translation.override(settings.LANGUAGE_CODE):
+        for _batch in range(max_batches):
+            claimed = _claim(now=now, size=batch_size)
+            if not claimed:
+                break
+            result.batches += 1
+            _sweep_batch(claimed, now=now, policy=policy, result=result)
+    return result
+
+
+def _claim(*, now: datetime, size: int) -> list[_Claimed]:
+    """Claim up to ``size`` due watches (see the module's contract): three statements."""
+    with transaction.atomic():
+        due = Watch.objects.filter(is_open=True, next_reminder_at__lte=now).order_by("next_reminder_at", "pk")
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        rows = [_Claimed(*row) for row in
+                due.values_list("pk", "milestone_id", "report_id", "planned_until", "touched_at")[:size]]
+        if not rows:
+            return []
+        taken = Watch.objects.filter(pk__in=[row.pk for row in rows], is_open=True, next_reminder_at__lte=now)
+        count = taken.update(next_reminder_at=now + LEASE)
+        if count != len(rows):  # another sweep got some first (only where SKIP LOCKED is missing and races exist)
+            still = set(Watch.objects.filter(pk__in=[row.pk for row in rows], next_reminder_at=now + LEASE)
+                        .values_list("pk", flat=True))
+            rows = [row for row in rows if row.pk in still]
+    return rows
+
+
+def _sweep_batch(claimed: list[_Claimed], *, now: datetime, policy: planner.Policy, result: SweepResult) -> None:
+    milestones = subjects.milestones(row.milestone_id for row in claimed if row.milestone_id)
+    reports = subjects.reports(row.report_id for row in claimed if row.report_id)
+    planned: list[tuple[_Claimed, subjects.Subject | None, planner.Agenda | None]] = []
+    poisoned: list[tuple[_Claimed, str]] = []
+    for row in claimed:
+        try:
+            subject = _subject(row, milestones, reports)
+            agenda = None if subject is None else planner.plan(subject.item, policy, as_of=now,
+                                                               since=row.planned_until)
+        except Exception as exc:  # one poison row must not stop the sweep
+            logger.exception("reminder watch %s could not be planned", row.pk)
+            poisoned.append((row, f"{type(exc).__name__}: {exc}"))
+            continue
+        planned.append((row, subject, agenda))
+    people = subjects.recipients(unit for _row, _subject, agenda in planned if agenda
+                                 for send in agenda.sends for unit in send.unit_ids)
+    outcomes: list[_Outcome] = []
+    for row, subject, agenda in planned:
+        try:
+            outcomes.append(_outcome(row, subject, agenda, people=people, now=now))
+        except Exception as exc:
+            logger.exception("reminder watch %s: its messages could not be composed", row.pk)
+            poisoned.append((row, f"{type(exc).__name__}: {exc}"))
+    try:
+        with transaction.atomic():
+            written = _write(outcomes, now=now)
+    except DatabaseError:
+        logger.exception("reminder sweep: a batch of %s could not be written; writing its watches one by one",
+                         len(outcomes))
+        written, kept = 0, []
+        for outcome in outcomes:
+            try:
+                with transaction.atomic():
+                    written += _write([outcome], now=now)
+            except DatabaseError as exc:
+                logger.exception("reminder watch %s could not be written", outcome.watch.pk)
+                poisoned.append((outcome.watch, f"{type(exc).__name__}: {exc}"))
+            else:
+                kept.append(outcome)
+        outcomes = kept
+    _put_off(poisoned, now=now)
+    result.planned += len(outcomes)
+    result.closed += sum(1 for outcome in outcomes if not outcome.is_open)
+    result.failed += len(poisoned)
+    result.notified += written
+
+
+def _subject(row: _Claimed, milestones: dict, reports: dict) -> subjects.Subject | None:
+    if row.milestone_id is not None:
+        milestone = milestones.get(row.milestone_id)
+        return subjects.milestone_subject(milestone) if milestone is not None else None
+    report = reports.get(row.report_id)
+    return subjects.report_subject(report) if report is not None else None
+
+
+def _outcome(row: _Claimed, subject: subjects.Subject | None, agenda: planner.Agenda | None, *,
+             people: subjects.Recipients, now: datetime) -> _Outcome:
+    if subject is None or agenda is None:
+        return _Outcome(watch=row, is_open=False)
+    outcome = _Outcome(watch=row, is_open=True, next_at=agenda.next_at)
+    seen: set[str] = set()
+    for send in agenda.sends:
+        title, body = "", ""
+        for user_id in people.users(send.role, send.unit_ids):
+            key = Notification.make_key(subject=subject.key, recipient_id=user_id, kind=send.kind, slot=send.slot)
+            if key in seen:  # one person in two roles of one occasion (a unit's reporter and head): one message
+                continue
+            seen.add(key)
+            if not title:
+                title, body = compose(subject, send, send.role)
+            outcome.messages.append(Notification(
+                recipient_id=user_id, role=send.role, unit_id=subject.unit_id if send.unit_ids else None,
+                kind=send.kind, level=send.level, slot=send.slot, key=key, title=title, body=body, url=subject.url,
+                milestone_id=subject.milestone_id, report_id=subject.report_id, illustrative=subject.illustrative,
+                created_at=now,
+            ))
+    return outcome
+
+
+def _write(outcomes: list[_Outcome], *, now: datetime) -> int:
+    """The batch's messages, their deliveries and the watches' next times (see the module's contract). Returns how
+    many messages are new. Five statements for a batch with messages, one without."""
+    messages = {message.key: message for outcome in outcomes for message in outcome.messages}
+    new_keys: list[str] = []
+    if messages:
+        existing = _existing_keys(list(messages))
+        new_keys = [key for key in messages if key not in existing]
+        # No batch_size: one INSERT on PostgreSQL; Django splits it where the engine limits parameters (SQLite).
+        Notification.objects.bulk_create([messages[key] for key in new_keys], ignore_conflicts=True)
+        ids = Notification.objects.filter(key__in=new_keys).values_list("pk", flat=True)
+        Delivery.objects.bulk_create([Delivery(notification_id=pk, channel=name, next_attempt_at=now, created_at=now)
+                                      for pk in ids for name in channels.enabled()],
+                                     ignore_conflicts=True)
+    if outcomes:
+        whens = {outcome.watch.pk: outcome for outcome in outcomes}
+        unchanged = reduce(or_, (Q(pk=outcome.watch.pk, touched_at=outcome.watch.touched_at) for outcome in outcomes))
+        Watch.objects.filter(unchanged).update(
+            # The column as the default types the CASE on PostgreSQL even when every branch is NULL.
+            next_reminder_at=Case(*(When(pk=pk, then=Value(outcome.next_at)) for pk, outcome in whens.items()),
+                                  default=F("next_reminder_at"), output_field=DateTimeField()),
+            is_open=Case(*(When(pk=pk, then=Value(outcome.is_open)) for pk, outcome in whens.items()),
+                         default=F("is_open"), output_field=BooleanField()),
+            planned_until=now, failures=0, last_error="",
+        )
+    return len(new_keys)
+
+
+def _existing_keys(keys: list[str]) -> set[str]:
+    """The keys already written (a re-plan after a touch, or another sweep that got there first)."""
+    return set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
+
+
+def _put_off(poisoned: list[tuple[_Claimed, str]], *, now: datetime) -> None:
+    """Keep each failing watch's error and put it off, longer at each failure in a row (one statement per row: poison
+    is rare)."""
+    for row, error in poisoned:
+        failures = Watch.objects.filter(pk=row.pk).values_list("failures", flat=True).first() or 0
+        delay = min(POISON_BACKOFF * (2 ** min(failures, 10)), MAX_POISON_BACKOFF)
+        Watch.objects.filter(pk=row.pk).update(next_reminder_at=now + delay, failures=F("failures") + 1,
+                                               last_error=error[:2000])
