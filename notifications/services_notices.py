@@ -2,8 +2,10 @@
 催办 sent by hand on a missing part. Keyword-only, atomic, audited (``tasks.audit.audit_record``), each checks the
 acting user itself.
 
-Lock order, always: the watch's row (issuing, deciding), then the notice's row; for a 催办 by hand, the task
-report's row, then the part's row. Nothing here locks a report and then a watch.
+Lock order, always: the watch's row (issuing, deciding), then the notice's row. A 催办 by hand locks the part's row
+only (the task report is read, not locked: ``workflow.services`` locks a part before its task report, never the other
+way round, and so must we); its once-a-day limit is a unique constraint. Nothing here locks a report and then a
+watch.
 
 Errors: ``NotFound`` (404: outside the actor's units, never saying which), ``PermissionDenied`` (403: visible, but not
 this actor's step), ``Conflict`` (409: wrong state, stale version, a second click, already chased today),
@@ -392,8 +394,8 @@ def report_chase(*, actor: AbstractBaseUser, report_id: int, part_id: int,
     now = now or timezone.now()
     scope = user_scope(actor)
     try:
-        task_report = (visible_reports(user=actor).select_for_update(of=("self",))
-                       .select_related("round", "task", "unit").get(pk=report_id, kind=Report.Kind.TASK))
+        task_report = (visible_reports(user=actor).select_related("round", "task", "unit")
+                       .get(pk=report_id, kind=Report.Kind.TASK))
     except Report.DoesNotExist:
         raise NotFound from None
     if not (scope.is_supervisor or _is_unit_member(scope, task_report.unit_id)):
