@@ -58,3 +58,6 @@ class WatchAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "is_open", "next_reminder_at", "planned_until", "failures")
     list_filter = ("is_open",)
     search_fields = ("last_error",)
+
+
+import notifications.admin_notices  # noqa: E402, F401  (registers the 督办单, 约谈 and 催办 admins)

@@ -5,19 +5,20 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from notifications import outbox, services, sweep
+from notifications import outbox, services, services_notices, sweep
 
 
 @shared_task(name="notifications.sweep", acks_late=True)
 def reminders_sweep_job() -> dict:
-    """Beat, every ``LUOSHI_REMINDER_SWEEP_SECONDS``: plan the due watches and write their messages, then send the
-    pending deliveries. Idempotent; two at once do no harm (claims by conditional UPDATE, SKIP LOCKED on
-    PostgreSQL). Returns the counts."""
+    """Beat, every ``LUOSHI_REMINDER_SWEEP_SECONDS``: plan the due watches and write their messages, tell the late
+    督办单 (``services_notices.notices_overdue_sweep``), then send the pending deliveries. Idempotent; two at once
+    do no harm (claims by conditional UPDATE, SKIP LOCKED on PostgreSQL; unique keys). Returns the counts."""
     planned = sweep.reminders_sweep(now=timezone.now())
+    late_notices = services_notices.notices_overdue_sweep(now=timezone.now())
     sent = outbox.deliveries_send(now=timezone.now())
     return {"planned": planned.planned, "notified": planned.notified, "closed": planned.closed,
             "failed": planned.failed, "sent": sent.sent, "cancelled": sent.cancelled,
-            "delivery_failed": sent.failed + sent.permanent}
+            "delivery_failed": sent.failed + sent.permanent, "late_notices": late_notices}
 
 
 @shared_task(name="notifications.watch_reconcile", acks_late=True)

@@ -80,6 +80,7 @@ class Notification(models.Model):
         CHASE = planner.Kind.CHASE, _("催办")
         SUPERVISE = planner.Kind.SUPERVISE, _("建议督办")
         INTERVIEW = planner.Kind.INTERVIEW, _("建议约谈")
+        NOTICE = "notice", _("督办单")  # a step of a 督办单 (notifications.services_notices), not a planner occasion
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
                                   verbose_name=_("接收人"))
@@ -212,3 +213,9 @@ class ReminderPolicy(models.Model):
 
     def clean(self) -> None:
         self.as_policy()
+
+
+from notifications.models_notices import InterviewDecision, ManualChase, SupervisionNotice  # noqa: E402
+
+__all__ = ["Delivery", "InterviewDecision", "ManualChase", "Notification", "ReminderPolicy", "SupervisionNotice",
+           "Watch"]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from notifications import selectors, services
 from tasks.errors import NotFound
+from units.selectors import user_scope
 
 PAGE_SIZE = 50
 
@@ -26,6 +27,7 @@ def notification_list_page(request: HttpRequest) -> HttpResponse:
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "notifications/notification_list.html", {
         "nav": "notifications", "page": page, "unread": selectors.unread_count(user=request.user),
+        "show_board": user_scope(request.user).sees_all_units,
     })
 
 

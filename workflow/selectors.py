@@ -154,6 +154,27 @@ def inbox_choices(*, user: AbstractBaseUser) -> tuple[list[Unit], list[Plan]]:
             sorted(plans.values(), key=lambda plan: (plan.code, plan.pk)))
 
 
+#: How many of the unit's own unsubmitted parts the inbox lists ("本单位待报"); the rest are counted.
+UNIT_PENDING_LIMIT = 20
+
+
+def unit_pending_parts(*, user: AbstractBaseUser, limit: int = UNIT_PENDING_LIMIT) -> tuple[list[Report], bool]:
+    """"本单位待报" for a unit head: the parts of the units they head that are still being filled (not yet submitted
+    to them), in open rounds of non-draft plans — not the head's step, but what the head answers for. Overdue
+    first (by due date), then task and unit. Returns up to ``limit`` rows and whether there are more. One query for a
+    head, none for anyone else."""
+    scope = user_scope(user)
+    head_units = [unit for unit, role in scope.roles_by_unit if role == "head"]
+    if not head_units:
+        return [], False
+    rows = list(Report.objects.filter(kind=Report.Kind.PART, status=S.DRAFT, unit_id__in=head_units,
+                                      round__status=ReportingRound.Status.OPEN)
+                .exclude(round__plan__status=Plan.Status.DRAFT)
+                .select_related("round", "task", "unit")
+                .order_by("due_date", "task_sort_key", "unit_order", "pk")[:limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
 def report_list(*, user: AbstractBaseUser) -> QuerySet[Report]:
     """Reports the user may see, with what a list shows."""
     return visible_reports(user=user).select_related("round", "round__plan", "task", "unit")

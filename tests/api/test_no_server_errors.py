@@ -107,7 +107,7 @@ def test_no_value_of_any_filter_is_a_server_error(sam_client, url, name):
             assert list(response.json()["errors"]) == [name], (url, name, value)
 
 
-@pytest.mark.parametrize("url", ["/search/", "/inbox/", "/rounds/", "/units/", "/"])
+@pytest.mark.parametrize("url", ["/search/", "/inbox/", "/rounds/", "/units/", "/", "/escalations/", "/notices/"])
 @pytest.mark.parametrize("value", ODD)
 def test_no_query_parameter_of_a_page_is_a_server_error(sam_client, url, value):
     params = {name: value for name in ("q", "step", "page", "sort", "unit", "kind", "status", "importance")}

@@ -1,8 +1,10 @@
 """The notifications API: its permission matrix (every routed endpoint × anonymous and the personas, and a check
-that the matrix lists every route of notifications/api/urls.py), then what each endpoint answers."""
+that this matrix and the notices' (test_notices_matrix.py) list every route of notifications/api/urls.py), then what
+each endpoint answers."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -37,8 +39,11 @@ EXPECTED = {
 
 
 def test_the_matrix_covers_every_routed_endpoint():
+    from tests.notifications.test_notices_matrix import ENDPOINTS as NOTICE_ENDPOINTS
+
     routed = {str(pattern.pattern) for pattern in urlpatterns}
-    listed = {path.removeprefix("/api/").replace("{notification}", "<id:pk>") for _method, path in ENDPOINTS.values()}
+    paths = [path for _method, path in ENDPOINTS.values()] + [path for _m, path, _b in NOTICE_ENDPOINTS.values()]
+    listed = {re.sub(r"\{\w+\}", "<id:pk>", path.removeprefix("/api/")) for path in paths}
     assert listed == routed
     assert set(EXPECTED) == set(ENDPOINTS)
 
@@ -106,7 +111,10 @@ def test_the_schema_of_the_notifications_api_is_valid_and_free_of_warnings():
     schema = generator.get_schema(request=None, public=True)
     assert not GENERATOR_STATS, "drf-spectacular warned about the notifications API (see stderr)"
     validate_schema(schema)
-    assert set(schema["paths"]) == {"/api/notifications/", "/api/notifications/{id}/read/",
-                                    "/api/notifications/read-all/"}
+    assert set(schema["paths"]) == {
+        "/api/notifications/", "/api/notifications/{id}/read/", "/api/notifications/read-all/",
+        "/api/notices/", "/api/notices/{id}/receipt/", "/api/notices/{id}/reply/", "/api/notices/{id}/accept/",
+        "/api/notices/{id}/return/", "/api/escalations/", "/api/escalations/{id}/issue-notice/",
+        "/api/escalations/{id}/interview/", "/api/reports/{id}/chase/"}
     assert schema["components"]["schemas"]["NotificationKindEnum"]["enum"] == [
-        "reminder", "stale", "chase", "supervise", "interview"]
+        "reminder", "stale", "chase", "supervise", "interview", "notice"]

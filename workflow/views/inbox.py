@@ -86,8 +86,8 @@ def _groups(items: list[Report], today: date) -> list[InboxGroup]:
 def inbox_page(request: HttpRequest) -> HttpResponse:
     """What waits for the user: returned first, then grouped by due date (overdue first), by plan inside a group.
     Filters ``?step=``, ``?unit=``, ``?plan=``, ``?returned=1``; paginated by ``INBOX_PAGE_SIZE`` (a supervisor can
-    have thousands of items). Five queries whatever their number: counts, filter choices, page count, page ids,
-    page rows."""
+    have thousands of items). Five queries whatever their number, six for a unit head: counts, filter choices, page
+    count, page ids, page rows, and the unit's own parts still being filled ("本单位待报")."""
     today = timezone.localdate()
     counts = selectors.inbox_counts(user=request.user)
     filters = inbox_filters(request.GET)
@@ -99,9 +99,11 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
     kept = {key: value for key, value in (("unit", filters.unit_id), ("plan", filters.plan_id),
                                           ("returned", 1 if filters.returned else None)) if value is not None}
     tabs = [(key, str(label), counts.get(key, 0)) for key, label in STEP_LABELS.items()]
+    unit_pending, unit_pending_more = selectors.unit_pending_parts(user=request.user)
     return render(request, "workflow/inbox.html", {
         "groups": _groups(list(page.object_list), today), "tabs": tabs, "step": step, "total": counts["total"],
         "today": today, "nav": "inbox", "overdue": counts["overdue"], "page": page, "filters": filters,
         "units": units, "plans": plans, "filtered": bool(kept),
+        "unit_pending": unit_pending, "unit_pending_more": unit_pending_more,
         "kept_query": urlencode(kept), "page_query": urlencode({**kept, **({"step": step} if step else {})}),
     })
