@@ -119,7 +119,10 @@ def report_hands(report: Report) -> Hands:
     every status move writes one, with who made it)."""
     rows = ReportRevision.objects.filter(action__in=[Action.SUBMIT, Action.SIGN_OFF], by__isnull=False)
     if report.kind == Kind.TASK:
-        rows = rows.filter(Q(report_id=report.pk) | Q(report__task_report_id=report.pk))
+        # The reports by id first (a subquery on their own indexes): an OR across the join to the report walked
+        # every revision of every round, once per approval, return and lead sign-off.
+        reports = Report.objects.filter(Q(pk=report.pk) | Q(task_report_id=report.pk)).values("pk")
+        rows = rows.filter(report_id__in=reports)
     else:
         rows = rows.filter(report_id=report.pk)
     return frozenset(rows.values_list("report__kind", "action", "by_id").distinct())

@@ -2,12 +2,13 @@
 whose reports were due before today, carried through the real reporting services — each on its own dates, so
 on-time, late and missing mean what they say — with a deterministic spread.
 
-Every unit gets a steady profile (most diligent, a few not) and every task a pace; from them each part is submitted
-on time, late or not at all, sometimes sent back once inside the unit; each task report is consolidated, signed off
-and approved, sometimes returned once by a supervisor first; milestones are completed on, before or after their
-dates (or not at all), and indicators move along a path toward their targets. The round is closed by a supervisor a
-week after its due date (what was not submitted by then is missing). Of the current quarter, one thing: a milestone
-brought forward to a date just past, so the day's light board shows a yellow too (``_bring_forward``).
+Every unit gets a steady profile (most diligent, a few not, and a few laggards named in ``LAGGARDS``) and every
+task a pace; from them each part is submitted on time, late or not at all, sometimes sent back once inside the unit;
+each task report is consolidated, signed off and approved, sometimes returned once by a supervisor first (and the
+laggards' parts in it, one by one); milestones are completed on, before or after their dates (or not at all), and
+indicators move along a path toward their targets. The round is closed by a supervisor a week after its due date
+(what was not submitted by then is missing). Of the current quarter, one thing: a milestone brought forward to a
+date just past, so the day's light board shows a yellow too (``_bring_forward``).
 
 The loader moves the clock (``tasks.demo.at_moment``, with ``time_machine``: the services read ``timezone.now()``;
 nothing else in the product does this). A quarter is one transaction, so an interrupted load leaves whole quarters;
@@ -46,13 +47,25 @@ BROUGHT_FORWARD_BY = timedelta(days=3)  # the new date: this long before the day
 
 # Each unit's profile: (share of units, P(on time), P(late) — the rest is never submitted —, P(in-unit return),
 # the most P(a due milestone is done in a quarter) its tasks reach when it leads them, the most indicator pace its
-# tasks reach).
+# tasks reach). The last two are never drawn (share 0): they are given by name (``LAGGARDS``).
 PROFILES = {
     "good": (0.50, 0.95, 0.0495, 0.03, 1.00, Decimal("1.10")),
     "fair": (0.28, 0.84, 0.1585, 0.06, 0.95, Decimal("1.00")),
     "poor": (0.14, 0.62, 0.36, 0.10, 0.70, Decimal("0.85")),
     "weak": (0.08, 0.40, 0.56, 0.14, 0.50, Decimal("0.68")),
+    "laggard": (0.00, 0.03, 0.95, 0.20, 0.50, Decimal("0.68")),  # reports late, its parts come back
+    "stalling": (0.00, 0.40, 0.56, 0.14, 0.04, Decimal("0.50")),  # reports like a weak unit, its tasks stall
 }
+# The laggards (示例), by unit code, so that the map of a published round shows its whole legend from the units' own
+# work, nothing forced (no deduction, no veto). A district leads no task of the plan and most share the same
+# city-led tasks, so its score moves only with its own reporting (F3): a laggard district — late parts, sent back in
+# the unit and by the supervisors (``SUPERVISOR_PART_RETURN``) — lands in yellow (70–80), where even a weak one stays
+# green. One in each of three tracks (中心城区, 主城新区, 渝东北); a fourth would make the load a few seconds longer,
+# as each part sent back goes round its unit, the lead unit and the review again. A department leads tasks, so its
+# score follows them: a stalling one's tasks get few milestones done, and its consolidated reports come late or not
+# at all (``CONSOLIDATION_DELAY``). 能源局 leads two tasks among few others: red, its track's bottom. 市场监管局
+# leads one among many it shares: yellow or orange — and 重庆海关, with one of its two parts in that task, orange.
+LAGGARDS = {"nanan": "laggard", "hechuan": "laggard", "fengdu": "laggard", "nyj": "stalling", "scjgj": "stalling"}
 # Each task's own pace (the lead unit leads many tasks, and they do not all go alike): (share of tasks, P(a due
 # milestone is done in a quarter), completion offset in days from its due date (low, high), indicator pace).
 PACES = {
@@ -61,7 +74,12 @@ PACES = {
     "slow": (0.18, 0.60, (2, 30), Decimal("0.80")),
     "stalled": (0.12, 0.25, (20, 80), Decimal("0.50")),
 }
-SUPERVISOR_RETURN = {"good": 0.04, "fair": 0.10, "poor": 0.18, "weak": 0.25}
+# P(a supervisor returns the task report once) by its lead unit's profile; P(a supervisor returns a unit's part of
+# it) by that unit's profile (only a laggard's; each part on its own: the report comes back after each); the days a
+# lead unit of that profile lets the consolidated report wait once its parts are in (past the close: never sent).
+SUPERVISOR_RETURN = {"good": 0.04, "fair": 0.10, "poor": 0.18, "weak": 0.25, "laggard": 0.30, "stalling": 0.30}
+SUPERVISOR_PART_RETURN = {"laggard": 0.75}
+CONSOLIDATION_DELAY = {"stalling": (2, 10)}
 
 NARRATIVES = (
     "本季度按计划推进各项工作，重点项目进展顺利。",
@@ -101,7 +119,10 @@ def _rng(*parts: object) -> random.Random:
 
 
 def unit_profile(unit: Unit) -> str:
-    """The unit's steady profile, drawn once from its code (the same on every load)."""
+    """The unit's steady profile: its own for the units named in ``LAGGARDS``, otherwise drawn once from its code
+    (the same on every load)."""
+    if unit.code in LAGGARDS:
+        return LAGGARDS[unit.code]
     draw, acc = _rng("unit", unit.code).random(), 0.0
     for name, (share, *_rest) in PROFILES.items():
         acc += share
@@ -180,11 +201,19 @@ def _quarter(plan: Plan, period: Period, people: _People, profiles: dict[int, st
                         claims.get(task.pk) if part.pk == carrier.pk else None) for part in task_parts]  # fmt: skip
         if None not in signed:  # consolidation opens once every part is signed off
             ready[task_report_id] = max(signed)
+    sent = []
     for task_report_id, day in ready.items():  # the lead unit consolidates, its head signs off
-        _consolidate(task_reports[task_report_id], people, day, due)
+        task_report = task_reports[task_report_id]
+        delay = CONSOLIDATION_DELAY.get(profiles[task_report.unit_id])
+        if delay:  # a stalling lead unit lets it wait; past the close it is missing
+            day += timedelta(days=_rng("consolidate", period.code, task_report.task_id).randint(*delay))
+            if max(day + timedelta(days=1), due - timedelta(days=1)) >= due + CLOSE_AFTER_DUE:
+                continue
+        _consolidate(task_report, people, day, due)
+        sent.append(task_report_id)
     at_moment(demo_moment(due + CLOSE_AFTER_DUE, 18), lambda: services.round_close(
         actor=people.supervisor, round_id=round_.pk, now=demo_moment(due + CLOSE_AFTER_DUE, 18)))  # fmt: skip
-    for task_report_id in ready:  # a supervisor reviews, in the fortnight after the close
+    for task_report_id in sent:  # a supervisor reviews, in the fortnight after the close
         task_report = task_reports[task_report_id]
         profile = profiles[task_report.unit_id]
         rng = _rng("review", round_.period, task_report.task_id)
@@ -195,6 +224,7 @@ def _quarter(plan: Plan, period: Period, people: _People, profiles: dict[int, st
             day += timedelta(days=2)
             _consolidate(task_report, people, day, due, again=True)
             day += timedelta(days=1)
+        day = _return_parts(task_report, parts[task_report_id], people, profiles, period, due, day)
         at_moment(demo_moment(day, 15),
                   lambda tr=task_report: services.report_approve(actor=people.supervisor, report_id=tr.pk))
         report.approved += 1
@@ -278,6 +308,28 @@ def _part(part: Report, people: _People, profiles: dict[int, str], period: Perio
     return day
 
 
+def _return_parts(task_report: Report, task_parts: list[Report], people: _People, profiles: dict[int, str],
+                  period: Period, due: date, day: date) -> date:
+    """In review, a supervisor sends back the parts of units that report poorly (``SUPERVISOR_PART_RETURN``), one at
+    a time: the unit submits it again and signs it off the next day, the lead unit consolidates the day after, and
+    the report is in review again. Returns the day the supervisor may decide on it."""
+    rng = _rng("part-review", period.code, task_report.task_id)
+    for part in task_parts:
+        share = SUPERVISOR_PART_RETURN.get(profiles[part.unit_id])
+        if not share or rng.random() >= share:
+            continue
+        at_moment(demo_moment(day, 10), lambda p=part: services.report_return(
+            actor=people.supervisor, report_id=task_report.pk, part_id=p.pk, reason=RETURN_REASON))  # fmt: skip
+        day += timedelta(days=1)
+        reporter, head = people.reporters[part.unit_id], people.heads[part.unit_id]
+        at_moment(demo_moment(day, 10), lambda p=part, r=reporter: services.report_submit(actor=r, report_id=p.pk))
+        at_moment(demo_moment(day, 17), lambda p=part, h=head: services.report_sign_off(actor=h, report_id=p.pk))
+        day += timedelta(days=1)
+        _consolidate(task_report, people, day, due, again=True)
+        day += timedelta(days=1)
+    return day
+
+
 def _consolidate(task_report: Report, people: _People, ready: date, due: date, *,
                  again: bool = False) -> None:  # fmt: skip
     """The lead unit submits the consolidated report the day after its last part was ready (by the close), and its
@@ -285,8 +337,9 @@ def _consolidate(task_report: Report, people: _People, ready: date, due: date, *
     day = max(ready + timedelta(days=1), due - timedelta(days=1)) if not again else ready
     day = min(day, due + CLOSE_AFTER_DUE - timedelta(days=1)) if not again else day
     reporter, head = people.reporters[task_report.unit_id], people.heads[task_report.unit_id]
-    at_moment(demo_moment(day, 11), lambda: services.report_submit(actor=reporter, report_id=task_report.pk))
-    if Report.objects.filter(pk=task_report.pk, status=Status.LEAD_SIGN_OFF).exists():
+    submitted = at_moment(demo_moment(day, 11),
+                          lambda: services.report_submit(actor=reporter, report_id=task_report.pk))  # fmt: skip
+    if submitted.status == Status.LEAD_SIGN_OFF:
         at_moment(demo_moment(day, 17), lambda: services.report_sign_off(actor=head, report_id=task_report.pk))
 
 

@@ -19,7 +19,7 @@ from evaluation.board import light_board
 from evaluation.models import Evaluation, UnitResult
 from tasks.demo import CHONGQING_PLAN_CODE
 from tasks.models import AuditEvent, IndicatorValue, Milestone, Plan, Report, ReportingRound
-from workflow.demo_history import past_quarters
+from workflow.demo_history import LAGGARDS, past_quarters
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -52,6 +52,10 @@ def test_two_past_quarters_went_through_the_services_with_a_spread(history):
     assert all(r.submitted_at is None or r.submitted_at.date() > r.round.period_end for r in parts[:50])
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"report.return_in_unit", "report.return_by_supervisor", "report.approve", "round.close"} <= actions
+    # The laggards' parts, and theirs only, come back from the supervisors one by one (LAGGARDS: the yellow districts).
+    returned = AuditEvent.objects.filter(action="report.return_part_by_supervisor").values_list("object_id", flat=True)
+    units = set(Report.objects.filter(pk__in=[int(pk) for pk in returned]).values_list("unit__code", flat=True))
+    assert units == {code for code, profile in LAGGARDS.items() if profile == "laggard"}, units
     done = Milestone.objects.filter(task__plan=plan, status=Milestone.Status.DONE)
     assert done.filter(completed_date__lt=F("due_date")).exists() and done.filter(completed_date=F("due_date")).exists()
     overdue = Milestone.objects.filter(task__plan=plan, status=Milestone.Status.PENDING, due_date__lt=date(2024, 4, 1))
