@@ -23,8 +23,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from notifications import planner
+from notifications.models_delivery import ChannelName, Endpoint, Preference, QuietHours
 from tasks.models import Milestone, Report
 from units.models import Unit
+
+__all__ = ["ChannelName", "Delivery", "Endpoint", "Notification", "Preference", "QuietHours", "ReminderPolicy", "Watch"]
 
 
 class Watch(models.Model):
@@ -80,6 +83,9 @@ class Notification(models.Model):
         CHASE = planner.Kind.CHASE, _("催办")
         SUPERVISE = planner.Kind.SUPERVISE, _("建议督办")
         INTERVIEW = planner.Kind.INTERVIEW, _("建议约谈")
+        # Messages about no register item: the daily digest, and a channel a permanent error disabled.
+        DIGEST = "digest", _("每日汇总")
+        CHANNEL = "channel", _("渠道停用")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
                                   verbose_name=_("接收人"))

@@ -25,6 +25,8 @@ ENDPOINTS = {
     "list": ("get", "/api/notifications/"),
     "read": ("post", "/api/notifications/{notification}/read/"),
     "read-all": ("post", "/api/notifications/read-all/"),
+    "preferences": ("get", "/api/notification-preferences/"),
+    "preferences-put": ("put", "/api/notification-preferences/"),
 }
 PERSONAS = ("anonymous", "alice", "carol", "bob", "oscar", "leo", "sam")
 EVERYONE = dict.fromkeys(PERSONAS, 200) | {"anonymous": 401}
@@ -33,6 +35,9 @@ EXPECTED = {
     # alice's message: hers to mark; for anyone else it is not there
     "read": dict.fromkeys(PERSONAS, 404) | {"anonymous": 401, "alice": 200},
     "read-all": EVERYONE,
+    # each reads and writes only their own settings
+    "preferences": EVERYONE,
+    "preferences-put": EVERYONE,
 }
 
 
@@ -107,6 +112,6 @@ def test_the_schema_of_the_notifications_api_is_valid_and_free_of_warnings():
     assert not GENERATOR_STATS, "drf-spectacular warned about the notifications API (see stderr)"
     validate_schema(schema)
     assert set(schema["paths"]) == {"/api/notifications/", "/api/notifications/{id}/read/",
-                                    "/api/notifications/read-all/"}
+                                    "/api/notifications/read-all/", "/api/notification-preferences/"}
     assert schema["components"]["schemas"]["NotificationKindEnum"]["enum"] == [
-        "reminder", "stale", "chase", "supervise", "interview"]
+        "reminder", "stale", "chase", "supervise", "interview", "digest", "channel"]
