@@ -21,9 +21,10 @@ from notifications.planner import SHANGHAI
 Kind = Notification.Kind
 
 #: Kinds a person may switch per channel (the digest and the "channel disabled" message follow their own rule).
-CONFIGURABLE_KINDS: tuple[str, ...] = (Kind.REMINDER, Kind.STALE, Kind.CHASE, Kind.SUPERVISE, Kind.INTERVIEW)
+CONFIGURABLE_KINDS: tuple[str, ...] = tuple(str(kind) for kind in (Kind.REMINDER, Kind.STALE, Kind.CHASE,
+                                                                    Kind.SUPERVISE, Kind.INTERVIEW))
 #: Sent at once by default, and through quiet hours.
-URGENT_KINDS: frozenset[str] = frozenset({Kind.SUPERVISE, Kind.INTERVIEW})
+URGENT_KINDS: frozenset[str] = frozenset({str(Kind.SUPERVISE), str(Kind.INTERVIEW)})
 DEFAULT_IMMEDIATE = URGENT_KINDS
 CHANNELS: tuple[str, ...] = tuple(ChannelName.values)
 

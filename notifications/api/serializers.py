@@ -8,10 +8,20 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from notifications.models import Notification
+from notifications.models import Delivery, Notification
 from units.api.serializers import UnitRefSerializer, choice_field
 
 NotificationKindField = choice_field(Notification.Kind, "NotificationKindEnum")
+
+
+class DeliveryOutputSerializer(serializers.Serializer):
+    """One channel's delivery of a message: the message's delivery log."""
+
+    channel = serializers.CharField(read_only=True, help_text=_("in_app、email、webhook、dingtalk、wecom、sms"))
+    status = serializers.ChoiceField(choices=Delivery.Status.choices, read_only=True)
+    attempts = serializers.IntegerField(read_only=True)
+    next_attempt_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    sent_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
 class NotificationOutputSerializer(serializers.ModelSerializer):
@@ -26,11 +36,12 @@ class NotificationOutputSerializer(serializers.ModelSerializer):
     subject = serializers.SerializerMethodField(
         help_text=_("消息所涉对象：{type: milestone|report, id}；对象已删除时为 null"))
     unread = serializers.SerializerMethodField()
+    deliveries = DeliveryOutputSerializer(many=True, read_only=True, help_text=_("各渠道的投递记录"))
 
     class Meta:
         model = Notification
         fields = ["id", "kind", "kind_label", "level", "role", "title", "body", "url", "subject", "unit",
-                  "illustrative", "created_at", "read_at", "unread"]
+                  "illustrative", "created_at", "read_at", "unread", "deliveries"]
         read_only_fields = fields
 
     def get_subject(self, notification: Notification) -> dict[str, Any] | None:

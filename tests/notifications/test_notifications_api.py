@@ -84,8 +84,11 @@ def test_my_list_is_mine_only_unread_first_then_newest(alice, bob):
     assert [row["id"] for row in body["results"]] == [new_unread.pk, old_unread.pk, read.pk]
     row = body["results"][0]
     assert set(row) == {"id", "kind", "kind_label", "level", "role", "title", "body", "url", "subject", "unit",
-                        "illustrative", "created_at", "read_at", "unread"}
+                        "illustrative", "created_at", "read_at", "unread", "deliveries"}
     assert (row["kind"], row["kind_label"], row["unread"], row["subject"]) == ("reminder", "提醒", True, None)
+    # the message's delivery log: one row per channel
+    assert [(d["channel"], d["status"]) for d in row["deliveries"]] == [("in_app", "sent")]
+    assert set(row["deliveries"][0]) == {"channel", "status", "attempts", "next_attempt_at", "sent_at"}
 
 
 def test_reading_is_idempotent_and_read_all_marks_the_rest(alice):
