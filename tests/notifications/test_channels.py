@@ -373,3 +373,15 @@ def test_a_delivery_whose_channel_was_turned_off_meanwhile_is_cancelled(world, c
     assert (result.sent, result.cancelled) == (1, 1)  # in-app still goes
     expected = "preference off" if change == "preference off" else "channel disabled"
     assert (delivery.status, delivery.last_error) == ("cancelled", expected)
+
+
+def test_another_worker_disabled_the_endpoint_first(world):
+    from notifications.endpoints import endpoint_disable
+
+    alice_reminded(world, "sms", "13800138000")
+    endpoint = Endpoint.objects.get(channel="sms")
+    assert endpoint_disable(endpoint_id=endpoint.pk, reason="HTTP 410", now=T7) is True
+    assert endpoint_disable(endpoint_id=endpoint.pk, reason="HTTP 404", now=at("2025-09-23 08:31")) is False
+    endpoint.refresh_from_db()
+    assert (endpoint.enabled, endpoint.disabled_reason, endpoint.disabled_at) == (False, "HTTP 410", T7)
+    assert Notification.objects.filter(kind="channel").count() == 1  # its owner is told once
