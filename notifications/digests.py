@@ -121,7 +121,8 @@ def compose_digest(entries: list[Entry], *, today: date) -> tuple[str, str]:
 
 def digests_write(*, now: datetime) -> int:
     """Write today's digest (Asia/Shanghai) for everyone who has something in it, with their deliveries; returns how
-    many are new. Idempotent: exactly one digest per person per day (see the module's contract)."""
+    many it wrote (two runs at the very same instant may both count the same rows; neither writes a second copy).
+    Idempotent: exactly one digest per person per day (see the module's contract)."""
     today = now.astimezone(SHANGHAI).date()
     with translation.override(settings.LANGUAGE_CODE):
         entries = digest_entries(today=today)
@@ -136,7 +137,7 @@ def digests_write(*, now: datetime) -> int:
     if not messages:
         return 0
     with transaction.atomic():
-        existing = set(Notification.objects.filter(key__in=list(messages)).values_list("key", flat=True))
+        existing = _existing_keys(list(messages))
         new_keys = [key for key in messages if key not in existing]
         Notification.objects.bulk_create([messages[key] for key in new_keys], ignore_conflicts=True)
         written = list(Notification.objects.filter(key__in=new_keys, created_at=now)
@@ -151,3 +152,8 @@ def digests_write(*, now: datetime) -> int:
                            for name in rules.channels(user, Notification.Kind.DIGEST)]
         Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     return len(written)
+
+
+def _existing_keys(keys: list[str]) -> set[str]:
+    """The digests already written today (an earlier run, or another worker that got there first)."""
+    return set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))

@@ -327,7 +327,7 @@ class RecordingGateway:
     sent: list[dict] = []
 
     def send(self, *, phone: str, text: str, idempotency_key: str) -> None:
-        RecordingGateway.sent.append({"phone": phone, "text": text, "key": idempotency_key})
+        self.sent.append({"phone": phone, "text": text, "key": idempotency_key})
 
 
 def test_sms_goes_through_the_logging_gateway_by_default(world, caplog):
