@@ -135,3 +135,19 @@ def test_the_beat_runs_the_digest_at_half_past_eight_in_shanghai_and_the_job_del
     time_machine.move_to(at("2025-09-23 08:30"), tick=False)
     assert digest_daily_job.delay().get() == {"digests": 1, "sent": 1}
     assert digest_daily_job.delay().get() == {"digests": 0, "sent": 0}
+
+
+def test_the_sweep_command_writes_todays_digest_from_half_past_eight_on(world, time_machine):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    time_machine.move_to(at("2025-09-23 08:00"), tick=False)
+    call_command("notifications_sweep", stdout=StringIO())
+    assert not Notification.objects.filter(kind="digest").exists()
+    time_machine.move_to(at("2025-09-23 09:00"), tick=False)
+    out = StringIO()
+    call_command("notifications_sweep", stdout=out)
+    call_command("notifications_sweep", stdout=StringIO())
+    assert "1 digest(s)" in out.getvalue()
+    assert Notification.objects.filter(kind="digest").count() == 1
