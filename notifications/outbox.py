@@ -14,12 +14,16 @@ Contract (``deliveries_send``):
 - **Send and record.** ``channel.send`` runs outside any transaction; the outcome is written after: ``sent``; a
   ``ChannelError(permanent=True)``, an unknown channel or ``MAX_ATTEMPTS`` failures: ``permanent``; any other
   error: ``failed``, retried after a backoff that doubles per attempt. A permanent error on an endpoint disables it
-  and tells its owner in-app (``notifications.endpoints.endpoint_disable``).
+  and tells its owner in-app (``notifications.endpoints.endpoint_disable``). In-app outcomes are written in bulk at
+  the end of the batch; a send beyond in-app is recorded as soon as it returns (a worker that dies later in the
+  batch does not send it again), and once a batch has spent ``SEND_BUDGET`` on slow endpoints the rest is given
+  back undone (due now, the attempt not counted) well before the lease ends.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,6 +41,7 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
 LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
+SEND_BUDGET = LEASE / 2  # wall time a batch may spend on channels beyond in-app before it gives the rest back
 RETRY_BACKOFF = timedelta(minutes=1)  # doubled per attempt
 
 
@@ -48,6 +53,7 @@ class DeliveryResult:
     permanent: int = 0
     deferred: int = 0
     disabled: int = 0
+    released: int = 0
     batches: int = 0
 
 
@@ -90,7 +96,13 @@ def _send_batch(ids: list[int], *, now: datetime, result: DeliveryResult) -> Non
                                   if delivery.channel != IN_APP)
     sent: list[int] = []
     cancelled: dict[str, list[int]] = {}
+    deadline = time.monotonic() + SEND_BUDGET.total_seconds()
     for delivery in deliveries:
+        if delivery.channel != IN_APP and time.monotonic() > deadline:
+            # Slow endpoints: give the rest back before the lease runs out, so no other worker sends them too.
+            Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=now, attempts=F("attempts") - 1)
+            result.released += 1
+            continue
         reason = _no_longer_stands(delivery, holders)
         endpoint: Endpoint | None = None
         if not reason and delivery.channel != IN_APP:
@@ -121,7 +133,12 @@ def _send_batch(ids: list[int], *, now: datetime, result: DeliveryResult) -> Non
             logger.exception("delivery %s on %s failed", delivery.pk, delivery.channel)
             _failed(delivery, f"{type(exc).__name__}: {exc}", permanent=False, now=now, result=result)
         else:
-            sent.append(delivery.pk)
+            if delivery.channel == IN_APP:
+                sent.append(delivery.pk)
+            else:  # recorded at once: a worker that dies later in the batch must not send this one again
+                Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.SENT, sent_at=now,
+                                                               next_attempt_at=None, last_error="")
+                result.sent += 1
     if sent:
         Delivery.objects.filter(pk__in=sent).update(status=Delivery.Status.SENT, sent_at=now, next_attempt_at=None,
                                                     last_error="")

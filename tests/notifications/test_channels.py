@@ -385,3 +385,55 @@ def test_another_worker_disabled_the_endpoint_first(world):
     endpoint.refresh_from_db()
     assert (endpoint.enabled, endpoint.disabled_reason, endpoint.disabled_at) == (False, "HTTP 410", T7)
     assert Notification.objects.filter(kind="channel").count() == 1  # its owner is told once
+
+
+# --- a worker that dies, a batch that runs slow ----------------------------------------------------------------------
+
+
+def test_a_send_beyond_in_app_is_recorded_at_once_so_a_worker_dying_later_does_not_repeat_it(world, monkeypatch):
+    from notifications import channels
+
+    for person in ("jxw-r", "jxw-h"):  # both get the 催办 on 9 October
+        Endpoint.objects.create(user=world[person], channel="sms", address="13800138000")
+        Preference.objects.create(user=world[person], kind="chase", channel="sms", immediate=True)
+    services.watches_reconcile(now=at("2025-10-09 08:30"))
+    sweep.reminders_sweep(now=at("2025-10-09 08:30"))
+    calls: list[int] = []
+
+    class DiesOnTheSecond:
+        name = "sms"
+
+        def send(self, delivery, endpoint):
+            calls.append(delivery.pk)
+            if len(calls) == 2:
+                raise KeyboardInterrupt  # the worker is killed mid-batch
+
+    monkeypatch.setitem(channels.REGISTRY, "sms", DiesOnTheSecond())
+    with pytest.raises(KeyboardInterrupt):
+        outbox.deliveries_send(now=at("2025-10-09 08:30"))
+    first, second = calls
+    assert Delivery.objects.get(pk=first).status == "sent"
+    assert Delivery.objects.get(pk=second).status == "pending"  # claimed, comes back when the lease ends
+    class Fine:
+        name = "sms"
+
+        def send(self, delivery, endpoint):
+            calls.append(delivery.pk)
+
+    monkeypatch.setitem(channels.REGISTRY, "sms", Fine())
+    outbox.deliveries_send(now=at("2025-10-09 08:41"))
+    assert calls == [first, second, second]  # the first was not sent again
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_batch_slowed_by_its_endpoints_gives_the_rest_back_before_its_lease_ends(world, monkeypatch):
+    from datetime import timedelta
+
+    delivery = alice_reminded(world, "sms", "13800138000")
+    monkeypatch.setattr(outbox, "SEND_BUDGET", timedelta(0))
+    result = outbox.deliveries_send(now=T7, max_batches=1)
+    delivery.refresh_from_db()
+    assert (result.sent, result.released) == (1, 1)  # in-app went; the SMS was handed back undone
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("pending", 0, T7)
+    monkeypatch.setattr(outbox, "SEND_BUDGET", outbox.LEASE / 2)
+    assert outbox.deliveries_send(now=T7).sent == 1
