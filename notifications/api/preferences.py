@@ -142,7 +142,8 @@ def preferences_write(user: Any, data: Any) -> dict[str, Any]:
         actor=user,
         quiet_hours=(quiet["start"], quiet["end"]) if quiet else None,
         immediate={kind: dict(row) for kind, row in given.get("immediate", {}).items()},
-        endpoints={channel: None if row is None else endpoints.EndpointInput(
+        # A PUT replaces: an endpoint left out is removed.
+        endpoints=dict.fromkeys(CHANNELS) | {channel: None if row is None else endpoints.EndpointInput(
             address=row.get("address", ""), secret=row.get("secret"), enabled=row.get("enabled", True))
             for channel, row in given.get("endpoints", {}).items()},
         now=timezone.now(),

@@ -170,6 +170,7 @@ def test_i_set_my_endpoints_preferences_and_quiet_hours_and_read_them_back(alice
     webhook = Endpoint.objects.get(user=alice, channel="webhook")
     assert (webhook.address, webhook.secret) == ("https://hooks.example.gov.cn/v2", "s3cret")
     assert not QuietHours.objects.exists() and not Preference.objects.exists()
+    assert list(Endpoint.objects.values_list("channel", flat=True)) == ["webhook"]  # dingtalk and sms removed
 
 
 def test_enabling_a_disabled_endpoint_again_forgets_why(alice):
