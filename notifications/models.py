@@ -83,6 +83,7 @@ class Notification(models.Model):
         CHASE = planner.Kind.CHASE, _("催办")
         SUPERVISE = planner.Kind.SUPERVISE, _("建议督办")
         INTERVIEW = planner.Kind.INTERVIEW, _("建议约谈")
+        RETURNED = planner.Kind.RETURNED, _("退回")
         # Messages about no register item: the daily digest, and a channel a permanent error disabled.
         DIGEST = "digest", _("每日汇总")
         CHANNEL = "channel", _("渠道停用")

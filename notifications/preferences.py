@@ -3,7 +3,7 @@ message's deliveries and by the delivery stage when it checks them again.
 
 - **In-app always.** Every message is delivered in-app; the other channels need an enabled ``Endpoint``.
 - **Immediate or digest.** By default only the urgent kinds go out at once on the other channels (``URGENT_KINDS``:
-  督办 and 约谈 levels; returns when they exist); everything else waits for the daily digest. A ``Preference`` row
+  returns, 督办 and 约谈 levels); everything else waits for the daily digest. A ``Preference`` row
   turns one kind on one channel on or off. The digest itself goes to every enabled endpoint; a "channel disabled"
   message stays in-app (its channel may be the broken one).
 - **Quiet hours.** An immediate message that is not urgent, due inside the person's quiet hours, waits for their end.
@@ -21,10 +21,10 @@ from notifications.planner import SHANGHAI
 Kind = Notification.Kind
 
 #: Kinds a person may switch per channel (the digest and the "channel disabled" message follow their own rule).
-CONFIGURABLE_KINDS: tuple[str, ...] = tuple(str(kind) for kind in (Kind.REMINDER, Kind.STALE, Kind.CHASE,
-                                                                    Kind.SUPERVISE, Kind.INTERVIEW))
-#: Sent at once by default, and through quiet hours.
-URGENT_KINDS: frozenset[str] = frozenset({str(Kind.SUPERVISE), str(Kind.INTERVIEW)})
+CONFIGURABLE_KINDS: tuple[str, ...] = tuple(str(kind) for kind in (Kind.RETURNED, Kind.REMINDER, Kind.STALE,
+                                                                    Kind.CHASE, Kind.SUPERVISE, Kind.INTERVIEW))
+#: Sent at once by default, and through quiet hours: returns, 督办 and 约谈 (the issue's "immediate" kinds).
+URGENT_KINDS: frozenset[str] = frozenset({str(Kind.RETURNED), str(Kind.SUPERVISE), str(Kind.INTERVIEW)})
 DEFAULT_IMMEDIATE = URGENT_KINDS
 CHANNELS: tuple[str, ...] = tuple(ChannelName.values)
 

@@ -117,4 +117,4 @@ def test_the_schema_of_the_notifications_api_is_valid_and_free_of_warnings():
     assert set(schema["paths"]) == {"/api/notifications/", "/api/notifications/{id}/read/",
                                     "/api/notifications/read-all/", "/api/notification-preferences/"}
     assert schema["components"]["schemas"]["NotificationKindEnum"]["enum"] == [
-        "reminder", "stale", "chase", "supervise", "interview", "digest", "channel"]
+        "reminder", "stale", "chase", "supervise", "interview", "returned", "digest", "channel"]

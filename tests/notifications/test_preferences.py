@@ -46,10 +46,11 @@ def test_quiet_hours(now, start, end, until):
 
 
 @pytest.mark.parametrize(("kind", "immediate"), [
-    ("reminder", False), ("stale", False), ("chase", False), ("supervise", True), ("interview", True),
+    ("returned", True), ("reminder", False), ("stale", False), ("chase", False), ("supervise", True),
+    ("interview", True),
     ("digest", True), ("channel", False),
 ])
-def test_by_default_only_supervise_and_interview_go_out_at_once(kind, immediate):
+def test_by_default_only_returns_supervise_and_interview_go_out_at_once(kind, immediate):
     assert Rules({}, {}, {}).wants(1, kind, "email") is immediate
 
 
@@ -138,7 +139,7 @@ def test_my_settings_start_from_the_defaults(alice):
     body = client_of(alice).get(URL).json()
     assert body["quiet_hours"] is None
     assert body["immediate"]["reminder"] == dict.fromkeys(["email", "webhook", "dingtalk", "wecom", "sms"], False)
-    assert body["immediate"]["interview"]["sms"] is True
+    assert body["immediate"]["interview"]["sms"] is True and body["immediate"]["returned"]["email"] is True
     assert body["endpoints"] == dict.fromkeys(["email", "webhook", "dingtalk", "wecom", "sms"])
 
 
@@ -226,3 +227,31 @@ def test_the_page_shows_what_is_wrong(client, alice):
     assert response.status_code == 400
     assert "请填写以 http:// 或 https:// 开头的地址" in response.content.decode()
     assert not Endpoint.objects.exists()
+
+
+def test_a_return_goes_out_at_once_to_whoever_fills_it_again_even_in_quiet_hours(world, time_machine):
+    from datetime import date
+
+    from notifications.models import Notification
+    from tests.notifications.conftest import tick
+    from tests.support import submit_report
+    from workflow import services as workflow
+
+    bob = world["fgw-r"]
+    Endpoint.objects.create(user=bob, channel="sms", address="13800138000")
+    QuietHours.objects.create(user=bob, start=time(9), end=time(18))
+    time_machine.move_to(at("2025-09-20 10:00"))
+    round_ = world.open_round(due=date(2025, 10, 10))
+    part = world.part(round_, "市发展改革委")
+    time_machine.move_to(at("2025-10-03 10:30"))
+    submit_report(actor=bob, report_id=part.pk)
+    workflow.report_return(actor=world["fgw-h"], report_id=part.pk, reason="数据不全")
+    tick(at("2025-10-03 10:31"))
+    told = Notification.objects.get(recipient=bob, kind="returned")
+    assert told.title == "【退回】单位报告待填报已被退回：2025-Q3 1.1 任务 1.1"
+    assert told.body == "市发展改革委 · 截止 2025-10-10\n请查看退回意见，修改后重新提交。"
+    assert dict(told.deliveries.values_list("channel", "status")) == {"in_app": "sent", "sms": "sent"}
+    reminder = Notification.objects.get(recipient=bob, kind="reminder")  # T-7 waits for the digest, not SMS
+    assert list(reminder.deliveries.values_list("channel", flat=True)) == ["in_app"]
+    tick(at("2025-10-03 10:45"))
+    assert Notification.objects.filter(recipient=bob, kind="returned").count() == 1
