@@ -73,3 +73,14 @@ def env_rate(name: str, default: str) -> str:
     if not number.isdecimal() or int(number) < 1 or period not in _RATE_PERIODS:
         raise ImproperlyConfigured(f"{name}={value!r} is not a rate like 30/min (periods: s, m, h, d).")
     return f"{int(number)}/{period}"
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (any case); anything else is an error."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} is not one of {', '.join(choices)}.")
+    return lowered

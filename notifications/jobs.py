@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from notifications import outbox, services, services_notices, sweep
+from notifications import digests, outbox, services, services_notices, sweep
 
 
 @shared_task(name="notifications.sweep", acks_late=True)
@@ -26,3 +26,12 @@ def watches_reconcile_job() -> int:
     """Beat, every ``LUOSHI_REMINDER_RECONCILE_SECONDS``: watch the open milestones and report steps that no signal
     brought in (admin edits, a plan set active). Idempotent. Returns how many it touched."""
     return services.watches_reconcile(now=timezone.now())
+
+
+@shared_task(name="notifications.digest_daily", acks_late=True)
+def digest_daily_job() -> dict:
+    """Beat, at 08:30 Asia/Shanghai: write today's digest for everyone who has something in it, then send the
+    pending deliveries. Idempotent: one digest per person per day, however often it runs. Returns the counts."""
+    written = digests.digests_write(now=timezone.now())
+    sent = outbox.deliveries_send(now=timezone.now())
+    return {"digests": written, "sent": sent.sent}

@@ -10,6 +10,8 @@ from notifications.subjects import Subject
 
 
 def _state(send: Send) -> str:
+    if send.kind == Kind.RETURNED:
+        return _("已被退回")
     if send.kind == Kind.REMINDER:
         if send.days > 0:
             return _("还有 %(n)s 天到期") % {"n": send.days}
@@ -26,10 +28,13 @@ def _prefix(send: Send) -> str:
         Kind.CHASE: _("催办"),
         Kind.SUPERVISE: _("建议督办"),
         Kind.INTERVIEW: _("建议约谈"),
+        Kind.RETURNED: _("退回"),
     }[send.kind]
 
 
 def _advice(send: Send, role: Role) -> str:
+    if send.kind == Kind.RETURNED:
+        return _("请查看退回意见，修改后重新提交。")
     if send.kind == Kind.REMINDER:
         return _("请在截止日期前办理。")
     if send.kind == Kind.STALE:

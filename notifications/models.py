@@ -23,8 +23,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from notifications import planner
+from notifications.models_delivery import ChannelName, Endpoint, Preference, QuietHours
 from tasks.models import Milestone, Report
 from units.models import Unit
+
+__all__ = ["ChannelName", "Delivery", "Endpoint", "Notification", "Preference", "QuietHours", "ReminderPolicy", "Watch"]
 
 
 class Watch(models.Model):
@@ -81,6 +84,10 @@ class Notification(models.Model):
         SUPERVISE = planner.Kind.SUPERVISE, _("建议督办")
         INTERVIEW = planner.Kind.INTERVIEW, _("建议约谈")
         NOTICE = "notice", _("督办单")  # a step of a 督办单 (notifications.services_notices), not a planner occasion
+        RETURNED = planner.Kind.RETURNED, _("退回")
+        # Messages about no register item: the daily digest, and a channel a permanent error disabled.
+        DIGEST = "digest", _("每日汇总")
+        CHANNEL = "channel", _("渠道停用")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
                                   verbose_name=_("接收人"))

@@ -6,25 +6,33 @@ Contract (``deliveries_send``):
   LOCKED`` on PostgreSQL, then a conditional UPDATE that counts the attempt and pushes them out by a lease — a worker
   that dies mid-send leaves them to be tried again, with the same id as the idempotency key.
 - **Check again.** Before sending, each message must still stand: its recipient active, its subject still open and
-  still at the step the message is about, and the recipient still holding the role it was sent for. Otherwise the
-  delivery is cancelled (``cancelled``), not sent.
+  still at the step the message is about, and the recipient still holding the role it was sent for (a digest or a
+  "channel disabled" message has no subject: its recipient active is enough). On a channel beyond in-app, the
+  recipient's endpoint must still be enabled and their preference still on. Otherwise the delivery is cancelled
+  (``cancelled``), not sent. A non-urgent message met inside the recipient's quiet hours waits for their end
+  (the claim's attempt is given back).
 - **Send and record.** ``channel.send`` runs outside any transaction; the outcome is written after: ``sent``; a
   ``ChannelError(permanent=True)``, an unknown channel or ``MAX_ATTEMPTS`` failures: ``permanent``; any other
-  error: ``failed``, retried after a backoff that doubles per attempt.
+  error: ``failed``, retried after a backoff that doubles per attempt. A permanent error on an endpoint disables it
+  and tells its owner in-app (``notifications.endpoints.endpoint_disable``). In-app outcomes are written in bulk at
+  the end of the batch; a send beyond in-app is recorded as soon as it returns (a worker that dies later in the
+  batch does not send it again), and once a batch has spent ``SEND_BUDGET`` on slow endpoints the rest is given
+  back undone (due now, the attempt not counted) well before the lease ends.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import F
 
-from notifications import channels, subjects
-from notifications.channels import ChannelError
-from notifications.models import Delivery
+from notifications import channels, endpoints, preferences, subjects
+from notifications.channels import IN_APP, ChannelError
+from notifications.models import Delivery, Endpoint, Notification
 from notifications.planner import Role
 from units.models import Membership
 
@@ -33,6 +41,7 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
 LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
+SEND_BUDGET = LEASE / 2  # wall time a batch may spend on channels beyond in-app before it gives the rest back
 RETRY_BACKOFF = timedelta(minutes=1)  # doubled per attempt
 
 
@@ -42,6 +51,9 @@ class DeliveryResult:
     cancelled: int = 0
     failed: int = 0
     permanent: int = 0
+    deferred: int = 0
+    disabled: int = 0
+    released: int = 0
     batches: int = 0
 
 
@@ -80,30 +92,61 @@ def _send_batch(ids: list[int], *, now: datetime, result: DeliveryResult) -> Non
     holders = set(Membership.objects.filter(
         user_id__in={delivery.notification.recipient_id for delivery in deliveries}, unit__active=True,
     ).values_list("user_id", "unit_id", "role"))
+    rules = preferences.rules_for(delivery.notification.recipient_id for delivery in deliveries
+                                  if delivery.channel != IN_APP)
     sent: list[int] = []
-    cancelled: list[int] = []
+    cancelled: dict[str, list[int]] = {}
+    deadline = time.monotonic() + SEND_BUDGET.total_seconds()
     for delivery in deliveries:
+        if delivery.channel != IN_APP and time.monotonic() > deadline:
+            # Slow endpoints: give the rest back before the lease runs out, so no other worker sends them too.
+            Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=now, attempts=F("attempts") - 1)
+            result.released += 1
+            continue
         reason = _no_longer_stands(delivery, holders)
+        endpoint: Endpoint | None = None
+        if not reason and delivery.channel != IN_APP:
+            message = delivery.notification
+            endpoint = rules.endpoint(message.recipient_id, delivery.channel)
+            if endpoint is None:
+                reason = "channel disabled"
+            elif not rules.wants(message.recipient_id, message.kind, delivery.channel):
+                reason = "preference off"
+            else:
+                later = rules.not_before(message.recipient_id, message.kind, now)
+                if later > now:  # quiet hours: not an attempt
+                    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=later,
+                                                                   attempts=F("attempts") - 1)
+                    result.deferred += 1
+                    continue
         if reason:
-            cancelled.append(delivery.pk)
+            cancelled.setdefault(reason, []).append(delivery.pk)
             continue
         try:
-            channels.get(delivery.channel).send(delivery)
+            channels.get(delivery.channel).send(delivery, endpoint)
         except ChannelError as exc:
             _failed(delivery, str(exc), permanent=exc.permanent, now=now, result=result)
+            if exc.permanent and endpoint is not None and endpoints.endpoint_disable(
+                    endpoint_id=endpoint.pk, reason=str(exc), now=now):
+                result.disabled += 1
         except Exception as exc:  # a channel's bug is a transient failure of that delivery, not of the batch
             logger.exception("delivery %s on %s failed", delivery.pk, delivery.channel)
             _failed(delivery, f"{type(exc).__name__}: {exc}", permanent=False, now=now, result=result)
         else:
-            sent.append(delivery.pk)
+            if delivery.channel == IN_APP:
+                sent.append(delivery.pk)
+            else:  # recorded at once: a worker that dies later in the batch must not send this one again
+                Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.SENT, sent_at=now,
+                                                               next_attempt_at=None, last_error="")
+                result.sent += 1
     if sent:
         Delivery.objects.filter(pk__in=sent).update(status=Delivery.Status.SENT, sent_at=now, next_attempt_at=None,
                                                     last_error="")
-    if cancelled:
-        Delivery.objects.filter(pk__in=cancelled).update(status=Delivery.Status.CANCELLED, next_attempt_at=None,
-                                                         last_error="no longer stands")
+    for reason, pks in cancelled.items():  # one statement per reason: few
+        Delivery.objects.filter(pk__in=pks).update(status=Delivery.Status.CANCELLED, next_attempt_at=None,
+                                                   last_error=reason)
     result.sent += len(sent)
-    result.cancelled += len(cancelled)
+    result.cancelled += sum(len(pks) for pks in cancelled.values())
 
 
 def _no_longer_stands(delivery: Delivery, holders: set[tuple[int, int, str]]) -> str:
@@ -111,6 +154,8 @@ def _no_longer_stands(delivery: Delivery, holders: set[tuple[int, int, str]]) ->
     message = delivery.notification
     if not message.recipient.is_active:
         return "recipient inactive"
+    if message.kind in (Notification.Kind.DIGEST, Notification.Kind.CHANNEL):
+        return ""
     if message.milestone is not None:
         subject = subjects.milestone_subject(message.milestone)
     elif message.report is not None:

@@ -30,6 +30,9 @@ occasion              when (at ``send_at``, 08:30 Asia/Shanghai)   level  to
 - "Not updated for N days" (``stale``) applies to items without a due date — today the supervisors' review, which
   the round's due date does not bind; an item with a due date is covered by its reminders and its ladder.
 - Once the first ladder occasion has passed, the reminders are over (no "due today" after the 催办).
+- A report **returned** into its step (to fill or to consolidate again) is told to its actor at once — at the minute
+  it came back, not at ``send_at`` (``returned``, level 0, its own group; the slot is anchored to that minute, so a
+  second return is a new message).
 
 **One occasion, one message.** Each occasion has a ``slot`` that names it for good — the item kind, the occasion
 and its anchor (the due date, or for ``stale`` the minute the wait began): ``"fill:T-3:2025-10-10"``. The sweep
@@ -110,9 +113,11 @@ class Kind(StrEnum):
     CHASE = "chase"  # 催办
     SUPERVISE = "supervise"  # 督办 recommended
     INTERVIEW = "interview"  # 约谈 recommended
+    RETURNED = "returned"  # 退回: a report sent back to whoever fills or consolidates it
 
 
-LEVELS: dict[Kind, int] = {Kind.REMINDER: 0, Kind.STALE: 0, Kind.CHASE: 1, Kind.SUPERVISE: 2, Kind.INTERVIEW: 3}
+LEVELS: dict[Kind, int] = {Kind.REMINDER: 0, Kind.STALE: 0, Kind.CHASE: 1, Kind.SUPERVISE: 2, Kind.INTERVIEW: 3,
+                           Kind.RETURNED: 0}
 
 
 class PolicyError(ValueError):
@@ -166,12 +171,14 @@ class Policy:
 class OpenItem:
     """One open item as the planner sees it. ``due_date``: when it must be done (None: no date binds it);
     ``waiting_since``: when it entered its current step (aware; reports have it, milestones do not need it);
-    ``unit_ids``: the units whose reporters and heads the roles mean (passed through to each ``Send``)."""
+    ``unit_ids``: the units whose reporters and heads the roles mean (passed through to each ``Send``);
+    ``returned``: a report that was sent back into this step (``tasks.lifecycle.is_returned``)."""
 
     kind: ItemKind
     due_date: date | None = None
     waiting_since: datetime | None = None
     unit_ids: tuple[int, ...] = ()
+    returned: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", ItemKind(self.kind))
@@ -220,7 +227,7 @@ class _Occasion:
 
     @property
     def group(self) -> str:
-        return "ladder" if LEVELS[self.kind] > 0 else str(self.kind)
+        return "ladder" if LEVELS[self.kind] > 0 and self.kind != Kind.RETURNED else str(self.kind)
 
 
 def _at(day: date, policy: Policy) -> datetime:
@@ -267,8 +274,17 @@ def _stale_occasions(item: OpenItem, policy: Policy, as_of: datetime) -> list[_O
     return [nth(n) for n in (k, k + 1) if n >= 1]
 
 
+def _returned_occasion(item: OpenItem) -> _Occasion:
+    """A return, told at once (not at ``send_at``): the moment the report came back into its step."""
+    assert item.waiting_since is not None
+    since = item.waiting_since.astimezone(SHANGHAI)
+    return _Occasion(Kind.RETURNED, "returned", since.strftime("%Y-%m-%dT%H:%M"), since, (ACTOR[item.kind],))
+
+
 def _days(occasion: _Occasion, item: OpenItem, as_of: datetime) -> int:
     today = as_of.date()
+    if occasion.kind == Kind.RETURNED:
+        return 0
     if occasion.kind == Kind.REMINDER:
         assert item.due_date is not None
         return (item.due_date - today).days
@@ -296,6 +312,8 @@ def plan(item: OpenItem, policy: Policy, *, as_of: datetime, since: datetime | N
         occasions = _stale_occasions(item, policy, as_of)
     else:
         occasions = []
+    if item.returned and item.waiting_since is not None:
+        occasions = sorted([_returned_occasion(item), *occasions], key=lambda occasion: occasion.at)
     passed = [occasion for occasion in occasions if occasion.at <= as_of]
     if any(occasion.group == "ladder" for occasion in passed):
         passed = [occasion for occasion in passed if occasion.kind != Kind.REMINDER]

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from notifications.planner import ItemKind, OpenItem, Role
-from tasks.lifecycle import STEP_OF_STATUS, STEP_STATUS, Step
+from tasks.lifecycle import STEP_OF_STATUS, STEP_STATUS, Step, is_returned
 from tasks.models import Milestone, Plan, PlanTask, Report
 from units.models import Membership
 
@@ -133,7 +133,8 @@ def report_subject(report: Report) -> Subject | None:
     round_, task = report.round, report.task
     return Subject(
         key=f"report:{report.pk}",
-        item=OpenItem(kind, due_date=due, waiting_since=report.step_started_at, unit_ids=(report.unit_id,)),
+        item=OpenItem(kind, due_date=due, waiting_since=report.step_started_at, unit_ids=(report.unit_id,),
+                      returned=is_returned(status=report.status, times_returned=report.times_returned)),
         label=f"{round_.period} {task.code} {task.title}",
         what=REPORT_WHAT[kind](),
         unit_id=report.unit_id,

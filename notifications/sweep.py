@@ -12,9 +12,10 @@ Contract (``reminders_sweep``):
   watch; nothing is sent for it.
 - **Write.** In one transaction per batch: the messages (``Notification``, unique ``key`` = subject, recipient,
   kind and slot) are inserted with ``ON CONFLICT DO NOTHING`` — the bulk form of get_or_create, safe against a
-  second sweep that wrote the same key — then one pending ``Delivery`` per message and enabled channel (unique per
-  message and channel, likewise), then each watch's next time, *only if nobody touched it meanwhile* (the write-back
-  is conditional on ``touched_at``, so a change made during planning is planned again at the next tick).
+  second sweep that wrote the same key — then one pending ``Delivery`` per message and channel (in-app, and the
+  recipient's channels that carry that kind at once: ``notifications.preferences``; unique per message and channel,
+  likewise), then each watch's next time, *only if nobody touched it meanwhile* (the write-back is conditional on
+  ``touched_at``, so a change made during planning is planned again at the next tick).
 - **Poison.** A watch whose planning fails is logged, keeps the error and is put off (``POISON_BACKOFF``, doubling);
   the rest of the batch goes on. If the batch's write fails in the database, each watch is written alone, so one bad
   row cannot hold back the others.
@@ -35,7 +36,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import BooleanField, Case, DateTimeField, F, Q, Value, When
 from django.utils import translation
 
-from notifications import channels, planner, subjects
+from notifications import channels, planner, preferences, subjects
 from notifications.messages import compose
 from notifications.models import Delivery, Notification, Watch
 from notifications.services import policy_current
@@ -195,7 +196,7 @@ def _outcome(row: _Claimed, subject: subjects.Subject | None, agenda: planner.Ag
 
 def _write(outcomes: list[_Outcome], *, now: datetime) -> int:
     """The batch's messages, their deliveries and the watches' next times (see the module's contract). Returns how
-    many messages are new. Five statements for a batch with messages, one without."""
+    many messages are new. Eight statements for a batch with messages, one without."""
     messages = {message.key: message for outcome in outcomes for message in outcome.messages}
     new_keys: list[str] = []
     if messages:
@@ -203,10 +204,8 @@ def _write(outcomes: list[_Outcome], *, now: datetime) -> int:
         new_keys = [key for key in messages if key not in existing]
         # No batch_size: one INSERT on PostgreSQL; Django splits it where the engine limits parameters (SQLite).
         Notification.objects.bulk_create([messages[key] for key in new_keys], ignore_conflicts=True)
-        ids = Notification.objects.filter(key__in=new_keys).values_list("pk", flat=True)
-        Delivery.objects.bulk_create([Delivery(notification_id=pk, channel=name, next_attempt_at=now, created_at=now)
-                                      for pk in ids for name in channels.enabled()],
-                                     ignore_conflicts=True)
+        written = list(Notification.objects.filter(key__in=new_keys).values_list("pk", "recipient_id", "kind"))
+        Delivery.objects.bulk_create(deliveries_for(written, now=now), ignore_conflicts=True)
     if outcomes:
         whens = {outcome.watch.pk: outcome for outcome in outcomes}
         unchanged = reduce(or_, (Q(pk=outcome.watch.pk, touched_at=outcome.watch.touched_at) for outcome in outcomes))
@@ -219,6 +218,20 @@ def _write(outcomes: list[_Outcome], *, now: datetime) -> int:
             planned_until=now, failures=0, last_error="",
         )
     return len(new_keys)
+
+
+def deliveries_for(written: list[tuple[int, int, str]], *, now: datetime) -> list[Delivery]:
+    """The pending deliveries of new messages ``(pk, recipient_id, kind)``: in-app at once, and each channel the
+    recipient has enabled and wants this kind on (``notifications.preferences``), after their quiet hours when the
+    message is not urgent. Three queries when there are messages (endpoints, preferences, quiet hours)."""
+    rules = preferences.rules_for(recipient for _pk, recipient, _kind in written)
+    deliveries = []
+    for pk, recipient, kind in written:
+        deliveries.append(Delivery(notification_id=pk, channel=channels.IN_APP, next_attempt_at=now, created_at=now))
+        due = rules.not_before(recipient, kind, now)
+        deliveries += [Delivery(notification_id=pk, channel=name, next_attempt_at=due, created_at=now)
+                       for name in rules.channels(recipient, kind)]
+    return deliveries
 
 
 def _existing_keys(keys: list[str]) -> set[str]:

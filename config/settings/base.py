@@ -14,7 +14,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_rate, env_str
+from config.env import env_bool, env_choice, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(env_str("LUOSHI_DATA_DIR", str(BASE_DIR / "var")))
@@ -256,6 +256,23 @@ LIGHTS_CATCH_UP_DAYS = env_int("LUOSHI_LIGHTS_CATCH_UP_DAYS", 7, minimum=0)
 # what they wrote; every REMINDER_RECONCILE_SECONDS it watches open items that no signal brought in.
 REMINDER_SWEEP_SECONDS = env_int("LUOSHI_REMINDER_SWEEP_SECONDS", 60, minimum=1)
 REMINDER_RECONCILE_SECONDS = env_int("LUOSHI_REMINDER_RECONCILE_SECONDS", 900, minimum=1)
+# Delivery beyond in-app (notifications.channels). SITE_URL makes the messages' links absolute.
+SITE_URL = env_str("LUOSHI_SITE_URL", "http://127.0.0.1:8000")
+# E-mail: SMTP with these settings (a file backend in the demo when no host is given, memory in tests).
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("LUOSHI_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("LUOSHI_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("LUOSHI_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("LUOSHI_EMAIL_PASSWORD", "")
+_email_security = env_choice("LUOSHI_EMAIL_SECURITY", "none", ("none", "starttls", "ssl"))
+EMAIL_USE_TLS = _email_security == "starttls"
+EMAIL_USE_SSL = _email_security == "ssl"
+EMAIL_TIMEOUT = env_int("LUOSHI_EMAIL_TIMEOUT_SECONDS", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("LUOSHI_EMAIL_FROM", "luoshi@localhost")
+# Webhooks and group robots: seconds before a POST counts as failed (and is retried).
+WEBHOOK_TIMEOUT_SECONDS = env_int("LUOSHI_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# SMS: a dotted path to a gateway class (notifications.channels.sms.Gateway); the default only logs.
+SMS_GATEWAY = env_str("LUOSHI_SMS_GATEWAY", "notifications.channels.sms.LoggingGateway")
 CELERY_BEAT_SCHEDULE = {
     "evaluation.lights_daily": {
         "task": "evaluation.lights_daily",
@@ -277,6 +294,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(REMINDER_SWEEP_SECONDS),
         # Sweeps that piled up while no worker ran are dropped: the next one catches up (current occasions only).
         "options": {"expires": float(REMINDER_SWEEP_SECONDS)},
+    },
+    "notifications.digest_daily": {
+        "task": "notifications.digest_daily",
+        "schedule": crontab(hour=8, minute=30),  # CELERY_TIMEZONE: Asia/Shanghai
+        "options": {"expires": 3600.0},
     },
     "notifications.watch_reconcile": {
         "task": "notifications.watch_reconcile",

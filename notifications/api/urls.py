@@ -4,6 +4,7 @@ from django.urls import path
 
 import tasks.converters  # noqa: F401  (the <id:…> converter)
 from notifications.api import views, views_notices
+from notifications.api.preferences import NotificationPreferencesApi
 
 urlpatterns = [
     path("notifications/", views.NotificationListApi.as_view(), name="api-notifications"),
@@ -20,4 +21,5 @@ urlpatterns = [
     path("escalations/<id:pk>/interview/", views_notices.EscalationInterviewApi.as_view(),
          name="api-escalation-interview"),
     path("reports/<id:pk>/chase/", views_notices.ReportChaseApi.as_view(), name="api-report-chase"),
+    path("notification-preferences/", NotificationPreferencesApi.as_view(), name="api-notification-preferences"),
 ]

@@ -27,7 +27,8 @@ class NotificationApi(GenericAPIView):
     serializer_class = NotificationOutputSerializer
 
     def get_queryset(self) -> QuerySet[Notification]:
-        return selectors.notification_list(user=self.request.user).select_related("unit")
+        return (selectors.notification_list(user=self.request.user).select_related("unit")
+                .prefetch_related("deliveries"))
 
 
 class NotificationListApi(NotificationApi):

@@ -1,9 +1,10 @@
 """Delivery channels: one small class each, in a registry by name. The delivery stage (``notifications.outbox``)
-calls ``send`` outside any transaction, with the delivery whose id is the idempotency key.
+calls ``send`` outside any transaction, with the delivery (its id is the idempotency key) and the recipient's endpoint
+on that channel (None for in-app).
 
 A channel raises ``ChannelError`` when a message did not go out; ``permanent=True`` says retrying will not help (a
-bad address, a revoked robot), anything else is retried with backoff. Only the in-app channel exists in this slice;
-e-mail, webhooks (with the DingTalk and WeCom robot formats) and SMS come later, each as a class registered here.
+bad address, a revoked robot: the outbox then disables the endpoint and tells its owner), anything else is retried
+with backoff. Registered: in-app, e-mail, webhook (a signed JSON POST), DingTalk and WeCom group robots, SMS.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from notifications.models import Delivery
+    from notifications.models import Delivery, Endpoint
 
 
 class ChannelError(Exception):
@@ -25,9 +26,10 @@ class ChannelError(Exception):
 class Channel(Protocol):
     name: str
 
-    def send(self, delivery: Delivery) -> None:
-        """Deliver ``delivery.notification``; raise ``ChannelError`` if it did not go out. Idempotent by
-        ``delivery.pk``: a channel that may be asked twice (a worker died after sending) sends it along."""
+    def send(self, delivery: Delivery, endpoint: Endpoint | None) -> None:
+        """Deliver ``delivery.notification`` to ``endpoint``; raise ``ChannelError`` if it did not go out.
+        Idempotent by ``delivery.pk``: a channel that may be asked twice (a worker died after sending) sends it
+        along."""
 
 
 REGISTRY: dict[str, Channel] = {}
@@ -46,11 +48,13 @@ def get(name: str) -> Channel:
         raise ChannelError(f"no channel {name!r}", permanent=True) from None
 
 
-def enabled() -> tuple[str, ...]:
-    """The channels every new notification is delivered on (per-user preferences come later)."""
-    return tuple(REGISTRY)
-
-
-from notifications.channels.in_app import InAppChannel  # noqa: E402  (registers itself below)
+from notifications.channels.email import EmailChannel  # noqa: E402  (each registers below)
+from notifications.channels.in_app import InAppChannel  # noqa: E402
+from notifications.channels.sms import SmsChannel  # noqa: E402
+from notifications.channels.webhook import DingTalkChannel, WebhookChannel, WeComChannel  # noqa: E402
 
 IN_APP = register(InAppChannel()).name
+"""The in-app channel: the message is the ``Notification`` row; delivering it makes it visible in the recipient's
+list and unread count (``notifications.selectors`` show only notifications whose in-app delivery is sent)."""
+for _channel in (EmailChannel(), WebhookChannel(), DingTalkChannel(), WeComChannel(), SmsChannel()):
+    register(_channel)

@@ -1,16 +1,13 @@
-"""The in-app channel: the message is the ``Notification`` row; delivering it makes it visible in the recipient's
-list and unread count (``notifications.selectors`` show only notifications whose in-app delivery is sent)."""
-
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from notifications.models import Delivery
+    from notifications.models import Delivery, Endpoint
 
 
 class InAppChannel:
     name = "in_app"
 
-    def send(self, delivery: Delivery) -> None:
+    def send(self, delivery: Delivery, endpoint: Endpoint | None) -> None:
         """Nothing leaves the database: marking the delivery sent (the caller does) is what shows the message."""

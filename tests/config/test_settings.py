@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_rate, env_str
+from config.env import env_bool, env_choice, env_int, env_list, env_rate, env_str
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -133,3 +133,26 @@ def test_a_malformed_job_timing_stops_the_process(tmp_path, name):
     result = _print_setting("ROUND_OPEN_STALL_SECONDS", **{name: "5m"}, LUOSHI_DATA_DIR=str(tmp_path))
     assert result.returncode != 0
     assert f"{name}='5m' is not a whole number" in result.stderr
+
+
+def test_a_choice_is_one_of_its_values_in_any_case(monkeypatch):
+    monkeypatch.delenv("LUOSHI_CHOICE", raising=False)
+    assert env_choice("LUOSHI_CHOICE", "none", ("none", "starttls", "ssl")) == "none"
+    monkeypatch.setenv("LUOSHI_CHOICE", " STARTTLS ")
+    assert env_choice("LUOSHI_CHOICE", "none", ("none", "starttls", "ssl")) == "starttls"
+    monkeypatch.setenv("LUOSHI_CHOICE", "tls")
+    with pytest.raises(ImproperlyConfigured, match="LUOSHI_CHOICE='tls' is not one of none, starttls, ssl"):
+        env_choice("LUOSHI_CHOICE", "none", ("none", "starttls", "ssl"))
+
+
+@pytest.mark.slow  # reads the settings in a process of its own
+def test_smtp_comes_from_the_environment_and_the_demo_writes_mail_to_files(tmp_path):
+    smtp = _print_setting("EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_USE_SSL",
+                          LUOSHI_EMAIL_HOST="smtp.example.gov.cn", LUOSHI_EMAIL_SECURITY="ssl",
+                          LUOSHI_DATA_DIR=str(tmp_path))
+    assert smtp.stdout.split() == ["django.core.mail.backends.smtp.EmailBackend", "smtp.example.gov.cn", "True"], \
+        smtp.stderr
+    demo = _print_setting("EMAIL_FILE_PATH", LUOSHI_DATA_DIR=str(tmp_path))
+    assert demo.stdout.strip() == str(tmp_path / "mail"), demo.stderr
+    bad = _print_setting("EMAIL_USE_SSL", LUOSHI_EMAIL_SECURITY="tls", LUOSHI_DATA_DIR=str(tmp_path))
+    assert bad.returncode != 0 and "LUOSHI_EMAIL_SECURITY='tls' is not one of" in bad.stderr

@@ -27,6 +27,8 @@ ENDPOINTS = {
     "list": ("get", "/api/notifications/"),
     "read": ("post", "/api/notifications/{notification}/read/"),
     "read-all": ("post", "/api/notifications/read-all/"),
+    "preferences": ("get", "/api/notification-preferences/"),
+    "preferences-put": ("put", "/api/notification-preferences/"),
 }
 PERSONAS = ("anonymous", "alice", "carol", "bob", "oscar", "leo", "sam")
 EVERYONE = dict.fromkeys(PERSONAS, 200) | {"anonymous": 401}
@@ -35,6 +37,9 @@ EXPECTED = {
     # alice's message: hers to mark; for anyone else it is not there
     "read": dict.fromkeys(PERSONAS, 404) | {"anonymous": 401, "alice": 200},
     "read-all": EVERYONE,
+    # each reads and writes only their own settings
+    "preferences": EVERYONE,
+    "preferences-put": EVERYONE,
 }
 
 
@@ -84,8 +89,11 @@ def test_my_list_is_mine_only_unread_first_then_newest(alice, bob):
     assert [row["id"] for row in body["results"]] == [new_unread.pk, old_unread.pk, read.pk]
     row = body["results"][0]
     assert set(row) == {"id", "kind", "kind_label", "level", "role", "title", "body", "url", "subject", "unit",
-                        "illustrative", "created_at", "read_at", "unread"}
+                        "illustrative", "created_at", "read_at", "unread", "deliveries"}
     assert (row["kind"], row["kind_label"], row["unread"], row["subject"]) == ("reminder", "提醒", True, None)
+    # the message's delivery log: one row per channel
+    assert [(d["channel"], d["status"]) for d in row["deliveries"]] == [("in_app", "sent")]
+    assert set(row["deliveries"][0]) == {"channel", "status", "attempts", "next_attempt_at", "sent_at"}
 
 
 def test_reading_is_idempotent_and_read_all_marks_the_rest(alice):
@@ -113,8 +121,9 @@ def test_the_schema_of_the_notifications_api_is_valid_and_free_of_warnings():
     validate_schema(schema)
     assert set(schema["paths"]) == {
         "/api/notifications/", "/api/notifications/{id}/read/", "/api/notifications/read-all/",
+        "/api/notification-preferences/",
         "/api/notices/", "/api/notices/{id}/receipt/", "/api/notices/{id}/reply/", "/api/notices/{id}/accept/",
         "/api/notices/{id}/return/", "/api/escalations/", "/api/escalations/{id}/issue-notice/",
         "/api/escalations/{id}/interview/", "/api/reports/{id}/chase/"}
     assert schema["components"]["schemas"]["NotificationKindEnum"]["enum"] == [
-        "reminder", "stale", "chase", "supervise", "interview", "notice"]
+        "reminder", "stale", "chase", "supervise", "interview", "notice", "returned", "digest", "channel"]

@@ -172,6 +172,23 @@ def test_a_stale_nudge_names_the_minute_the_wait_began_and_the_days_waited():
     assert plan(REVIEW, Policy(stale_after=0), as_of=at("2025-12-01 10:00")).next_at is None
 
 
+def test_a_returned_report_is_told_to_its_actor_at_once_and_its_reminders_go_on():
+    returned = OpenItem(ItemKind.FILL, due_date=date(2025, 10, 10), waiting_since=at("2025-10-03 15:20"),
+                        unit_ids=(7,), returned=True)
+    now = plan(returned, POLICY, as_of=at("2025-10-03 15:21"))
+    assert [send.occasion for send in now.sends] == ["T-7", "returned"]  # T-7 again: its unique key sends it once
+    told = now.sends[1]
+    assert (told.role, told.kind, told.level, told.days) == (R, Kind.RETURNED, 0, 0)
+    assert (told.slot, told.at) == ("fill:returned:2025-10-03T15:20", at("2025-10-03 15:20"))
+    assert now.next_at == at("2025-10-07 08:30")  # T-3 still comes
+    assert plan(returned, POLICY, as_of=at("2025-10-07 08:30"), since=at("2025-10-03 15:21")).sends[0].occasion \
+        == "T-3"
+    # a return long past (an import) is not told
+    assert Kind.RETURNED not in {send.kind for send in plan(returned, POLICY, as_of=at("2025-12-01 10:00")).sends}
+    not_returned = OpenItem(ItemKind.FILL, due_date=date(2025, 10, 10), waiting_since=at("2025-10-03 15:20"))
+    assert [send.occasion for send in plan(not_returned, POLICY, as_of=at("2025-10-03 15:21")).sends] == ["T-7"]
+
+
 # --- catching up: the latest occasion of each kind per role, never a backlog -------------------------------------
 
 CATCH_UP = [

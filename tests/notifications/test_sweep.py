@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from notifications import channels, outbox, planner, selectors, services, sweep
 from notifications.channels import ChannelError
-from notifications.models import Delivery, Notification, ReminderPolicy, Watch
+from notifications.models import Delivery, Endpoint, Notification, Preference, ReminderPolicy, Watch
 from tasks import services as register
 from tasks.models import Milestone, Plan, Report
 from tests.factories import make_milestone, make_task
@@ -292,19 +292,22 @@ class Flaky:
     def __init__(self, permanent: bool) -> None:
         self.permanent = permanent
 
-    def send(self, delivery):
+    def send(self, delivery, endpoint):
         raise ChannelError("robot said no", permanent=self.permanent)
 
 
 @pytest.mark.parametrize("permanent", [False, True])
 def test_a_failing_channel_is_retried_with_backoff_or_given_up(world, monkeypatch, permanent):
-    monkeypatch.setitem(channels.REGISTRY, "flaky", Flaky(permanent))
+    monkeypatch.setitem(channels.REGISTRY, "webhook", Flaky(permanent))
+    Endpoint.objects.create(user=world["jxw-r"], channel="webhook", address="http://127.0.0.1:9/hook", secret="s")
+    Preference.objects.create(user=world["jxw-r"], kind="reminder", channel="webhook", immediate=True)
     services.watches_reconcile(now=at("2025-09-23 08:30"))
     sweep.reminders_sweep(now=at("2025-09-23 08:30"))
-    assert set(Delivery.objects.values_list("channel", flat=True)) == {"in_app", "flaky"}
+    assert set(Delivery.objects.values_list("channel", flat=True)) == {"in_app", "webhook"}
     result = outbox.deliveries_send(now=at("2025-09-23 08:30"))
-    flaky = Delivery.objects.get(channel="flaky")
-    assert flaky.last_error == "robot said no" and result.sent == 1
+    flaky = Delivery.objects.get(channel="webhook")
+    assert flaky.last_error == "robot said no"
+    assert result.sent == (2 if permanent else 1)  # a permanent error also tells the endpoint's owner, in-app
     if permanent:
         assert (flaky.status, flaky.next_attempt_at) == ("permanent", None)
         return

@@ -226,7 +226,10 @@ def test_an_upload_answers_with_the_reports_new_version(world, client_of, media_
 # --- PUT and DELETE ----------------------------------------------------------------------------------------------
 
 #: Routes that offer PUT or DELETE, as docs/api.md lists them.
-OFFERED: set[tuple[str, str]] = {("delete", "/api/auth/token/")}  # revoking one's token (accounts)
+OFFERED: set[tuple[str, str]] = {
+    ("delete", "/api/auth/token/"),  # revoking one's token (accounts)
+    ("put", "/api/notification-preferences/"),  # replacing one's own notification settings (notifications)
+}
 
 
 def api_routes() -> Iterator[str]:
