@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from notifications import channels, planner, subjects
+from notifications import planner, preferences, subjects
 from notifications.channels import IN_APP
 from notifications.models import (
     Delivery,
@@ -88,12 +88,15 @@ def _tell(messages: list[Notification], *, now: datetime, all_channels: bool = F
     existing = set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
     new = [m for m in {m.key: m for m in messages}.values() if m.key not in existing]
     Notification.objects.bulk_create(new, ignore_conflicts=True)
-    ids = list(Notification.objects.filter(key__in=[m.key for m in new]).values_list("pk", flat=True))
+    written = list(Notification.objects.filter(key__in=[m.key for m in new]).values_list("pk", "recipient_id", "kind"))
+    ids = [pk for pk, _recipient, _kind in written]
     deliveries = [Delivery(notification_id=pk, channel=IN_APP, status=Delivery.Status.SENT, attempts=1, sent_at=now,
                            created_at=now) for pk in ids]
-    if all_channels:
-        deliveries += [Delivery(notification_id=pk, channel=name, next_attempt_at=now, created_at=now)
-                       for pk in ids for name in channels.enabled() if name != IN_APP]
+    if all_channels:  # beyond in-app: each recipient's enabled endpoints that want this kind, after quiet hours
+        rules = preferences.rules_for(recipient for _pk, recipient, _kind in written)
+        deliveries += [Delivery(notification_id=pk, channel=name, created_at=now,
+                                next_attempt_at=rules.not_before(recipient, kind, now))
+                       for pk, recipient, kind in written for name in rules.channels(recipient, kind)]  # fmt: skip
     Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     return len(ids)
 
