@@ -145,6 +145,10 @@ def test_the_bulletin_is_for_published_rounds_and_prints_the_ranking(world, draf
     assert "2025-Q3 赛马比拼晾晒" in body and f"数据截至 {draft.as_of.isoformat()}" in body and "第 1 版" in body
     assert body.count("<tr><td class=\"num\">") == UnitResult.objects.filter(evaluation=draft).count()
     assert "@page" not in body  # the print rules live in the stylesheet (CSP)
+    risers = re.search(r"<dt>进步最大</dt><dd>(.*?)</dd>", body).group(1)
+    assert "▲" in risers and "<a " not in risers  # the printed headline names units without links
+    on_map = re.search(r"<dt>进步最大</dt><dd>(.*?)</dd>", page(world["leo"], "/map/").content.decode()).group(1)
+    assert on_map.startswith(f'<a href="/evaluations/{draft.pk}/units/')  # on the map each is a click away
 
 
 def test_the_bulletin_pdf_carries_the_title_the_stamp_and_every_unit(world, draft):
