@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from notifications import channels, preferences, subjects
+from notifications import preferences, subjects
 from notifications.models import Delivery, Notification
 from notifications.planner import ACTOR, SHANGHAI, ItemKind
 from tasks.lifecycle import is_returned
@@ -142,14 +142,8 @@ def digests_write(*, now: datetime) -> int:
         Notification.objects.bulk_create([messages[key] for key in new_keys], ignore_conflicts=True)
         written = list(Notification.objects.filter(key__in=new_keys, created_at=now)
                        .values_list("pk", "recipient_id"))
-        rules = preferences.rules_for(user for _pk, user in written)
-        deliveries = []
-        for pk, user in written:
-            deliveries.append(Delivery(notification_id=pk, channel=channels.IN_APP, next_attempt_at=now,
-                                       created_at=now))
-            due = rules.not_before(user, Notification.Kind.DIGEST, now)  # after the person's quiet hours
-            deliveries += [Delivery(notification_id=pk, channel=name, next_attempt_at=due, created_at=now)
-                           for name in rules.channels(user, Notification.Kind.DIGEST)]
+        deliveries = preferences.deliveries_for([(pk, user, Notification.Kind.DIGEST) for pk, user in written],
+                                                now=now)  # after each person's quiet hours
         Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     return len(written)
 

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from notifications.models import ChannelName, Endpoint, Notification, Preference, QuietHours
+from notifications.channels import IN_APP
+from notifications.models import ChannelName, Delivery, Endpoint, Notification, Preference, QuietHours
 from notifications.planner import SHANGHAI
 
 Kind = Notification.Kind
@@ -90,3 +91,22 @@ def rules_for(user_ids: Iterable[int]) -> Rules:
     quiet = {user: (start, end) for user, start, end in
              QuietHours.objects.filter(user_id__in=ids).values_list("user_id", "start", "end")}
     return Rules(endpoints, overrides, quiet)
+
+
+def deliveries_for(written: Iterable[tuple[int, int, str]], *, now: datetime, in_app_sent: bool = False,
+                   beyond_in_app: bool = True) -> list[Delivery]:
+    """The deliveries of new messages ``(pk, recipient_id, kind)``: in-app (pending, or with ``in_app_sent`` recorded
+    as sent now: the in-app channel is the database), and, unless ``beyond_in_app`` is off, each channel the
+    recipient has enabled and wants this kind on, after their quiet hours when the message is not urgent. The one
+    place the sweep, the digest and the notices' steps turn a message into deliveries. Three queries when there are
+    messages beyond in-app (endpoints, preferences, quiet hours), none otherwise."""
+    written = list(written)
+    in_app = ({"status": Delivery.Status.SENT, "attempts": 1, "sent_at": now} if in_app_sent
+              else {"next_attempt_at": now})  # fmt: skip
+    deliveries = [Delivery(notification_id=pk, channel=IN_APP, created_at=now, **in_app) for pk, _r, _k in written]
+    if beyond_in_app:
+        rules = rules_for(recipient for _pk, recipient, _kind in written)
+        deliveries += [Delivery(notification_id=pk, channel=name, created_at=now,
+                                next_attempt_at=rules.not_before(recipient, kind, now))
+                       for pk, recipient, kind in written for name in rules.channels(recipient, kind)]  # fmt: skip
+    return deliveries

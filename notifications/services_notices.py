@@ -31,7 +31,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications import planner, preferences, subjects
-from notifications.channels import IN_APP
 from notifications.models import (
     Delivery,
     InterviewDecision,
@@ -89,16 +88,10 @@ def _tell(messages: list[Notification], *, now: datetime, all_channels: bool = F
     new = [m for m in {m.key: m for m in messages}.values() if m.key not in existing]
     Notification.objects.bulk_create(new, ignore_conflicts=True)
     written = list(Notification.objects.filter(key__in=[m.key for m in new]).values_list("pk", "recipient_id", "kind"))
-    ids = [pk for pk, _recipient, _kind in written]
-    deliveries = [Delivery(notification_id=pk, channel=IN_APP, status=Delivery.Status.SENT, attempts=1, sent_at=now,
-                           created_at=now) for pk in ids]
-    if all_channels:  # beyond in-app: each recipient's enabled endpoints that want this kind, after quiet hours
-        rules = preferences.rules_for(recipient for _pk, recipient, _kind in written)
-        deliveries += [Delivery(notification_id=pk, channel=name, created_at=now,
-                                next_attempt_at=rules.not_before(recipient, kind, now))
-                       for pk, recipient, kind in written for name in rules.channels(recipient, kind)]  # fmt: skip
+    # In-app is recorded sent at once; beyond it, each recipient's enabled endpoints that want this kind.
+    deliveries = preferences.deliveries_for(written, now=now, in_app_sent=True, beyond_in_app=all_channels)
     Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-    return len(ids)
+    return len(written)
 
 
 def _notice_messages(notice: SupervisionNotice, users: Iterable[int], *, role: str, step: str, title: str,

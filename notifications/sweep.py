@@ -36,7 +36,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import BooleanField, Case, DateTimeField, F, Q, Value, When
 from django.utils import translation
 
-from notifications import channels, planner, preferences, subjects
+from notifications import planner, preferences, subjects
 from notifications.messages import compose
 from notifications.models import Delivery, Notification, Watch
 from notifications.services import policy_current
@@ -205,7 +205,7 @@ def _write(outcomes: list[_Outcome], *, now: datetime) -> int:
         # No batch_size: one INSERT on PostgreSQL; Django splits it where the engine limits parameters (SQLite).
         Notification.objects.bulk_create([messages[key] for key in new_keys], ignore_conflicts=True)
         written = list(Notification.objects.filter(key__in=new_keys).values_list("pk", "recipient_id", "kind"))
-        Delivery.objects.bulk_create(deliveries_for(written, now=now), ignore_conflicts=True)
+        Delivery.objects.bulk_create(preferences.deliveries_for(written, now=now), ignore_conflicts=True)
     if outcomes:
         whens = {outcome.watch.pk: outcome for outcome in outcomes}
         unchanged = reduce(or_, (Q(pk=outcome.watch.pk, touched_at=outcome.watch.touched_at) for outcome in outcomes))
@@ -218,20 +218,6 @@ def _write(outcomes: list[_Outcome], *, now: datetime) -> int:
             planned_until=now, failures=0, last_error="",
         )
     return len(new_keys)
-
-
-def deliveries_for(written: list[tuple[int, int, str]], *, now: datetime) -> list[Delivery]:
-    """The pending deliveries of new messages ``(pk, recipient_id, kind)``: in-app at once, and each channel the
-    recipient has enabled and wants this kind on (``notifications.preferences``), after their quiet hours when the
-    message is not urgent. Three queries when there are messages (endpoints, preferences, quiet hours)."""
-    rules = preferences.rules_for(recipient for _pk, recipient, _kind in written)
-    deliveries = []
-    for pk, recipient, kind in written:
-        deliveries.append(Delivery(notification_id=pk, channel=channels.IN_APP, next_attempt_at=now, created_at=now))
-        due = rules.not_before(recipient, kind, now)
-        deliveries += [Delivery(notification_id=pk, channel=name, next_attempt_at=due, created_at=now)
-                       for name in rules.channels(recipient, kind)]
-    return deliveries
 
 
 def _existing_keys(keys: list[str]) -> set[str]:
