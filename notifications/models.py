@@ -87,6 +87,7 @@ class Notification(models.Model):
         RETURNED = planner.Kind.RETURNED, _("退回")
         # Messages about no register item: the daily digest, and a channel a permanent error disabled.
         DIGEST = "digest", _("每日汇总")
+        WEEKLY = "weekly", _("每周简报")  # the leadership's weekly briefing (notifications.briefing)
         CHANNEL = "channel", _("渠道停用")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
@@ -105,6 +106,9 @@ class Notification(models.Model):
                                   verbose_name=_("节点"))
     report = models.ForeignKey(Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                                verbose_name=_("报告"))
+    # A step of a 督办单 (with the milestone or report it is about left empty): what the outbox checks again.
+    notice = models.ForeignKey("notifications.SupervisionNotice", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+", verbose_name=_("督办单"))
     illustrative = models.BooleanField(_("示例"), default=False, help_text=_("关于示例分工或示例历史的消息"))
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)

@@ -6,8 +6,9 @@ Contract (``deliveries_send``):
   LOCKED`` on PostgreSQL, then a conditional UPDATE that counts the attempt and pushes them out by a lease — a worker
   that dies mid-send leaves them to be tried again, with the same id as the idempotency key.
 - **Check again.** Before sending, each message must still stand: its recipient active, its subject still open and
-  still at the step the message is about, and the recipient still holding the role it was sent for (a digest or a
-  "channel disabled" message has no subject: its recipient active is enough). On a channel beyond in-app, the
+  still at the step the message is about (a 督办单's step: ``selectors_notices.notice_step_stands``), and the
+  recipient still holding the role it was sent for (a digest, a weekly briefing or a "channel disabled" message has
+  no subject: its recipient active is enough). On a channel beyond in-app, the
   recipient's endpoint must still be enabled and their preference still on. Otherwise the delivery is cancelled
   (``cancelled``), not sent. A non-urgent message met inside the recipient's quiet hours waits for their end
   (the claim's attempt is given back).
@@ -34,6 +35,7 @@ from notifications import channels, endpoints, preferences, subjects
 from notifications.channels import IN_APP, ChannelError
 from notifications.models import Delivery, Endpoint, Notification
 from notifications.planner import Role
+from notifications.selectors_notices import notice_step_stands
 from units.models import Membership
 
 logger = logging.getLogger(__name__)
@@ -88,7 +90,7 @@ def _send_batch(ids: list[int], *, now: datetime, result: DeliveryResult) -> Non
     deliveries = list(Delivery.objects.filter(pk__in=ids).select_related(
         "notification__recipient", "notification__milestone__task__plan", "notification__milestone__task__lead_unit",
         "notification__milestone__owner_unit", "notification__report__round__plan", "notification__report__task",
-        "notification__report__unit"))
+        "notification__report__unit", "notification__notice"))
     holders = set(Membership.objects.filter(
         user_id__in={delivery.notification.recipient_id for delivery in deliveries}, unit__active=True,
     ).values_list("user_id", "unit_id", "role"))
@@ -154,8 +156,12 @@ def _no_longer_stands(delivery: Delivery, holders: set[tuple[int, int, str]]) ->
     message = delivery.notification
     if not message.recipient.is_active:
         return "recipient inactive"
-    if message.kind in (Notification.Kind.DIGEST, Notification.Kind.CHANNEL):
+    if message.kind in (Notification.Kind.DIGEST, Notification.Kind.WEEKLY, Notification.Kind.CHANNEL):
         return ""
+    if message.notice is not None:
+        if not notice_step_stands(message.notice, message.slot):
+            return "step passed"
+        return "" if _holds(message, holders, unit_roles=(Role.REPORTER, Role.HEAD)) else "role no longer held"
     if message.milestone is not None:
         subject = subjects.milestone_subject(message.milestone)
     elif message.report is not None:
@@ -166,11 +172,15 @@ def _no_longer_stands(delivery: Delivery, holders: set[tuple[int, int, str]]) ->
         return "subject closed"
     if not message.slot.startswith(f"{subject.item.kind}:"):
         return "step passed"
+    return "" if _holds(message, holders, unit_roles=(message.role,)) else "role no longer held"
+
+
+def _holds(message: Notification, holders: set[tuple[int, int, str]], *, unit_roles: tuple[str, ...]) -> bool:
+    """Whether the recipient still holds the role the message was sent for: a supervisor or leader anywhere; in the
+    message's unit, one of ``unit_roles`` (a 督办单 goes to the unit's reporters and heads alike)."""
     if message.role in (Role.SUPERVISOR, Role.LEADER):
-        holds = any(user == message.recipient_id and role == message.role for user, _unit, role in holders)
-    else:
-        holds = (message.recipient_id, message.unit_id, message.role) in holders
-    return "" if holds else "role no longer held"
+        return any(user == message.recipient_id and role == message.role for user, _unit, role in holders)
+    return any((message.recipient_id, message.unit_id, role) in holders for role in unit_roles)
 
 
 def _failed(delivery: Delivery, error: str, *, permanent: bool, now: datetime, result: DeliveryResult) -> None:

@@ -3,9 +3,10 @@ message's deliveries and by the delivery stage when it checks them again.
 
 - **In-app always.** Every message is delivered in-app; the other channels need an enabled ``Endpoint``.
 - **Immediate or digest.** By default only the urgent kinds go out at once on the other channels (``URGENT_KINDS``:
-  returns, 督办 and 约谈 levels); everything else waits for the daily digest. A ``Preference`` row
-  turns one kind on one channel on or off. The digest itself goes to every enabled endpoint; a "channel disabled"
-  message stays in-app (its channel may be the broken one).
+  returns, 督办 recommended, a 督办单's steps and 约谈); everything else waits for the daily digest. A
+  ``Preference`` row turns one kind on one channel on or off. The digests (daily, and the leadership's weekly
+  briefing) go to every enabled endpoint; a "channel disabled" message stays in-app (its channel may be the broken
+  one).
 - **Quiet hours.** An immediate message that is not urgent, due inside the person's quiet hours, waits for their end.
 """
 
@@ -23,9 +24,12 @@ Kind = Notification.Kind
 
 #: Kinds a person may switch per channel (the digest and the "channel disabled" message follow their own rule).
 CONFIGURABLE_KINDS: tuple[str, ...] = tuple(str(kind) for kind in (Kind.RETURNED, Kind.REMINDER, Kind.STALE,
-                                                                    Kind.CHASE, Kind.SUPERVISE, Kind.INTERVIEW))
-#: Sent at once by default, and through quiet hours: returns, 督办 and 约谈 (the issue's "immediate" kinds).
-URGENT_KINDS: frozenset[str] = frozenset({str(Kind.RETURNED), str(Kind.SUPERVISE), str(Kind.INTERVIEW)})
+                                                                    Kind.CHASE, Kind.SUPERVISE, Kind.NOTICE,
+                                                                    Kind.INTERVIEW))
+#: Sent at once by default, and through quiet hours: returns, 督办 (recommended, and a 督办单's steps) and 约谈 (the
+#: issue's "immediate" kinds).
+URGENT_KINDS: frozenset[str] = frozenset({str(Kind.RETURNED), str(Kind.SUPERVISE), str(Kind.NOTICE),
+                                          str(Kind.INTERVIEW)})
 DEFAULT_IMMEDIATE = URGENT_KINDS
 CHANNELS: tuple[str, ...] = tuple(ChannelName.values)
 
@@ -61,7 +65,7 @@ class Rules:
 
     def wants(self, user_id: int, kind: str, channel: str) -> bool:
         """Whether a message of ``kind`` goes out on ``channel`` (beyond in-app) at once, endpoint aside."""
-        if kind == Kind.DIGEST:
+        if kind in (Kind.DIGEST, Kind.WEEKLY):
             return True
         if kind == Kind.CHANNEL:
             return False
@@ -93,20 +97,19 @@ def rules_for(user_ids: Iterable[int]) -> Rules:
     return Rules(endpoints, overrides, quiet)
 
 
-def deliveries_for(written: Iterable[tuple[int, int, str]], *, now: datetime, in_app_sent: bool = False,
-                   beyond_in_app: bool = True) -> list[Delivery]:
+def deliveries_for(written: Iterable[tuple[int, int, str]], *, now: datetime,
+                   in_app_sent: bool = False) -> list[Delivery]:
     """The deliveries of new messages ``(pk, recipient_id, kind)``: in-app (pending, or with ``in_app_sent`` recorded
-    as sent now: the in-app channel is the database), and, unless ``beyond_in_app`` is off, each channel the
-    recipient has enabled and wants this kind on, after their quiet hours when the message is not urgent. The one
-    place the sweep, the digest and the notices' steps turn a message into deliveries. Three queries when there are
-    messages beyond in-app (endpoints, preferences, quiet hours), none otherwise."""
+    as sent now: the in-app channel is the database), and each channel the recipient has enabled and wants this kind
+    on, after their quiet hours when the message is not urgent. The one place the sweep, the digests and the notices'
+    steps turn a message into deliveries. Three queries when there are messages (endpoints, preferences, quiet
+    hours)."""
     written = list(written)
     in_app = ({"status": Delivery.Status.SENT, "attempts": 1, "sent_at": now} if in_app_sent
               else {"next_attempt_at": now})  # fmt: skip
     deliveries = [Delivery(notification_id=pk, channel=IN_APP, created_at=now, **in_app) for pk, _r, _k in written]
-    if beyond_in_app:
-        rules = rules_for(recipient for _pk, recipient, _kind in written)
-        deliveries += [Delivery(notification_id=pk, channel=name, created_at=now,
-                                next_attempt_at=rules.not_before(recipient, kind, now))
-                       for pk, recipient, kind in written for name in rules.channels(recipient, kind)]  # fmt: skip
+    rules = rules_for(recipient for _pk, recipient, _kind in written)
+    deliveries += [Delivery(notification_id=pk, channel=name, created_at=now,
+                            next_attempt_at=rules.not_before(recipient, kind, now))
+                   for pk, recipient, kind in written for name in rules.channels(recipient, kind)]  # fmt: skip
     return deliveries

@@ -78,9 +78,10 @@ def _everyone_with(role: str) -> list[int]:
                 .order_by("user_id").values_list("user_id", flat=True).distinct())
 
 
-def _tell(messages: list[Notification], *, now: datetime, all_channels: bool = False) -> int:
-    """Write these messages (a key already written is skipped) with their in-app delivery already sent and, with
-    ``all_channels``, a pending delivery on every other enabled channel. Returns how many are new."""
+def _tell(messages: list[Notification], *, now: datetime) -> int:
+    """Write these messages (a key already written is skipped) with their in-app delivery already sent and a pending
+    delivery on every other channel the recipient enabled for the kind (``preferences``: a 督办单's steps and 约谈
+    go out at once by default; the outbox checks the step again before sending). Returns how many are new."""
     if not messages:
         return 0
     keys = [m.key for m in messages]
@@ -89,7 +90,7 @@ def _tell(messages: list[Notification], *, now: datetime, all_channels: bool = F
     Notification.objects.bulk_create(new, ignore_conflicts=True)
     written = list(Notification.objects.filter(key__in=[m.key for m in new]).values_list("pk", "recipient_id", "kind"))
     # In-app is recorded sent at once; beyond it, each recipient's enabled endpoints that want this kind.
-    deliveries = preferences.deliveries_for(written, now=now, in_app_sent=True, beyond_in_app=all_channels)
+    deliveries = preferences.deliveries_for(written, now=now, in_app_sent=True)
     Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     return len(written)
 
@@ -99,7 +100,7 @@ def _notice_messages(notice: SupervisionNotice, users: Iterable[int], *, role: s
                      ) -> list[Notification]:
     url = reverse("notice-detail", kwargs={"pk": notice.pk})
     return [Notification(
-        recipient_id=user_id, role=role, unit_id=notice.unit_id, kind=kind,
+        recipient_id=user_id, role=role, unit_id=notice.unit_id, kind=kind, notice_id=notice.pk,
         level=notice.level if level is None else level, slot=f"notice:{step}", title=title[:300], body=body,
         key=Notification.make_key(subject=f"notice:{notice.pk}", recipient_id=user_id, kind=kind,
                                   slot=f"notice:{step}"), url=url, created_at=now,
@@ -431,5 +432,5 @@ def report_chase(*, actor: AbstractBaseUser, report_id: int, part_id: int,
                                       kind=Notification.Kind.CHASE, slot=slot),
             title=title[:300], body=body, url=reverse("report-detail", kwargs={"pk": part.pk}), report_id=part.pk,
             illustrative=subject.illustrative if subject is not None else False, created_at=now))
-    _tell(messages, now=now, all_channels=True)
+    _tell(messages, now=now)
     return chase
