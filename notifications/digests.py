@@ -134,6 +134,13 @@ def digests_write(*, now: datetime) -> int:
             messages[key] = Notification(recipient_id=user_id, kind=Notification.Kind.DIGEST, level=0,
                                          slot=f"digest:{today.isoformat()}", key=key, title=title, body=body,
                                          url=url, created_at=now)
+    return messages_write_once(messages, kind=Notification.Kind.DIGEST, now=now)
+
+
+def messages_write_once(messages: dict[str, Notification], *, kind: str, now: datetime) -> int:
+    """Insert these messages of one ``kind`` by their unique keys (``ON CONFLICT DO NOTHING``) with the deliveries of
+    the new ones only (after each person's quiet hours); returns how many were new. A key written before — an earlier
+    run, another worker that got there first — writes nothing, so a digest or a briefing goes out once."""
     if not messages:
         return 0
     with transaction.atomic():
@@ -142,12 +149,11 @@ def digests_write(*, now: datetime) -> int:
         Notification.objects.bulk_create([messages[key] for key in new_keys], ignore_conflicts=True)
         written = list(Notification.objects.filter(key__in=new_keys, created_at=now)
                        .values_list("pk", "recipient_id"))
-        deliveries = preferences.deliveries_for([(pk, user, Notification.Kind.DIGEST) for pk, user in written],
-                                                now=now)  # after each person's quiet hours
+        deliveries = preferences.deliveries_for([(pk, user, kind) for pk, user in written], now=now)
         Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     return len(written)
 
 
 def _existing_keys(keys: list[str]) -> set[str]:
-    """The digests already written today (an earlier run, or another worker that got there first)."""
+    """The messages already written under these keys."""
     return set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))

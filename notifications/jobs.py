@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from notifications import digests, outbox, services, services_notices, sweep
+from notifications import briefing, digests, outbox, services, services_notices, sweep
 
 
 @shared_task(name="notifications.sweep", acks_late=True)
@@ -35,3 +35,12 @@ def digest_daily_job() -> dict:
     written = digests.digests_write(now=timezone.now())
     sent = outbox.deliveries_send(now=timezone.now())
     return {"digests": written, "sent": sent.sent}
+
+
+@shared_task(name="notifications.briefing_weekly", acks_late=True)
+def briefing_weekly_job() -> dict:
+    """Beat, on Mondays at 08:30 Asia/Shanghai: write last week's briefing for every leader (when it has something
+    in it), then send the pending deliveries. Idempotent: one briefing per leader and week. Returns the counts."""
+    written = briefing.briefings_write(now=timezone.now())
+    sent = outbox.deliveries_send(now=timezone.now())
+    return {"briefings": written, "sent": sent.sent}

@@ -300,6 +300,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=8, minute=30),  # CELERY_TIMEZONE: Asia/Shanghai
         "options": {"expires": 3600.0},
     },
+    "notifications.briefing_weekly": {
+        "task": "notifications.briefing_weekly",
+        "schedule": crontab(hour=8, minute=30, day_of_week=1),  # Mondays, Asia/Shanghai
+        "options": {"expires": 3600.0},
+    },
     "notifications.watch_reconcile": {
         "task": "notifications.watch_reconcile",
         "schedule": float(REMINDER_RECONCILE_SECONDS),

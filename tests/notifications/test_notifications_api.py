@@ -126,4 +126,4 @@ def test_the_schema_of_the_notifications_api_is_valid_and_free_of_warnings():
         "/api/notices/{id}/return/", "/api/escalations/", "/api/escalations/{id}/issue-notice/",
         "/api/escalations/{id}/interview/", "/api/reports/{id}/chase/"}
     assert schema["components"]["schemas"]["NotificationKindEnum"]["enum"] == [
-        "reminder", "stale", "chase", "supervise", "interview", "notice", "returned", "digest", "channel"]
+        "reminder", "stale", "chase", "supervise", "interview", "notice", "returned", "digest", "weekly", "channel"]
