@@ -11,7 +11,7 @@ class NotificationsConfig(AppConfig):
         # tasks and workflow must not import notifications: it listens to the register's signals, which both send
         # inside their writing transactions (a milestone moved or done, a report entering a new step).
         from notifications.receivers import on_report_steps_changed, on_task_facts_changed
-        from notifications.views_notices import missing_parts_panel
+        from notifications.views_notices import missing_parts_panel, round_chase_panel
         from tasks.panels import register_panel
         from tasks.signals import report_steps_changed, task_facts_changed
 
@@ -20,3 +20,5 @@ class NotificationsConfig(AppConfig):
 
         # The report page's "missing parts" with the 催办 button (workflow's template places the "report" panels).
         register_panel("report", template="notifications/_missing_parts.html", context=missing_parts_panel, order=50)
+        # The round page's units still owing parts, each with its 催办 button (supervisors).
+        register_panel("round", template="notifications/_round_chase.html", context=round_chase_panel, order=50)

@@ -162,6 +162,8 @@ def _no_longer_stands(delivery: Delivery, holders: set[tuple[int, int, str]]) ->
         if not notice_step_stands(message.notice, message.slot):
             return "step passed"
         return "" if _holds(message, holders, unit_roles=(Role.REPORTER, Role.HEAD)) else "role no longer held"
+    if message.slot.startswith("round-chase:"):  # a unit's parts of a round, chased together (round_unit_chase)
+        return "" if _holds(message, holders, unit_roles=(Role.REPORTER, Role.HEAD)) else "role no longer held"
     if message.milestone is not None:
         subject = subjects.milestone_subject(message.milestone)
     elif message.report is not None:

@@ -22,7 +22,7 @@ from tasks.lifecycle import Status
 from tasks.models import Report
 from tasks.policy import visible_reports
 from tasks.workdays import add_working_days, is_working_day, working_days_between
-from units.models import Membership
+from units.models import Membership, Unit
 from units.selectors import user_scope
 
 #: Parts still missing from a task report: not yet delivered to the lead unit (to fill, or to sign off in the unit).
@@ -265,3 +265,45 @@ def missing_parts(*, user: AbstractBaseUser | AnonymousUser, task_report: Report
     return [MissingPart(part=p, holder_role=HOLDER_ROLE[Status(p.status)],
                         holders=tuple(holders.get((p.unit_id, HOLDER_ROLE[Status(p.status)]), ())),
                         chased_today=p.pk in chased) for p in parts]
+
+
+@dataclass(frozen=True)
+class MissingUnit:
+    """A unit that still owes parts in a round: how many (and how many of them wait for its head's sign-off), who
+    holds them, and whether every one was chased this working day."""
+
+    unit: Unit
+    missing: int
+    to_sign_off: int
+    holders: tuple[str, ...]
+    chased_today: bool
+
+
+def round_missing_units(*, user: AbstractBaseUser | AnonymousUser, round_id: int, today: date) -> list[MissingUnit]:
+    """The units that still owe parts in a round, most parts first (those chased today last) — the round page's 催办
+    list. Supervisors only (others: empty). Four queries whatever the number of units."""
+    scope = user_scope(user)
+    if scope.user_id is None or not scope.is_supervisor:
+        return []
+    owed: dict[int, list[int]] = {}
+    for part_id, unit_id, status in (visible_reports(user=user)
+                                     .filter(round_id=round_id, kind=Report.Kind.PART, status__in=MISSING_STATUSES)
+                                     .values_list("pk", "unit_id", "status")):
+        owed.setdefault(unit_id, []).append(part_id if status == Status.DRAFT else -part_id)
+    if not owed:
+        return []
+    units = Unit.objects.in_bulk(list(owed))
+    names: dict[int, list[str]] = {}
+    for unit_id, first, last, username in (
+            Membership.objects.filter(unit_id__in=list(owed), user__is_active=True, role__in=list(HOLDER_ROLE.values()))
+            .order_by("role", "user__username").values_list("unit_id", "user__first_name", "user__last_name",
+                                                            "user__username")):
+        names.setdefault(unit_id, []).append(f"{last}{first}".strip() or username)
+    day = working_day_of(today)
+    chased = set(ManualChase.objects.filter(part_id__in=[abs(pk) for pks in owed.values() for pk in pks], day=day)
+                 .values_list("part_id", flat=True))
+    found = [MissingUnit(unit=units[unit_id], missing=len(pks), to_sign_off=sum(1 for pk in pks if pk < 0),
+                         holders=tuple(names.get(unit_id, ())), chased_today=all(abs(pk) in chased for pk in pks))
+             for unit_id, pks in owed.items()]
+    found.sort(key=lambda row: (row.chased_today, -row.missing, row.unit.order, row.unit.code))
+    return found

@@ -434,3 +434,53 @@ def report_chase(*, actor: AbstractBaseUser, report_id: int, part_id: int,
             illustrative=subject.illustrative if subject is not None else False, created_at=now))
     _tell(messages, now=now)
     return chase
+
+
+@transaction.atomic
+def round_unit_chase(*, actor: AbstractBaseUser, round_id: int, unit_id: int,
+                     now: datetime | None = None) -> list[ManualChase]:
+    """A supervisor chases, from the round page, every part a unit still owes in a round (to fill, or to sign off in
+    the unit) that was not chased this working day yet: one 催办 per part (``ManualChase``: the same rate limit as
+    the lead unit's 催办 on one part), one message per person of the unit listing them. 404 for a round the actor
+    may not read; 403 for anyone but a supervisor (a lead unit chases its co-units from its task reports); 409 when
+    the unit owes nothing in the round, or everything it owes was chased today. The parts are locked, so two
+    supervisors at once chase each part once."""
+    now = now or timezone.now()
+    scope = user_scope(actor)
+    if not visible_reports(user=actor).filter(round_id=round_id).exists():
+        raise NotFound
+    if not scope.is_supervisor:
+        raise PermissionDenied(_("只有督查专班可以按单位催办。"))
+    parts = list(Report.objects.select_for_update(of=("self",)).select_related("unit", "round", "task")
+                 .filter(round_id=round_id, kind=Report.Kind.PART, unit_id=unit_id, status__in=MISSING_STATUSES)
+                 .order_by("task_sort_key", "pk"))
+    if not parts:
+        raise Conflict(_("该单位本轮没有尚未报送的单位报告。"))
+    day = working_day_of(timezone.localdate(now))
+    chased = set(ManualChase.objects.filter(part__in=parts, day=day).values_list("part_id", flat=True))
+    parts = [part for part in parts if part.pk not in chased]
+    if not parts:
+        raise Conflict(_("今天已催办过该单位，请明天再催。"))
+    chases = ManualChase.objects.bulk_create(
+        [ManualChase(part=part, day=day, chased_by=actor, chased_at=now) for part in parts])
+    round_, unit = parts[0].round, parts[0].unit
+    audit_record(action="round_unit_chase", obj=round_, actor=actor, unit_id=unit.pk, plan_id=round_.plan_id,
+                 after={"day": day, "parts": [part.pk for part in parts]})
+    waiting = {Status.DRAFT: _("待填报"), Status.SUBMITTED: _("待负责人审签")}
+    lines = [f"· {part.task.code} {part.task.title}（{waiting[Status(part.status)]}）" for part in parts[:10]]
+    if len(parts) > 10:
+        lines.append(_("…另有 %(n)s 项") % {"n": len(parts) - 10})
+    title = _("【催办】督查专班催报：%(period)s 本单位 %(n)s 份单位报告未报送") % {
+        "period": round_.period, "n": len(parts)}
+    body = _("截止 %(due)s。请尽快办理：\n%(lines)s") % {"due": round_.due_date.isoformat(), "lines": "\n".join(lines)}
+    slot = f"round-chase:{round_.pk}:{day.isoformat()}"
+    head_ids = set(_unit_members(unit.pk, (Membership.Role.HEAD,)))
+    messages = [Notification(
+        recipient_id=user_id, role=Membership.Role.HEAD if user_id in head_ids else Membership.Role.REPORTER,
+        unit_id=unit.pk, kind=Notification.Kind.CHASE, level=1, slot=slot,
+        key=Notification.make_key(subject=f"round:{round_.pk}:unit:{unit.pk}", recipient_id=user_id,
+                                  kind=Notification.Kind.CHASE, slot=slot),
+        title=title[:300], body=body, url=reverse("inbox"), illustrative=round_.illustrative, created_at=now,
+    ) for user_id in _unit_members(unit.pk, (Membership.Role.REPORTER, Membership.Role.HEAD))]
+    _tell(messages, now=now)
+    return chases

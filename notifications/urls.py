@@ -22,4 +22,5 @@ urlpatterns = [
          name="escalation-issue-notice"),
     path("escalations/<id:pk>/interview/", views_notices.escalation_interview_page, name="escalation-interview"),
     path("reports/<id:pk>/chase/", views_notices.report_chase_page, name="report-chase"),
+    path("rounds/<id:pk>/chase/", views_notices.round_chase_page, name="round-chase"),
 ]

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -165,6 +166,27 @@ def report_chase_page(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     _acted(request, lambda: services.report_chase(actor=request.user, report_id=pk, part_id=part), _("已催办。"))
     return redirect("report-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def round_chase_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A supervisor chases a unit's missing parts of a round (the round page's 催办 list)."""
+    unit = _int(request.POST.get("unit"))
+    if unit is None:
+        raise Http404
+    _acted(request, lambda: services.round_unit_chase(actor=request.user, round_id=pk, unit_id=unit), _("已催办。"))
+    return redirect(reverse("round-detail", kwargs={"pk": pk}) + "#round-chase")
+
+
+def round_chase_panel(request: HttpRequest | None, round_: Any) -> dict[str, Any]:
+    """The round page's panel (``tasks.panels``, page "round"): the units that still owe parts, with who holds them
+    and the 催办 button — for supervisors; nothing for anyone else. Four queries for a supervisor, one otherwise."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"missing_units": []}
+    return {"missing_units": selectors.round_missing_units(user=user, round_id=round_.pk,
+                                                           today=timezone.localdate())}
 
 
 def missing_parts_panel(request: HttpRequest | None, report: Any) -> dict[str, Any]:

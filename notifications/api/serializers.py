@@ -29,7 +29,7 @@ class NotificationOutputSerializer(serializers.ModelSerializer):
 
     kind = NotificationKindField(read_only=True, help_text=_(
         "reminder 提醒、stale 久未处理、chase 催办、supervise 建议督办、interview 建议约谈、notice 督办单、"
-        "returned 退回、digest 每日汇总、channel 渠道停用"))
+        "returned 退回、digest 每日汇总、weekly 每周简报、channel 渠道停用"))
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     level = serializers.IntegerField(read_only=True, help_text=_("升级层级：0 提醒，1 催办，2 督办，3 约谈"))
     unit = UnitRefSerializer(read_only=True, allow_null=True)

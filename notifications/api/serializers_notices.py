@@ -120,3 +120,14 @@ class ChaseOutputSerializer(serializers.Serializer):
     part = serializers.IntegerField(source="part_id", read_only=True)
     day = serializers.DateField(read_only=True, help_text=_("本次催办计入的工作日"))
     chased_at = serializers.DateTimeField(read_only=True)
+
+
+class RoundChaseInputSerializer(serializers.Serializer):
+    unit = serializers.IntegerField(min_value=1, help_text=_("要催办的单位 ID（本轮尚有未报送的单位报告）"))
+
+
+class RoundChaseOutputSerializer(serializers.Serializer):
+    unit = serializers.IntegerField(read_only=True)
+    day = serializers.DateField(read_only=True, help_text=_("本次催办计入的工作日"))
+    parts = serializers.ListField(child=serializers.IntegerField(), read_only=True,
+                                  help_text=_("本次催办的单位报告 ID（今天已催办过的不再计入）"))

@@ -21,5 +21,6 @@ urlpatterns = [
     path("escalations/<id:pk>/interview/", views_notices.EscalationInterviewApi.as_view(),
          name="api-escalation-interview"),
     path("reports/<id:pk>/chase/", views_notices.ReportChaseApi.as_view(), name="api-report-chase"),
+    path("rounds/<id:pk>/chase/", views_notices.RoundChaseApi.as_view(), name="api-round-chase"),
     path("notification-preferences/", NotificationPreferencesApi.as_view(), name="api-notification-preferences"),
 ]

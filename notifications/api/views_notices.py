@@ -27,6 +27,8 @@ from notifications.api.serializers_notices import (
     NoticeReplyInputSerializer,
     NoticeReturnInputSerializer,
     NoticeVersionInputSerializer,
+    RoundChaseInputSerializer,
+    RoundChaseOutputSerializer,
 )
 from notifications.models import SupervisionNotice
 from notifications.services import policy_current
@@ -189,3 +191,17 @@ class ReportChaseApi(_Api):
         data = self.validated(ChaseInputSerializer)
         chase = services.report_chase(actor=request.user, report_id=pk, part_id=data["part"])
         return Response(ChaseOutputSerializer(chase).data, status=201)
+
+
+class RoundChaseApi(_Api):
+    """POST /api/rounds/{id}/chase/: a supervisor chases every part a unit still owes in a round."""
+
+    serializer_class = RoundChaseOutputSerializer
+
+    @extend_schema(summary=_("按单位催办本轮未报"), request=RoundChaseInputSerializer,
+                   responses={201: RoundChaseOutputSerializer, **_WRITE})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.validated(RoundChaseInputSerializer)
+        chases = services.round_unit_chase(actor=request.user, round_id=pk, unit_id=data["unit"])
+        output = {"unit": data["unit"], "day": chases[0].day, "parts": [chase.part_id for chase in chases]}
+        return Response(RoundChaseOutputSerializer(output).data, status=201)

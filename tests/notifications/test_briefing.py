@@ -31,7 +31,7 @@ MONDAY = at("2025-10-27 08:30")
 
 
 @pytest.fixture
-def week_of_news(world, approved_quarter):
+def week_of_news(world, approved_quarter):  # noqa: F811 - the fixture imported above
     """The lights of 19 October stored; a milestone of task 1.1 due 10 October, not done, before the lights of 26
     October (10 working days late: red); the round 2025-Q3 published on Wednesday 22 October; a 督办单 issued on
     the milestone on Tuesday 21 October."""

@@ -25,6 +25,7 @@ ENDPOINTS = {
     "issue-notice": ("post", "/api/escalations/{watch}/issue-notice/", {}),
     "interview": ("post", "/api/escalations/{watch}/interview/", {"outcome": "held", "minutes": "纪要"}),
     "chase": ("post", "/api/reports/{task_report}/chase/", {"part": "{part}"}),
+    "round-chase": ("post", "/api/rounds/{round}/chase/", {"unit": "{unit}"}),
 }
 PEOPLE = ("anonymous", "jxw-r", "jxw-h", "fgw-r", "fgw-h", "sam", "leo")
 UNIT = {"jxw-r", "jxw-h"}  # the notice's unit, and the task's lead unit
@@ -50,6 +51,8 @@ EXPECTED = {
     "interview": _row(**{"jxw-r": 403, "jxw-h": 403, "fgw-r": 403, "fgw-h": 403, "sam": 403, "leo": 409}),
     # the lead unit and the supervisor; the co-units do not see the task report; the leader sees it
     "chase": _row(**{"jxw-r": 201, "jxw-h": 201, "fgw-r": 404, "fgw-h": 404, "sam": 201, "leo": 403}),
+    # a unit's parts of a round: the supervisor's; everyone who reads the round but is not one is refused
+    "round-chase": _row(**{"jxw-r": 403, "jxw-h": 403, "fgw-r": 403, "fgw-h": 403, "sam": 201, "leo": 403}),
 }
 
 
@@ -58,7 +61,8 @@ EXPECTED = {
 def test_who_may_call_what(late, endpoint, person):  # noqa: F811
     notice = notice_issue(actor=late["sam"], watch_id=late.watch.pk)
     ids = {"notice": notice.pk, "watch": late.watch.pk, "task_report": late.task_report(late.round).pk,
-           "part": late.part(late.round, "市发展改革委").pk}
+           "part": late.part(late.round, "市发展改革委").pk, "round": late.round.pk,
+           "unit": late.part(late.round, "市发展改革委").unit_id}
     method, path, body = ENDPOINTS[endpoint]
     client = APIClient()
     if person != "anonymous":

@@ -124,6 +124,6 @@ def test_the_schema_of_the_notifications_api_is_valid_and_free_of_warnings():
         "/api/notification-preferences/",
         "/api/notices/", "/api/notices/{id}/receipt/", "/api/notices/{id}/reply/", "/api/notices/{id}/accept/",
         "/api/notices/{id}/return/", "/api/escalations/", "/api/escalations/{id}/issue-notice/",
-        "/api/escalations/{id}/interview/", "/api/reports/{id}/chase/"}
+        "/api/escalations/{id}/interview/", "/api/reports/{id}/chase/", "/api/rounds/{id}/chase/"}
     assert schema["components"]["schemas"]["NotificationKindEnum"]["enum"] == [
         "reminder", "stale", "chase", "supervise", "interview", "notice", "returned", "digest", "weekly", "channel"]
