@@ -246,6 +246,8 @@ def _breakdown(score, standing, facts, given: list[dict]) -> dict:
             "first_pass": facts.process.first_pass,
             "claims": facts.process.claims,
             "claims_with_evidence": facts.process.claims_with_evidence,
+            "duban_due": facts.process.duban_due,
+            "duban_on_time": facts.process.duban_on_time,
         },
         "tasks": [
             {

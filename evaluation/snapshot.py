@@ -48,6 +48,7 @@ from tasks.models import (
     ReportingRound,
     TaskUnit,
 )
+from tasks.supervision import duban_counts
 
 ZERO = Decimal(0)
 
@@ -348,13 +349,15 @@ SUPERVISOR_RETURNS = tuple(action for action, level in RETURN_LEVELS.items() if 
 def unit_facts(
     *, plan_id: int, period_start: date, period_end: date, as_of: date, lights: dict[int, Light], spec: RuleSpec
 ) -> dict[int, UnitFacts]:
-    """The scoring facts of every unit with a task in the plan, for the rounds of a period (8 queries, any size).
+    """The scoring facts of every unit with a task in the plan, for the rounds of a period (9 queries, any size).
 
     - tasks: each task the unit leads (role lead) or shares (responsible), with its light's E and A;
     - indicators: those of the tasks it leads, weighted by the task's importance, against the target in force;
     - process: its reports (parts and, for a lead unit, task reports) in the period's rounds due by ``as_of``:
       on time; reviewed = approved or returned by a supervisor, first pass = approved with no supervisor return;
-      milestone claims on its approved reports, with evidence = a written note or a file attached to that milestone.
+      milestone claims on its approved reports, with evidence = a written note or a file attached to that milestone;
+      the 督办单 replies that fell due in the period and those on time (``tasks.supervision``: one more query, when an
+      app keeps notices).
     """
     return _unit_facts(
         plan_id=plan_id,
@@ -452,6 +455,7 @@ def _unit_facts(
         .values_list("report__unit_id", "claims", "evidence")
     ):
         process[unit_id].update(claims=claims, evidence=with_evidence)
+    duban = duban_counts(plan_id=plan_id, period_start=period_start, period_end=period_end, as_of=as_of)
     units = set(shares) | set(indicator_shares) | set(process)
     return {
         unit_id: UnitFacts(
@@ -465,6 +469,8 @@ def _unit_facts(
                 first_pass=process[unit_id]["first_pass"],
                 claims=process[unit_id]["claims"],
                 claims_with_evidence=process[unit_id]["evidence"],
+                duban_due=None if duban is None else duban.get(unit_id, (0, 0))[0],
+                duban_on_time=0 if duban is None else duban.get(unit_id, (0, 0))[1],
             ),
         )
         for unit_id in sorted(units)

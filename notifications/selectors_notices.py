@@ -14,6 +14,7 @@ from datetime import date
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications import planner, subjects
@@ -307,3 +308,20 @@ def round_missing_units(*, user: AbstractBaseUser | AnonymousUser, round_id: int
              for unit_id, pks in owed.items()]
     found.sort(key=lambda row: (row.chased_today, -row.missing, row.unit.order, row.unit.code))
     return found
+
+
+def duban_counts(plan_id: int, period_start: date, period_end: date, as_of: date) -> dict[int, tuple[int, int]]:
+    """F3's "督办 replies on time" (``tasks.supervision``): per unit, the 督办单 of the plan whose written reply fell
+    due in the period, by ``as_of`` — how many, and how many were answered by then (replied or accepted, the latest
+    reply on or before its due date; after a return the new due date counts). One query."""
+    last = min(period_end, as_of)
+    counts: dict[int, list[int]] = {}
+    answered = (SupervisionNotice.Status.REPLIED, SupervisionNotice.Status.ACCEPTED)
+    for unit_id, status, reply_due, replied_at in (
+            SupervisionNotice.objects.filter(plan_id=plan_id, reply_due__gte=period_start, reply_due__lte=last)
+            .values_list("unit_id", "status", "reply_due", "replied_at")):
+        row = counts.setdefault(unit_id, [0, 0])
+        row[0] += 1
+        row[1] += (status in answered and replied_at is not None
+                   and timezone.localdate(replied_at) <= reply_due)
+    return {unit_id: (due, on_time) for unit_id, (due, on_time) in counts.items()}

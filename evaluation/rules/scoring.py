@@ -6,7 +6,8 @@
   responsible 0.5) × importance weight (重大 1.5, 一般 1.0).
 - F3 process quality: on-time rate, first-pass approval rate (returns by the supervisor only), evidence completeness
   and 督办 replies on time, by the spec's sub-weights; a rate with nothing to count leaves, and its weight is shared
-  pro rata among the others. 督办 replies count 1.0 until reminders exist, and the breakdown says so.
+  pro rata among the others. 督办 replies count 1.0 where no app keeps 督办单 (``tasks.supervision``), and the breakdown
+  says so.
 - F4 supervisors' rubric: each rater's mean criterion score mapped to [0, 1]; only with at least the spec's minimum
   number of raters, otherwise F4's weight is shared pro rata among the present components.
 - Bonus and deductions: items by code, points × count, each item capped, then the totals capped; a veto item makes
@@ -55,7 +56,8 @@ class IndicatorShare:
 
 @dataclass(frozen=True)
 class ProcessCounts:
-    """The facts behind F3. ``duban_due`` is None while reminders (督办单) do not exist: the rate then counts 1.0."""
+    """The facts behind F3. ``duban_due`` is None where no app keeps 督办单 (``tasks.supervision``): the rate then counts
+    1.0; 0 when the unit had no reply due: the rate has nothing to count."""
 
     parts_due: int = 0
     parts_on_time: int = 0
