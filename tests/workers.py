@@ -7,6 +7,7 @@ PostgreSQL and ``transactional_db`` (``require_postgresql``); the worker connect
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from kombu import Exchange, Queue
+from kombu.exceptions import ChannelError
 
 from config.celery import app as celery_app
 from tests.support import require
@@ -98,6 +100,15 @@ def delete_queue(queue: str) -> None:
         bound.delete()
 
 
+def queued(queue: str) -> int:
+    """How many messages wait in ``queue`` (not those a worker holds)."""
+    with celery_app.connection_for_write() as conn:
+        try:
+            return conn.default_channel.queue_declare(queue, passive=True).message_count
+        except ChannelError:  # Redis keeps no empty list: a queue with nothing in it is "not found"
+            return 0
+
+
 def as_the_beat_does(entry: str, queue: str) -> str:
     """Publish what beat sends for ``entry`` of CELERY_BEAT_SCHEDULE (its task, with its options) to ``queue``.
     Returns the message's task id."""
@@ -105,8 +116,15 @@ def as_the_beat_does(entry: str, queue: str) -> str:
     return celery_app.send_task(schedule["task"], queue=queue, **schedule.get("options", {})).id
 
 
-def redeliver_unacknowledged() -> None:
-    """Put back now the messages that killed workers took and never acknowledged (Redis gives them back only when
-    the visibility timeout ends: here, at once)."""
-    with celery_app.connection_for_write(transport_options={"visibility_timeout": 0}) as conn:
-        conn.default_channel.qos.restore_visible(num=100, interval=1)
+def redeliver(task_id: str) -> None:
+    """Put back now the message of ``task_id`` that a killed worker took and never acknowledged (Redis gives it back
+    only when the visibility timeout ends). Only that one: a message a live worker is running stays where it is."""
+    with celery_app.connection_for_write() as conn:
+        channel = conn.default_channel
+        with channel.conn_or_acquire() as client:
+            for tag, stored in client.hgetall(channel.unacked_key).items():
+                message, _exchange, _routing_key = json.loads(stored)
+                if message["headers"]["id"] == task_id:
+                    channel.qos.restore_by_tag(tag, client)
+                    return
+    raise AssertionError(f"no unacknowledged message of task {task_id}")

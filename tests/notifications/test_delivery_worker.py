@@ -45,7 +45,8 @@ from tests.workers import (
     as_the_beat_does,
     child_env,
     delete_queue,
-    redeliver_unacknowledged,
+    queued,
+    redeliver,
     redis_queue,
     require_postgresql,
     start_worker,
@@ -227,10 +228,10 @@ def test_a_worker_killed_inside_a_webhook_send_is_replaced_and_each_reminder_is_
                    worker=second)
 
         # The killed worker's job comes back when the visibility timeout ends (here: now), late; it finds nothing.
-        redeliver_unacknowledged()
+        redeliver(killed_job)
         wait_until(lambda: logged(second_log, f"Task notifications.sweep[{killed_job}] succeeded"), worker=second)
 
-        assert Notification.objects.count() == 2
+        assert Notification.objects.count() == 2 and queued(queue) == 0
         assert outcomes() == {f"webhook {done}": ("sent", 1), f"webhook {held}": ("sent", 2),
                               **{key: ("sent", 2) for key in in_app}}
         assert receiver.keys == [done, held, held], "the retry carried the same Idempotency-Key; the first, none"
@@ -311,7 +312,7 @@ def test_with_redis_down_a_report_is_submitted_and_the_pages_answer_and_its_remi
         # The rest of what fell due: the part still to fill reminds kjj's reporter; nobody else is due.
         assert sorted(Notification.objects.values_list("recipient__username", "slot")) == [
             ("dave", sign_off), ("erin", f"fill:T-3:{due}")]
-        assert not Delivery.objects.exclude(status="sent").exists()
+        assert not Delivery.objects.exclude(status="sent").exists() and queued(queue) == 0
     except BaseException:
         dump(log)
         raise

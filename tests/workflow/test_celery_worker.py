@@ -35,7 +35,7 @@ from tests.workers import (
     as_the_beat_does,
     child_env,
     delete_queue,
-    redeliver_unacknowledged,
+    redeliver,
     redis_queue,
     require_postgresql,
     start_worker,
@@ -238,9 +238,9 @@ def test_a_worker_killed_mid_opening_is_replaced_and_the_sweep_finishes_the_roun
         assert_round_opened(data["id"], tasks=10, parts=2 + 9)
 
         # The killed worker's message comes back when the visibility timeout ends (here: now), late.
-        redeliver_unacknowledged()
         original = re.search(r"Task workflow\.round_open\[([0-9a-f-]+)\] received", first_log.read_text())
         assert original, "the first worker received the job"
+        redeliver(original.group(1))
         late = f"Task workflow.round_open[{original.group(1)}] succeeded"
         wait_until(lambda: late in second_log.read_text(encoding="utf-8", errors="replace"), worker=second)
         assert_round_opened(data["id"], tasks=10, parts=2 + 9)
