@@ -4,7 +4,8 @@ Contract (``deliveries_send``):
 
 - **Claim.** Due deliveries (pending, or failed and due for a retry) are claimed like the watches: ``FOR UPDATE SKIP
   LOCKED`` on PostgreSQL, then a conditional UPDATE that counts the attempt and pushes them out by a lease — a worker
-  that dies mid-send leaves them to be tried again, with the same id as the idempotency key.
+  that dies mid-send leaves them to be tried again when the lease ends (``lease()``), with the same id as the
+  idempotency key.
 - **Check again.** Before sending, each message must still stand: its recipient active, its subject still open and
   still at the step the message is about (a 督办单's step: ``selectors_notices.notice_step_stands``), and the
   recipient still holding the role it was sent for (a digest, a weekly briefing or a "channel disabled" message has
@@ -17,8 +18,8 @@ Contract (``deliveries_send``):
   error: ``failed``, retried after a backoff that doubles per attempt. A permanent error on an endpoint disables it
   and tells its owner in-app (``notifications.endpoints.endpoint_disable``). In-app outcomes are written in bulk at
   the end of the batch; a send beyond in-app is recorded as soon as it returns (a worker that dies later in the
-  batch does not send it again), and once a batch has spent ``SEND_BUDGET`` on slow endpoints the rest is given
-  back undone (due now, the attempt not counted) well before the lease ends.
+  batch does not send it again), and once a batch has spent ``SEND_BUDGET`` of its lease on slow endpoints the rest is
+  given back undone (due now, the attempt not counted) well before the lease ends.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
@@ -41,9 +43,8 @@ from units.models import Membership
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
-SEND_BUDGET = LEASE / 2  # wall time a batch may spend on channels beyond in-app before it gives the rest back
+SEND_BUDGET = 0.5  # share of the lease a batch may spend on channels beyond in-app before it gives the rest back
 RETRY_BACKOFF = timedelta(minutes=1)  # doubled per attempt
 
 
@@ -57,6 +58,12 @@ class DeliveryResult:
     disabled: int = 0
     released: int = 0
     batches: int = 0
+
+
+def lease() -> timedelta:
+    """How long a claim holds its deliveries: ``settings.DELIVERY_LEASE_SECONDS`` (10 minutes unless
+    ``LUOSHI_DELIVERY_LEASE_SECONDS`` says otherwise), read at each claim, not at import."""
+    return timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
 
 
 def deliveries_send(*, now: datetime, batch_size: int = BATCH_SIZE, max_batches: int = 100) -> DeliveryResult:
@@ -80,10 +87,10 @@ def _claim(*, now: datetime, size: int) -> list[int]:
         ids = list(due.values_list("pk", flat=True)[:size])
         if not ids:
             return []
-        lease = now + LEASE
+        until = now + lease()
         Delivery.objects.filter(pk__in=ids, next_attempt_at__lte=now).update(
-            next_attempt_at=lease, attempts=F("attempts") + 1)
-        return list(Delivery.objects.filter(pk__in=ids, next_attempt_at=lease).values_list("pk", flat=True))
+            next_attempt_at=until, attempts=F("attempts") + 1)
+        return list(Delivery.objects.filter(pk__in=ids, next_attempt_at=until).values_list("pk", flat=True))
 
 
 def _send_batch(ids: list[int], *, now: datetime, result: DeliveryResult) -> None:
@@ -98,7 +105,7 @@ def _send_batch(ids: list[int], *, now: datetime, result: DeliveryResult) -> Non
                                   if delivery.channel != IN_APP)
     sent: list[int] = []
     cancelled: dict[str, list[int]] = {}
-    deadline = time.monotonic() + SEND_BUDGET.total_seconds()
+    deadline = time.monotonic() + lease().total_seconds() * SEND_BUDGET
     for delivery in deliveries:
         if delivery.channel != IN_APP and time.monotonic() > deadline:
             # Slow endpoints: give the rest back before the lease runs out, so no other worker sends them too.

@@ -271,6 +271,16 @@ EMAIL_TIMEOUT = env_int("LUOSHI_EMAIL_TIMEOUT_SECONDS", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("LUOSHI_EMAIL_FROM", "luoshi@localhost")
 # Webhooks and group robots: seconds before a POST counts as failed (and is retried).
 WEBHOOK_TIMEOUT_SECONDS = env_int("LUOSHI_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# The delivery stage's lease (notifications.outbox): a claimed delivery whose worker died is tried again once it ends,
+# with the same idempotency key. A batch sends for half the lease at most, and its last send may take a channel's
+# whole timeout, so a lease of twice the longest timeout or less would let a second worker send what is still in
+# flight: refused.
+DELIVERY_LEASE_SECONDS = env_int("LUOSHI_DELIVERY_LEASE_SECONDS", 600, minimum=1)
+_LONGEST_SEND_SECONDS = max(WEBHOOK_TIMEOUT_SECONDS, EMAIL_TIMEOUT)
+if DELIVERY_LEASE_SECONDS <= 2 * _LONGEST_SEND_SECONDS:
+    raise ImproperlyConfigured(
+        f"LUOSHI_DELIVERY_LEASE_SECONDS={DELIVERY_LEASE_SECONDS} must be more than twice the longest channel "
+        f"timeout ({_LONGEST_SEND_SECONDS} s: LUOSHI_WEBHOOK_TIMEOUT_SECONDS, LUOSHI_EMAIL_TIMEOUT_SECONDS).")
 # SMS: a dotted path to a gateway class (notifications.channels.sms.Gateway); the default only logs.
 SMS_GATEWAY = env_str("LUOSHI_SMS_GATEWAY", "notifications.channels.sms.LoggingGateway")
 CELERY_BEAT_SCHEDULE = {

@@ -156,3 +156,20 @@ def test_smtp_comes_from_the_environment_and_the_demo_writes_mail_to_files(tmp_p
     assert demo.stdout.strip() == str(tmp_path / "mail"), demo.stderr
     bad = _print_setting("EMAIL_USE_SSL", LUOSHI_EMAIL_SECURITY="tls", LUOSHI_DATA_DIR=str(tmp_path))
     assert bad.returncode != 0 and "LUOSHI_EMAIL_SECURITY='tls' is not one of" in bad.stderr
+
+
+@pytest.mark.slow  # reads the settings in a process of its own
+def test_the_delivery_lease_is_configurable_but_never_shorter_than_twice_a_channels_timeout(tmp_path):
+    def lease(**env: str) -> subprocess.CompletedProcess:
+        return _print_setting("DELIVERY_LEASE_SECONDS", LUOSHI_DATA_DIR=str(tmp_path), **env)
+
+    assert lease().stdout.strip() == "600"
+    short = lease(LUOSHI_DELIVERY_LEASE_SECONDS="3", LUOSHI_WEBHOOK_TIMEOUT_SECONDS="1",
+                  LUOSHI_EMAIL_TIMEOUT_SECONDS="1")
+    assert short.stdout.strip() == "3", short.stderr
+    too_short = lease(LUOSHI_DELIVERY_LEASE_SECONDS="20")  # the timeouts' default: 10 s
+    assert too_short.returncode != 0
+    assert "LUOSHI_DELIVERY_LEASE_SECONDS=20 must be more than twice the longest channel timeout (10 s" \
+        in too_short.stderr
+    malformed = lease(LUOSHI_DELIVERY_LEASE_SECONDS="10m")
+    assert malformed.returncode != 0 and "LUOSHI_DELIVERY_LEASE_SECONDS='10m' is not a whole number" in malformed.stderr

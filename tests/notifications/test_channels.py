@@ -427,13 +427,23 @@ def test_a_send_beyond_in_app_is_recorded_at_once_so_a_worker_dying_later_does_n
 
 
 def test_a_batch_slowed_by_its_endpoints_gives_the_rest_back_before_its_lease_ends(world, monkeypatch):
-    from datetime import timedelta
-
     delivery = alice_reminded(world, "sms", "13800138000")
-    monkeypatch.setattr(outbox, "SEND_BUDGET", timedelta(0))
+    monkeypatch.setattr(outbox, "SEND_BUDGET", 0)
     result = outbox.deliveries_send(now=T7, max_batches=1)
     delivery.refresh_from_db()
     assert (result.sent, result.released) == (1, 1)  # in-app went; the SMS was handed back undone
     assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("pending", 0, T7)
-    monkeypatch.setattr(outbox, "SEND_BUDGET", outbox.LEASE / 2)
+    monkeypatch.setattr(outbox, "SEND_BUDGET", 0.5)
     assert outbox.deliveries_send(now=T7).sent == 1
+
+
+def test_a_claim_holds_its_deliveries_for_the_lease_the_settings_say_at_that_moment(world, settings):
+    from datetime import timedelta
+
+    alice_reminded(world, "sms", "13800138000")
+    settings.DELIVERY_LEASE_SECONDS = 45  # after import: read at the claim
+    claimed = outbox._claim(now=T7, size=10)
+    assert len(claimed) == 2
+    assert set(Delivery.objects.values_list("next_attempt_at", "attempts")) == {(T7 + timedelta(seconds=45), 1)}
+    assert outbox._claim(now=T7 + timedelta(seconds=44), size=10) == []
+    assert sorted(outbox._claim(now=T7 + timedelta(seconds=45), size=10)) == sorted(claimed)

@@ -13,88 +13,45 @@ with the reason; under CI=true they fail instead, because CI must never skip the
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote, urlsplit
 
 import pytest
-from django.conf import settings
-from django.db import connection
-from kombu import Exchange, Queue
 from rest_framework.test import APIClient
 from viewflow.workflow.models import Process
 from viewflow.workflow.models import Task as FlowTask
 from viewflow.workflow.status import STATUS
 
-from config.celery import app as celery_app
 from tasks.models import Report, ReportingRound
 from tests.factories import make_task
-from tests.support import dead_broker_url, publishing_to, require
+from tests.support import dead_broker_url, publishing_to
+from tests.workers import (
+    ROOT,
+    SOLO,
+    as_the_beat_does,
+    child_env,
+    delete_queue,
+    redeliver,
+    redis_queue,
+    require_postgresql,
+    start_worker,
+    stop,
+    wait_until,
+)
 from tests.workflow.conftest import UNITS, World
 from workflow.flows import ReportFlow
 
 pytestmark = pytest.mark.slow
-
-ROOT = Path(settings.BASE_DIR)
-OPEN_TIMEOUT_S = 60
-
-
-def require_postgresql() -> None:
-    require(connection.vendor == "postgresql",
-            f"a worker process needs a server database it can share (DATABASE_URL=postgresql://…); "
-            f"this run uses {connection.vendor}")
 
 
 @pytest.fixture(autouse=True)
 def _postgresql_and_committed_units(request: pytest.FixtureRequest) -> None:
     require_postgresql()
     request.getfixturevalue("committed_units")
-
-
-def worker_database_url() -> str:
-    """DATABASE_URL with the test database's name, for the processes this test starts."""
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return parts._replace(path="/" + quote(connection.settings_dict["NAME"])).geturl()
-
-
-def child_env(**values: str | None) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
-    env.update({"DATABASE_URL": worker_database_url(), "PYTHONUNBUFFERED": "1"})
-    env.update({key: value for key, value in values.items() if value is not None})
-    return env
-
-
-def start_worker(log: Path, env: dict[str, str], *options: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", *options]
-    with log.open("wb") as out:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Warm shutdown, then kill if it hangs."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-
-
-def wait_until(done: Callable[[], bool], *, worker: subprocess.Popen, timeout: float = OPEN_TIMEOUT_S) -> float:
-    """Poll the database until ``done``; fail early if the worker died. Returns the seconds waited."""
-    start = time.monotonic()
-    while not done():
-        assert worker.poll() is None, f"the worker exited with {worker.returncode}"
-        assert time.monotonic() - start < timeout, f"not done within {timeout} s"
-        time.sleep(0.2)
-    return time.monotonic() - start
 
 
 def round_is_open(round_id: int) -> Callable[[], bool]:
@@ -126,21 +83,13 @@ def three_tasks(world: World) -> None:
 
 def test_a_real_worker_over_redis_opens_the_round_the_supervisor_started(
         transactional_db: None, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    redis_url = os.environ.get("REDIS_URL")
-    require(bool(redis_url), "needs a Redis broker (REDIS_URL=redis://…)")
+    redis_url, queue = redis_queue(monkeypatch)
     three_tasks(world)
-    queue = f"luoshi-test-{uuid.uuid4().hex[:12]}"
-    # config/settings/test.py runs jobs inline; this test publishes for real, to a queue of its own.
-    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
-    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
-    with celery_app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(queue)
 
     log = tmp_path / "worker.log"
     env = child_env(DJANGO_SETTINGS_MODULE="config.settings.test", CELERY_TASK_ALWAYS_EAGER="false",
                     REDIS_URL=redis_url)
-    worker = start_worker(log, env, "--pool=solo", "--concurrency=1", "-Q", queue,
-                          "--without-gossip", "--without-mingle")
+    worker = start_worker(log, env, *SOLO, "-Q", queue)
     try:
         supervisor = APIClient()
         supervisor.force_login(world["sam"])
@@ -159,11 +108,7 @@ def test_a_real_worker_over_redis_opens_the_round_the_supervisor_started(
         raise
     finally:
         stop(worker)
-        with celery_app.connection_for_write() as conn:
-            # Declared here so this channel knows the binding, then deleted with it: no key is left in Redis.
-            bound = Queue(queue, Exchange(queue), routing_key=queue)(conn.default_channel)
-            bound.declare()
-            bound.delete()
+        delete_queue(queue)
 
 
 def test_the_demo_filesystem_broker_carries_the_round_opening_job_to_a_worker(
@@ -197,30 +142,6 @@ def test_the_demo_filesystem_broker_carries_the_round_opening_job_to_a_worker(
         stop(worker)
 
 
-def redis_queue(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
-    """The Redis URL (required) and a queue of this test's own, which this process publishes to for real."""
-    redis_url = os.environ.get("REDIS_URL")
-    require(bool(redis_url), "needs a Redis broker (REDIS_URL=redis://…)")
-    queue = f"luoshi-test-{uuid.uuid4().hex[:12]}"
-    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
-    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
-    return redis_url, queue
-
-
-def delete_queue(queue: str) -> None:
-    with celery_app.connection_for_write() as conn:
-        # Declared here so this channel knows the binding, then deleted with it: no key is left in Redis.
-        bound = Queue(queue, Exchange(queue), routing_key=queue)(conn.default_channel)
-        bound.declare()
-        bound.delete()
-
-
-def sweep_as_the_beat_does(queue: str) -> None:
-    """What beat sends every LUOSHI_ROUND_OPEN_SWEEP_SECONDS (the entry of CELERY_BEAT_SCHEDULE), to our queue."""
-    entry = settings.CELERY_BEAT_SCHEDULE["workflow.round_open_sweep"]
-    celery_app.send_task(entry["task"], queue=queue, **entry["options"])
-
-
 def post_round(world: World) -> dict:
     supervisor = APIClient()
     supervisor.force_login(world["sam"])
@@ -241,12 +162,11 @@ def test_a_round_posted_while_redis_is_down_is_finished_by_the_sweep_once_redis_
     log = tmp_path / "worker.log"
     env = child_env(DJANGO_SETTINGS_MODULE="config.settings.test", CELERY_TASK_ALWAYS_EAGER="false",
                     REDIS_URL=redis_url, LUOSHI_ROUND_OPEN_STALL_SECONDS="1")
-    worker = start_worker(log, env, "--pool=solo", "--concurrency=1", "-Q", queue, "--without-gossip",
-                          "--without-mingle")
+    worker = start_worker(log, env, *SOLO, "-Q", queue)
     try:
         time.sleep(1.5)  # the round's progress has stood still longer than the stall limit
         assert ReportingRound.objects.get(pk=data["id"]).tasks_opened == 0, "nothing was queued while Redis was down"
-        sweep_as_the_beat_does(queue)
+        as_the_beat_does("workflow.round_open_sweep", queue)
 
         wait_until(round_is_open(data["id"]), worker=worker)
 
@@ -297,8 +217,7 @@ def test_a_worker_killed_mid_opening_is_replaced_and_the_sweep_finishes_the_roun
         make_task(world.plan, f"1.{n}", parent=world.task.parent, responsible=(UNITS["kjj"],))
     env = child_env(DJANGO_SETTINGS_MODULE="config.settings.test", CELERY_TASK_ALWAYS_EAGER="false",
                     REDIS_URL=redis_url, LUOSHI_ROUND_OPEN_STALL_SECONDS="1", SLOW_CHUNK_S="1")
-    options = ["--loglevel=INFO", "--pool=solo", "--concurrency=1", "-Q", queue, "--without-gossip",
-               "--without-mingle"]
+    options = ["--loglevel=INFO", *SOLO, "-Q", queue]
     first_log, second_log = tmp_path / "worker-1.log", tmp_path / "worker-2.log"
     with first_log.open("wb") as out:
         first = subprocess.Popen([sys.executable, "-c", SLOW_WORKER, "worker", *options], cwd=ROOT, env=env,
@@ -314,15 +233,14 @@ def test_a_worker_killed_mid_opening_is_replaced_and_the_sweep_finishes_the_roun
 
         second = start_worker(second_log, env, *options)
         time.sleep(1.5)  # longer than the stall limit since the last chunk
-        sweep_as_the_beat_does(queue)
+        as_the_beat_does("workflow.round_open_sweep", queue)
         wait_until(round_is_open(data["id"]), worker=second)
         assert_round_opened(data["id"], tasks=10, parts=2 + 9)
 
         # The killed worker's message comes back when the visibility timeout ends (here: now), late.
-        with celery_app.connection_for_write(transport_options={"visibility_timeout": 0}) as conn:
-            conn.default_channel.qos.restore_visible(num=100, interval=1)
         original = re.search(r"Task workflow\.round_open\[([0-9a-f-]+)\] received", first_log.read_text())
         assert original, "the first worker received the job"
+        redeliver(original.group(1))
         late = f"Task workflow.round_open[{original.group(1)}] succeeded"
         wait_until(lambda: late in second_log.read_text(encoding="utf-8", errors="replace"), worker=second)
         assert_round_opened(data["id"], tasks=10, parts=2 + 9)
