@@ -56,8 +56,8 @@ class IndicatorShare:
 
 @dataclass(frozen=True)
 class ProcessCounts:
-    """The facts behind F3. ``duban_due`` is None where no app keeps 督办单 (``tasks.supervision``): the rate then counts
-    1.0; 0 when the unit had no reply due: the rate has nothing to count."""
+    """The facts behind F3. ``duban_due`` is None where no app keeps 督办单 (``tasks.supervision``): the rate then
+    counts 1.0; 0 when the unit had no reply due: the rate has nothing to count."""
 
     parts_due: int = 0
     parts_on_time: int = 0
