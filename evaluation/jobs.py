@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -21,6 +21,15 @@ def evaluation_compute_job(evaluation_id: int) -> dict:
     except Conflict:
         return {"evaluation": evaluation_id, "status": "unchanged"}
     return {"evaluation": evaluation.pk, "status": evaluation.status, "units": evaluation.units_total}
+
+
+@shared_task(name="evaluation.compute_sweep")
+def evaluation_compute_sweep_job() -> list[int]:
+    """Beat, every minute: queue again the evaluations still computing whose job was queued more than
+    ``LUOSHI_EVALUATION_STALL_SECONDS`` ago (lost with a broker that was down, or a worker that died). Idempotent.
+    Returns their ids."""
+    return services.evaluation_compute_resume_stalled(
+        now=timezone.now(), stalled_for=timedelta(seconds=settings.EVALUATION_STALL_SECONDS))
 
 
 @shared_task(name="evaluation.lights_daily", acks_late=True)

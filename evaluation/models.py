@@ -133,6 +133,9 @@ class Evaluation(models.Model):
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.COMPUTING)
     units_total = models.PositiveIntegerField(_("单位总数"), default=0)
     computed_at = models.DateTimeField(_("计算时间"), null=True, blank=True)
+    # When the compute job was last queued: a job lost (broker down at commit, worker gone) is queued again by the
+    # beat's sweep once this is old enough (``services.evaluation_compute_resume_stalled``), claimed on its value.
+    compute_queued_at = models.DateTimeField(_("计算排队时间"), null=True, blank=True, editable=False)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, on_delete=models.SET_NULL, related_name="+"
     )

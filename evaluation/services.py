@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,6 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError
 from viewflow.fsm import TransitionNotAllowed
 from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task as FlowTask
@@ -40,6 +42,8 @@ from tasks.selectors import plan_list
 from tasks.workdays import add_working_days
 from units.models import Unit
 from units.selectors import user_scope
+
+logger = logging.getLogger(__name__)
 
 REASON_MAX = 2000
 
@@ -129,6 +133,7 @@ def evaluation_start(*, actor, plan_id: int, period: str, today: date) -> Evalua
             spec=rule_set.rules.to_data(),
             started_by=actor,
             illustrative=rounds.filter(illustrative=True).exists(),
+            compute_queued_at=timezone.now(),
         )
         evaluation.process = EvaluationFlow.start.run(evaluation=evaluation)
         evaluation.save(update_fields=["process"])
@@ -139,9 +144,33 @@ def evaluation_start(*, actor, plan_id: int, period: str, today: date) -> Evalua
 
 
 def _enqueue_compute(evaluation_id: int) -> None:
+    """Publish the evaluation's compute job. An unreachable broker is logged, not raised (the evaluation is saved:
+    the request succeeds); it stays ``computing`` and ``evaluation_compute_resume_stalled`` publishes it again."""
     from evaluation.jobs import evaluation_compute_job  # Celery's late import: the job calls this module back
 
-    evaluation_compute_job.delay(evaluation_id)
+    try:
+        evaluation_compute_job.delay(evaluation_id)
+    except OperationalError:
+        logger.warning("evaluation %s: the compute job could not be queued (broker unavailable); the sweep will "
+                       "resume it", evaluation_id, exc_info=True)
+
+
+def evaluation_compute_resume_stalled(*, now: datetime, stalled_for: timedelta) -> list[int]:
+    """Publish again the compute job of every evaluation still ``computing`` whose job was queued more than
+    ``stalled_for`` ago (it was lost: the broker was down at commit, or the worker died). Returns their ids. Called
+    by the beat (``evaluation.jobs.evaluation_compute_sweep_job``); idempotent. Each is claimed by a conditional
+    UPDATE of ``compute_queued_at`` on the value just read, so two sweeps at once publish it once; publishing
+    happens after the claim (no network inside a transaction)."""
+    stalled = (Evaluation.objects.filter(status=Evaluation.Status.COMPUTING, compute_queued_at__lt=now - stalled_for)
+               .order_by("compute_queued_at").values_list("pk", "compute_queued_at"))
+    resumed = []
+    for evaluation_id, seen in list(stalled):
+        if Evaluation.objects.filter(pk=evaluation_id, status=Evaluation.Status.COMPUTING,
+                                     compute_queued_at=seen).update(compute_queued_at=now):
+            logger.info("evaluation %s: computing since %s, queued again", evaluation_id, seen.isoformat())
+            _enqueue_compute(evaluation_id)
+            resumed.append(evaluation_id)
+    return resumed
 
 
 def evaluation_compute(*, evaluation_id: int) -> Evaluation:

@@ -246,6 +246,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The database scheduler installs this entry when beat starts.
 ROUND_OPEN_SWEEP_SECONDS = env_int("LUOSHI_ROUND_OPEN_SWEEP_SECONDS", 60, minimum=1)
 ROUND_OPEN_STALL_SECONDS = env_int("LUOSHI_ROUND_OPEN_STALL_SECONDS", 300, minimum=1)
+
+# An evaluation's compute job lost the same way (broker down when it was started, worker gone) is queued again by the
+# beat once it has been computing for EVALUATION_STALL_SECONDS (evaluation.compute_sweep, every minute).
+EVALUATION_STALL_SECONDS = env_int("LUOSHI_EVALUATION_STALL_SECONDS", 300, minimum=1)
 # A round closes by itself ROUND_CLOSE_GRACE_WORKING_DAYS working days after its due date (supervisors may close
 # one earlier by hand): the sweep runs hourly.
 ROUND_CLOSE_GRACE_WORKING_DAYS = env_int("LUOSHI_ROUND_CLOSE_GRACE_WORKING_DAYS", 0, minimum=0)
@@ -292,6 +296,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflow.round_close_sweep",
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
+    },
+    "evaluation.compute_sweep": {
+        "task": "evaluation.compute_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
     },
     "workflow.round_open_sweep": {
         "task": "workflow.round_open_sweep",

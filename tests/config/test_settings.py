@@ -128,7 +128,7 @@ def test_the_redis_broker_redelivers_a_dead_workers_job_after_the_configured_vis
 
 @pytest.mark.slow  # reads the settings in a process of its own
 @pytest.mark.parametrize("name", ["LUOSHI_ROUND_OPEN_STALL_SECONDS", "LUOSHI_ROUND_OPEN_SWEEP_SECONDS",
-                                  "LUOSHI_BROKER_VISIBILITY_TIMEOUT"])
+                                  "LUOSHI_EVALUATION_STALL_SECONDS", "LUOSHI_BROKER_VISIBILITY_TIMEOUT"])
 def test_a_malformed_job_timing_stops_the_process(tmp_path, name):
     result = _print_setting("ROUND_OPEN_STALL_SECONDS", **{name: "5m"}, LUOSHI_DATA_DIR=str(tmp_path))
     assert result.returncode != 0
