@@ -22,14 +22,12 @@ Overrides are not stored here: a stored light is the computed one, like ``TaskLi
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, Min, OuterRef, QuerySet, Value
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from evaluation.models import LightChange, LightDay, StoredLight
 from evaluation.rules import Light, RuleSpec
@@ -37,8 +35,8 @@ from evaluation.rules.lights import roll_up_tree, task_lights
 from evaluation.selectors import rules_for
 from evaluation.snapshot import task_facts, task_tree, with_subtrees
 from tasks.models import Plan
+from tasks.queueing import publish
 
-logger = logging.getLogger(__name__)
 BATCH = 1000
 
 
@@ -205,7 +203,6 @@ def _enqueue_refresh(plan_id: int, task_ids: tuple[int, ...] | None, as_of: date
     stays pending, and the next reader of today's lights or the next refresh applies it."""
     from evaluation.jobs import task_lights_refresh_job  # Celery's late import: the job calls this module back
 
-    try:
-        task_lights_refresh_job.delay(plan_id, None if task_ids is None else list(task_ids), as_of.isoformat())
-    except OperationalError:
-        logger.warning("plan %s: the light refresh of %s could not be queued (broker unavailable)", plan_id, task_ids)
+    publish(task_lights_refresh_job, plan_id, None if task_ids is None else list(task_ids), as_of.isoformat(),
+            about=f"plan {plan_id} light refresh of {task_ids}",
+            recovery="the change stays pending for the next reader or refresh")

@@ -13,7 +13,6 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from kombu.exceptions import OperationalError
 from viewflow.fsm import TransitionNotAllowed
 from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task as FlowTask
@@ -38,6 +37,7 @@ from tasks.audit import audit_record
 from tasks.errors import Conflict, NotFound
 from tasks.models import PlanTask, ReportingRound
 from tasks.periods import parse_period
+from tasks.queueing import publish
 from tasks.selectors import plan_list
 from tasks.workdays import add_working_days
 from units.models import Unit
@@ -148,11 +148,8 @@ def _enqueue_compute(evaluation_id: int) -> None:
     the request succeeds); it stays ``computing`` and ``evaluation_compute_resume_stalled`` publishes it again."""
     from evaluation.jobs import evaluation_compute_job  # Celery's late import: the job calls this module back
 
-    try:
-        evaluation_compute_job.delay(evaluation_id)
-    except OperationalError:
-        logger.warning("evaluation %s: the compute job could not be queued (broker unavailable); the sweep will "
-                       "resume it", evaluation_id, exc_info=True)
+    publish(evaluation_compute_job, evaluation_id, about=f"evaluation {evaluation_id}",
+            recovery="the compute sweep will queue it again")
 
 
 def evaluation_compute_resume_stalled(*, now: datetime, stalled_for: timedelta) -> list[int]:

@@ -24,7 +24,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from kombu.exceptions import OperationalError
 from viewflow.workflow.models import Process
 from viewflow.workflow.models import Task as FlowTask
 from viewflow.workflow.status import PROCESS, STATUS
@@ -36,6 +35,7 @@ from tasks.errors import Conflict, NotFound
 from tasks.lifecycle import Kind, Status
 from tasks.models import Plan, PlanTask, Report, ReportingRound, TaskUnit
 from tasks.periods import parse_period
+from tasks.queueing import publish
 from tasks.signals import facts_changed, steps_changed
 from tasks.workdays import add_working_days
 from units.models import Unit
@@ -108,11 +108,7 @@ def _enqueue_opening(round_id: int) -> None:
     with its progress standing still, and ``round_open_resume_stalled`` publishes it again later."""
     from workflow.jobs import round_open_job
 
-    try:
-        round_open_job.delay(round_id)
-    except OperationalError:
-        logger.warning("round %s: the opening job could not be queued (broker unavailable); the sweep will "
-                       "resume it", round_id, exc_info=True)
+    publish(round_open_job, round_id, about=f"round {round_id} opening", recovery="the sweep will resume it")
 
 
 def round_open_resume_stalled(*, now: datetime, stalled_for: timedelta) -> list[int]:
