@@ -81,8 +81,9 @@ def notice_due(notice: SupervisionNotice) -> date | None:
 
 def notice_step_stands(notice: SupervisionNotice, slot: str) -> bool:
     """Whether a message about a 督办单's step (its ``slot``, as ``services_notices`` spells it) still stands: the
-    notice is still at that step (issued and not yet signed; this reply or this return still the latest; still late
-    on that due date; a 约谈 recommendation while the notice is open). An accepted notice's message always stands."""
+    notice is still at that step (issued and not yet signed; this reply or this return still the latest; still due,
+    or late, on that due date; a 约谈 recommendation while the notice is open). An accepted notice's message always
+    stands."""
     step = slot.removeprefix("notice:")
     if step == "issued":
         return notice.status == SupervisionNotice.Status.ISSUED
@@ -90,8 +91,8 @@ def notice_step_stands(notice: SupervisionNotice, slot: str) -> bool:
         return notice.status == SupervisionNotice.Status.ACCEPTED
     if step.startswith(("replied-v", "returned-v")):
         return str(notice.version) == step.rsplit("-v", 1)[1]
-    if step.startswith("late-"):
-        status, _sep, due = step.removeprefix("late-").partition("-")
+    if step.startswith(("late-", "due-")):
+        status, _sep, due = step.partition("-")[2].partition("-")
         found = notice_due(notice)
         return notice.status == status and found is not None and found.isoformat() == due
     if step.startswith("interview-"):

@@ -305,34 +305,51 @@ def notice_return(*, actor: AbstractBaseUser, notice_id: int, reason: str, versi
 
 
 def notices_overdue_sweep(*, now: datetime, policy: planner.Policy | None = None) -> int:
-    """Overdue receipts and replies climb the ladder themselves (beat, with the reminder sweep): a notice whose
-    receipt or reply is late tells the unit's head and its issuer (督办, level 2) once per step and due date; late by
-    as many working days again as separate 督办 from 约谈 (8 by default), it recommends a 约谈 to the leadership
-    (level 3), once. Idempotent (the messages' unique keys). Queries: the late notices, their heads, the leaders,
-    then the write (the late notices are few: one per overdue item at most)."""
+    """Open notices remind and climb by themselves (beat, with the reminder sweep), from the policy's ``send_at``
+    (08:30 Asia/Shanghai) of each day, like the planner's occasions — never at midnight:
+
+    - on the day the receipt or the reply is due, the unit's reporters and heads are reminded (督办单到期), once per
+      step and due date;
+    - a notice whose receipt or reply is late tells the unit's head and its issuer (督办单逾期, level 2) once per step
+      and due date; late by as many working days again as separate 督办 from 约谈 (8 by default), it recommends a 约谈
+      to the leadership (level 3), once.
+
+    Idempotent (the messages' unique keys). Queries: the notices due or late, their people, the leaders when one is
+    needed, then the write (few: one notice per overdue item at most)."""
     policy = policy or policy_current()
-    today = timezone.localdate(now)
-    late = list(SupervisionNotice.objects.filter(
-        Q(status=N.ISSUED, receipt_due__lt=today)
-        | Q(status__in=[N.RECEIVED, N.RETURNED], reply_due__lt=today)).select_related("unit"))
-    if not late:
+    local = now.astimezone(planner.SHANGHAI)
+    if local.time().replace(tzinfo=None) < policy.send_at:
+        return 0  # today's reminders and rungs fall at send_at; yesterday's were sent yesterday
+    today = local.date()
+    waiting = list(SupervisionNotice.objects.filter(
+        Q(status=N.ISSUED, receipt_due__lte=today)
+        | Q(status__in=[N.RECEIVED, N.RETURNED], reply_due__lte=today)).select_related("unit"))
+    if not waiting:
         return 0
-    heads: dict[int, list[int]] = {}
-    for unit_id, user_id in (Membership.objects.filter(unit_id__in={n.unit_id for n in late},
-                                                       role=Membership.Role.HEAD, user__is_active=True)
-                             .order_by("user_id").values_list("unit_id", "user_id")):
-        heads.setdefault(unit_id, []).append(user_id)
+    people: dict[tuple[int, str], list[int]] = {}
+    for unit_id, role, user_id in (Membership.objects.filter(
+            unit_id__in={n.unit_id for n in waiting}, role__in=[Membership.Role.REPORTER, Membership.Role.HEAD],
+            user__is_active=True).order_by("user_id").values_list("unit_id", "role", "user_id")):
+        people.setdefault((unit_id, role), []).append(user_id)
     leaders: list[int] | None = None
     messages: list[Notification] = []
-    for notice in late:
+    for notice in waiting:
         due = notice_due(notice)
         assert due is not None
-        days = working_days_between(due, today)
         what = _("签收") if notice.status == N.ISSUED else _("回复")
+        heads = people.get((notice.unit_id, Membership.Role.HEAD), [])
+        if due == today:
+            title = _("【督办单到期】今天须%(what)s：%(title)s") % {"what": what, "title": notice.title}
+            messages += _notice_messages(
+                notice, people.get((notice.unit_id, Membership.Role.REPORTER), []) + heads,
+                role=Membership.Role.HEAD, step=f"due-{notice.status}-{due.isoformat()}", title=title,
+                body=_("请于今天内办理。"), now=now)
+            continue
+        days = working_days_between(due, today)
         step = f"late-{notice.status}-{due.isoformat()}"
         title = _("【督办单逾期】%(unit)s 逾期未%(what)s（%(n)s 个工作日）：%(title)s") % {
             "unit": notice.unit.short_name, "what": what, "n": days, "title": notice.title}
-        messages += _notice_messages(notice, heads.get(notice.unit_id, []), role=Membership.Role.HEAD, step=step,
+        messages += _notice_messages(notice, heads, role=Membership.Role.HEAD, step=step,
                                      title=title, body=_("请尽快办理。"), now=now)
         messages += _notice_messages(notice, [notice.issued_by_id], role=Membership.Role.SUPERVISOR, step=step,
                                      title=title, body=_("督办单逾期，请跟进。"), now=now)

@@ -117,6 +117,8 @@ def test_a_reporter_who_left_the_unit_is_not_sent_the_notice(late, gateway):
     ("accepted", 6, "notice:accepted", True),
     ("issued", 1, "notice:late-issued-2025-10-21", True),
     ("issued", 1, "notice:late-issued-2025-10-14", False),  # another due date
+    ("issued", 1, "notice:due-issued-2025-10-21", True),
+    ("received", 2, "notice:due-issued-2025-10-21", False),  # signed for since
     ("received", 2, "notice:late-issued-2025-10-21", False),
     ("received", 2, "notice:late-received-2025-10-27", True),
     ("received", 2, "notice:interview-2025-10-27", True),

@@ -141,7 +141,12 @@ def test_a_notice_on_an_item_not_yet_overdue_is_refused(world, time_machine):
 
 def test_late_receipts_and_replies_climb_the_ladder_once(late, time_machine):
     notice = notice_issue(actor=late["sam"], watch_id=late.watch.pk)  # receipt due Tuesday 21 October
-    assert notices_overdue_sweep(now=at("2025-10-21 10:00")) == 0
+    assert notices_overdue_sweep(now=at("2025-10-20 23:00")) == 0
+    assert notices_overdue_sweep(now=at("2025-10-21 08:00")) == 0  # before 08:30: nothing at night
+    assert notices_overdue_sweep(now=at("2025-10-21 10:00")) == 2  # due today: alice and carol, to sign for it
+    assert titles(late["jxw-r"])[-1].startswith("【督办单到期】今天须签收：")
+    assert notices_overdue_sweep(now=at("2025-10-21 16:00")) == 0
+    assert notices_overdue_sweep(now=at("2025-10-22 00:01")) == 0  # late since midnight, told at 08:30
     time_machine.move_to(at("2025-10-22 10:00"), tick=False)
     assert notices_overdue_sweep(now=at("2025-10-22 10:00")) == 2  # carol (head) and sam (issuer)
     assert notices_overdue_sweep(now=at("2025-10-22 11:00")) == 0  # never twice
