@@ -142,9 +142,9 @@ def _item_unit(watch: Watch) -> tuple[int | None, str, int]:
     if watch.milestone_id is not None:
         milestone = watch.milestone
         unit = milestone.owner_unit or milestone.task.lead_unit
-        return (unit.pk if unit else None), (unit.short_name if unit else ""), milestone.task.plan_id
+        return (unit.pk if unit else None), (unit.display_name if unit else ""), milestone.task.plan_id
     report = watch.report
-    return report.unit_id, report.unit.short_name, report.round.plan_id
+    return report.unit_id, report.unit.display_name, report.round.plan_id
 
 
 def escalation_board(*, user: AbstractBaseUser, filters: BoardFilters, today: date,
@@ -213,7 +213,7 @@ def escalation_board(*, user: AbstractBaseUser, filters: BoardFilters, today: da
             level = notice_level(policy, days)
             items.append(BoardItem(
                 id=watch_of.get(key, 0), kind="notice", label=notice.title, what=_("督办单"), unit_id=notice.unit_id,
-                unit_name=notice.unit.short_name, plan_id=notice.plan_id, due_date=due, overdue_days=days,
+                unit_name=notice.unit.display_name, plan_id=notice.plan_id, due_date=due, overdue_days=days,
                 level=level, recommended=_recommended(level, notice, True),
                 url=reverse("notice-detail", kwargs={"pk": notice.pk}), milestone_id=notice.milestone_id,
                 report_id=notice.report_id, notice=notice, notice_overdue=True))
