@@ -233,7 +233,7 @@ def main() -> None:
 
         small_n = min(SMALL, len(due_ids))
         tick_small = Row(f"tick, {small_n} due (one call)", rows=small_n)
-        tick_full = Row(f"tick, {len(due_ids)} due (one call)", rows=len(due_ids))
+        tick_full = Row(f"tick, all {len(due_ids)} due (one call)", rows=len(due_ids))
         small_batches: list[tuple[float, int]] = []
         full_batches, full_empty = Batches(), Batches()
         idle = Row("tick, nothing due (one call)")
