@@ -4,6 +4,7 @@ once, in the active language (the sweep uses the site's), and stored with the me
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifications.planner import Kind, Role, Send
 from notifications.subjects import Subject
@@ -21,15 +22,19 @@ def _state(send: Send) -> str:
     return _("已逾期 %(n)s 个工作日") % {"n": send.days}
 
 
+# Lazy, so that a message translates only its own prefix (the sweep composes thousands a batch).
+_PREFIXES = {
+    Kind.REMINDER: gettext_lazy("提醒"),
+    Kind.STALE: gettext_lazy("久未处理"),
+    Kind.CHASE: gettext_lazy("催办"),
+    Kind.SUPERVISE: gettext_lazy("建议督办"),
+    Kind.INTERVIEW: gettext_lazy("建议约谈"),
+    Kind.RETURNED: gettext_lazy("退回"),
+}
+
+
 def _prefix(send: Send) -> str:
-    return {
-        Kind.REMINDER: _("提醒"),
-        Kind.STALE: _("久未处理"),
-        Kind.CHASE: _("催办"),
-        Kind.SUPERVISE: _("建议督办"),
-        Kind.INTERVIEW: _("建议约谈"),
-        Kind.RETURNED: _("退回"),
-    }[send.kind]
+    return str(_PREFIXES[send.kind])
 
 
 def _advice(send: Send, role: Role) -> str:

@@ -51,6 +51,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
@@ -72,6 +73,10 @@ __all__ = [
 ]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# The ladder's dates, cached: a sweep batch asks for the same few due dates and thresholds hundreds of times, and each
+# answer walks the calendar day by day (about 50 µs for 16 working days). Pure, so a cache cannot go stale.
+_working_days_after = lru_cache(maxsize=8192)(add_working_days)
 
 
 class ItemKind(StrEnum):
@@ -251,7 +256,7 @@ def _dated_occasions(item: OpenItem, policy: Policy) -> list[_Occasion]:
         (Kind.SUPERVISE, policy.supervise_after, (Role.HEAD, Role.SUPERVISOR)),
         (Kind.INTERVIEW, policy.interview_after, (Role.LEADER,)),
     ):
-        occasions.append(_Occasion(kind, f"overdue-{after}wd", anchor, _at(add_working_days(due, after), policy),
+        occasions.append(_Occasion(kind, f"overdue-{after}wd", anchor, _at(_working_days_after(due, after), policy),
                                    _unique(roles)))
     return occasions
 
@@ -265,7 +270,7 @@ def _stale_occasions(item: OpenItem, policy: Policy, as_of: datetime) -> list[_O
     anchor = since.strftime("%Y-%m-%dT%H:%M")
 
     def nth(k: int) -> _Occasion:
-        return _Occasion(Kind.STALE, f"stale-{k * step}wd", anchor, _at(add_working_days(start, k * step), policy),
+        return _Occasion(Kind.STALE, f"stale-{k * step}wd", anchor, _at(_working_days_after(start, k * step), policy),
                          (ACTOR[item.kind],))
 
     k = working_days_between(start, as_of.date()) // step if as_of.date() > start else 0

@@ -28,12 +28,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import reduce
-from operator import or_
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import BooleanField, Case, DateTimeField, F, Q, Value, When
+from django.db.models import F
 from django.utils import translation
 
 from notifications import planner, preferences, subjects
@@ -207,17 +205,42 @@ def _write(outcomes: list[_Outcome], *, now: datetime) -> int:
         written = list(Notification.objects.filter(key__in=new_keys).values_list("pk", "recipient_id", "kind"))
         Delivery.objects.bulk_create(preferences.deliveries_for(written, now=now), ignore_conflicts=True)
     if outcomes:
-        whens = {outcome.watch.pk: outcome for outcome in outcomes}
-        unchanged = reduce(or_, (Q(pk=outcome.watch.pk, touched_at=outcome.watch.touched_at) for outcome in outcomes))
-        Watch.objects.filter(unchanged).update(
-            # The column as the default types the CASE on PostgreSQL even when every branch is NULL.
-            next_reminder_at=Case(*(When(pk=pk, then=Value(outcome.next_at)) for pk, outcome in whens.items()),
-                                  default=F("next_reminder_at"), output_field=DateTimeField()),
-            is_open=Case(*(When(pk=pk, then=Value(outcome.is_open)) for pk, outcome in whens.items()),
-                         default=F("is_open"), output_field=BooleanField()),
-            planned_until=now, failures=0, last_error="",
-        )
+        _write_back(outcomes, now=now)
     return len(new_keys)
+
+
+def _write_back(outcomes: list[_Outcome], *, now: datetime) -> None:
+    """Each watch's next time and whether it stays open, planned until ``now``, its errors cleared — only where
+    ``touched_at`` is still what the claim read (a touch meanwhile wins). One UPDATE, whatever the batch's size.
+
+    Written as SQL: the same statement built with the ORM (a ``Case(When(pk=…))`` per column and a ``Q`` per row)
+    took about a millisecond a watch to resolve in Python, more than planning the watch."""
+    outcomes = list({outcome.watch.pk: outcome for outcome in outcomes}.values())
+    meta, quote = Watch._meta, connection.ops.quote_name
+
+    def column(name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    def value(name: str, raw: object) -> object:
+        return meta.get_field(name).get_db_prep_save(raw, connection)
+
+    pk, next_at, is_open, touched_at = column("id"), column("next_reminder_at"), column("is_open"), column("touched_at")
+    whens = " ".join(["WHEN %s THEN %s"] * len(outcomes))
+    # The column as the ELSE types the CASE on PostgreSQL even when every branch is NULL.
+    sql = (f"UPDATE {quote(meta.db_table)} SET {next_at} = CASE {pk} {whens} ELSE {next_at} END, "
+           f"{is_open} = CASE {pk} {whens} ELSE {is_open} END, {column('planned_until')} = %s, "
+           f"{column('failures')} = 0, {column('last_error')} = '' "
+           f"WHERE " + " OR ".join([f"({pk} = %s AND {touched_at} = %s)"] * len(outcomes)))
+    params: list[object] = []
+    for outcome in outcomes:
+        params += [outcome.watch.pk, value("next_reminder_at", outcome.next_at)]
+    for outcome in outcomes:
+        params += [outcome.watch.pk, value("is_open", outcome.is_open)]
+    params.append(value("planned_until", now))
+    for outcome in outcomes:
+        params += [outcome.watch.pk, value("touched_at", outcome.watch.touched_at)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _existing_keys(keys: list[str]) -> set[str]:
