@@ -13,6 +13,7 @@ from notifications.planner import ItemKind
 from tasks.lifecycle import Kind, Status
 from tasks.models import Milestone, Plan, PlanTask, Report
 from tests.factories import make_milestone, make_plan, make_task
+from units.models import Unit
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +30,13 @@ def test_open_milestones_agree_in_sql_and_in_python():
     in_python = {milestone.pk for milestone in subjects.milestones(Milestone.objects.values_list("pk", flat=True))
                  .values() if subjects.milestone_is_open(milestone)}
     assert in_sql == in_python and len(in_sql) == 2  # pending, in an active plan, task not done (two task statuses)
+    # The sweep's read of plain values gives the same subjects as the loaded rows, open or not, owner or lead unit.
+    ids = list(Milestone.objects.order_by("pk").values_list("pk", flat=True))
+    lead, owner = Unit.objects.order_by("pk")[:2]
+    PlanTask.objects.update(lead_unit=lead)
+    Milestone.objects.filter(pk__in=ids[::2]).update(owner_unit=owner)
+    loaded = {pk: subjects.milestone_subject(milestone) for pk, milestone in subjects.milestones(ids).items()}
+    assert subjects.milestone_subjects(ids) == loaded and sum(subject is not None for subject in loaded.values()) == 2
 
 
 def test_open_reports_agree_in_sql_and_in_python(world):

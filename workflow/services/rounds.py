@@ -31,6 +31,7 @@ from viewflow.workflow.token import Token
 
 from tasks import policy
 from tasks.audit import audit_record
+from tasks.bulk import insert, next_ids, prepared
 from tasks.errors import Conflict, NotFound
 from tasks.lifecycle import Kind, Status
 from tasks.models import Plan, PlanTask, Report, ReportingRound, TaskUnit
@@ -41,7 +42,6 @@ from tasks.workdays import add_working_days
 from units.models import Unit
 from units.selectors import user_scope
 from workflow.flows import ReportFlow
-from workflow.services.bulk import insert, next_ids, prepared
 from workflow.services.content import carry_over
 
 _LINK = FlowTask.previous.through
@@ -191,7 +191,7 @@ def open_tasks(*, round_: ReportingRound, tasks: Sequence[PlanTask]) -> list[int
     listens) — the task reports linked to their step, and the parts, carried over from the last approved ones.
 
     Ids are drawn first, so each row is written once, by a plain INSERT of what differs from the defaults
-    (``workflow.services.bulk``): a dozen statements for the whole batch, and no per-field work per row.
+    (``tasks.bulk``): a dozen statements for the whole batch, and no per-field work per row.
     """
     if not tasks:
         return []

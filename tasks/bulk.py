@@ -1,9 +1,11 @@
-"""Lean bulk inserts for opening a round: many rows of a few tables, most of whose values are the same.
+"""Lean bulk inserts: many rows of a few tables, most of whose values are the same — opening a round
+(``workflow``), the reminders' messages and deliveries (``notifications``).
 
 ``QuerySet.bulk_create`` prepares every field of every row in Python (most of the time of opening a round at
-province scale). Here the caller draws ids first (``next_ids``) and gives each row only what differs from the
-field defaults, already in its database form (ids, codes, numbers, and values passed through ``prepared``); the
-defaults are prepared once per call. The statements are plain parameterised INSERTs (``executemany``).
+province scale, and of writing a sweep's messages). Here the caller gives each row only what differs from the field
+defaults, already in its database form (ids, codes, numbers, and values passed through ``prepared``); the defaults
+are prepared once per call. Ids are drawn first (``next_ids``) or left to the database. The statements are plain
+parameterised INSERTs (``executemany``), optionally ``ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite alike).
 """
 
 from __future__ import annotations
@@ -38,14 +40,19 @@ def prepared(model: type[Model], field: str, value: Any) -> Any:
     return model._meta.get_field(field).get_db_prep_save(value, connection)
 
 
-def insert(model: type[Model], rows: Sequence[dict[str, Any]], *, same: dict[str, Any] | None = None) -> None:
+def insert(model: type[Model], rows: Sequence[dict[str, Any]], *, same: dict[str, Any] | None = None,
+           ignore_conflicts: bool = False) -> None:
     """INSERT ``rows`` of ``model``: each a dict of column (attname) → database-ready value, on top of ``same``
-    (values every row shares, prepared here once) and of each field's default (prepared once). Every row gives its
-    ``id``; a required column nobody gives fails the INSERT (a new field without a default shows at once)."""
+    (values every row shares, prepared here once) and of each field's default (prepared once). Either every row
+    gives its ``id``, or none does and the database draws them; a required column nobody gives fails the INSERT (a
+    new field without a default shows at once). ``ignore_conflicts``: a row that breaks a unique constraint is
+    skipped (``ON CONFLICT DO NOTHING``), as ``bulk_create(ignore_conflicts=True)`` does."""
     if not rows:
         return
+    pk = model._meta.pk.attname
     # A generated column (``Report.returned``) is the database's to compute: never in an INSERT.
-    fields = [field for field in model._meta.concrete_fields if not field.generated]
+    fields = [field for field in model._meta.concrete_fields
+              if not field.generated and (not field.primary_key or pk in rows[0])]
     # What Django would write for a field left unset (its default; "" for text, None otherwise).
     shared = {field.attname: field.get_db_prep_save(field.get_default(), connection)
               for field in fields if not field.primary_key}
@@ -53,7 +60,7 @@ def insert(model: type[Model], rows: Sequence[dict[str, Any]], *, same: dict[str
     columns = [field.attname for field in fields]
     quote = connection.ops.quote_name
     sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
+           f"VALUES ({', '.join(['%s'] * len(fields))})" + (" ON CONFLICT DO NOTHING" if ignore_conflicts else ""))
     with connection.cursor() as cursor:
         cursor.executemany(sql, [tuple(row[c] if c in row else shared[c] for c in columns) for row in rows])
 
