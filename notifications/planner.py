@@ -246,19 +246,27 @@ def _unique(roles: tuple[Role, ...]) -> tuple[Role, ...]:
 def _dated_occasions(item: OpenItem, policy: Policy) -> list[_Occasion]:
     """The reminders and the ladder of an item with a due date, in time order."""
     assert item.due_date is not None
-    due, actor, anchor = item.due_date, ACTOR[item.kind], item.due_date.isoformat()
+    return list(_dated_occasions_of(item.kind, item.due_date, policy))
+
+
+@lru_cache(maxsize=4096)
+def _dated_occasions_of(kind: ItemKind, due: date, policy: Policy) -> tuple[_Occasion, ...]:
+    """``_dated_occasions`` by what they depend on, cached: a sweep batch meets the same few due dates hundreds of
+    times (a round's parts, a quarter's milestones). Pure and immutable (frozen occasions), so a cache cannot go
+    stale; a changed policy is another key."""
+    actor, anchor = ACTOR[kind], due.isoformat()
     occasions = [_Occasion(Kind.REMINDER, f"T-{n}", anchor, _at(due - timedelta(days=n), policy), (actor,))
                  for n in sorted(policy.days_before, reverse=True)]
     if policy.on_due_day:
         occasions.append(_Occasion(Kind.REMINDER, "due-today", anchor, _at(due, policy), (actor,)))
-    for kind, after, roles in (
+    for rung, after, roles in (
         (Kind.CHASE, policy.chase_after, (actor, Role.HEAD)),
         (Kind.SUPERVISE, policy.supervise_after, (Role.HEAD, Role.SUPERVISOR)),
         (Kind.INTERVIEW, policy.interview_after, (Role.LEADER,)),
     ):
-        occasions.append(_Occasion(kind, f"overdue-{after}wd", anchor, _at(_working_days_after(due, after), policy),
+        occasions.append(_Occasion(rung, f"overdue-{after}wd", anchor, _at(_working_days_after(due, after), policy),
                                    _unique(roles)))
-    return occasions
+    return tuple(occasions)
 
 
 def _stale_occasions(item: OpenItem, policy: Policy, as_of: datetime) -> list[_Occasion]:

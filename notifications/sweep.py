@@ -226,8 +226,12 @@ def _write_back(outcomes: list[_Outcome], *, now: datetime) -> None:
     def column(name: str) -> str:
         return quote(meta.get_field(name).column)
 
-    def value(name: str, raw: object) -> object:
-        return meta.get_field(name).get_db_prep_save(raw, connection)
+    ready: dict[tuple[str, object], object] = {}
+
+    def value(name: str, raw: object) -> object:  # each distinct value prepared once (many watches share one)
+        if (name, raw) not in ready:
+            ready[name, raw] = meta.get_field(name).get_db_prep_save(raw, connection)
+        return ready[name, raw]
 
     pk, next_at, is_open, touched_at = column("id"), column("next_reminder_at"), column("is_open"), column("touched_at")
     whens = " ".join(["WHEN %s THEN %s"] * len(outcomes))
