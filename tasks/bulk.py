@@ -5,7 +5,8 @@
 province scale, and of writing a sweep's messages). Here the caller gives each row only what differs from the field
 defaults, already in its database form (ids, codes, numbers, and values passed through ``prepared``); the defaults
 are prepared once per call. Ids are drawn first (``next_ids``) or left to the database. The statements are plain
-parameterised INSERTs (``executemany``), optionally ``ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite alike).
+parameterised INSERTs — multi-row on PostgreSQL, ``executemany`` on SQLite —, optionally ``ON CONFLICT DO NOTHING``
+(both engines).
 """
 
 from __future__ import annotations
@@ -59,9 +60,19 @@ def insert(model: type[Model], rows: Sequence[dict[str, Any]], *, same: dict[str
     shared.update({name: prepared(model, name, value) for name, value in (same or {}).items()})
     columns = [field.attname for field in fields]
     quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})" + (" ON CONFLICT DO NOTHING" if ignore_conflicts else ""))
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) VALUES "
+    one = f"({', '.join(['%s'] * len(fields))})"
+    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    values = [tuple(row[c] if c in row else shared[c] for c in columns) for row in rows]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [tuple(row[c] if c in row else shared[c] for c in columns) for row in rows])
+        if connection.vendor != "postgresql":  # SQLite runs executemany in-process: as fast as one statement
+            cursor.executemany(head + one + tail, values)
+            return
+        # PostgreSQL: a statement per row, even pipelined, is parsed and planned each time; rows go in by the
+        # thousand per statement (within the protocol's 65,535 parameters).
+        per = max(1, 60_000 // len(columns))
+        for start in range(0, len(values), per):
+            chunk = values[start:start + per]
+            cursor.execute(head + ", ".join([one] * len(chunk)) + tail, [value for row in chunk for value in row])
 
 
