@@ -8,6 +8,7 @@ recommended next step.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -230,6 +231,19 @@ def _notice_late(notice: SupervisionNotice | None, today: date) -> bool:
     return due is not None and due < today
 
 
+def _holder_names(unit_ids: Iterable[int]) -> dict[tuple[int, str], list[str]]:
+    """The names of the active people who may hold a missing part (``HOLDER_ROLE``), by (unit, role), in role then
+    username order. One query."""
+    names: dict[tuple[int, str], list[str]] = {}
+    for unit_id, role, first, last, username in (
+            Membership.objects.filter(unit_id__in=set(unit_ids), user__is_active=True,
+                                      role__in=list(HOLDER_ROLE.values()))
+            .order_by("role", "user__username").values_list("unit_id", "role", "user__first_name", "user__last_name",
+                                                            "user__username")):
+        names.setdefault((unit_id, role), []).append(f"{last}{first}".strip() or username)
+    return names
+
+
 @dataclass(frozen=True)
 class MissingPart:
     """A part not yet delivered to the lead unit: who holds it, and whether it was already chased this working
@@ -255,13 +269,7 @@ def missing_parts(*, user: AbstractBaseUser | AnonymousUser, task_report: Report
                  .select_related("unit").order_by("unit_order", "unit_id"))
     if not parts:
         return []
-    holders: dict[tuple[int, str], list[str]] = {}
-    for unit_id, role, first, last, username in (
-            Membership.objects.filter(unit_id__in={p.unit_id for p in parts}, user__is_active=True,
-                                      role__in=list(HOLDER_ROLE.values()))
-            .order_by("user__username").values_list("unit_id", "role", "user__first_name", "user__last_name",
-                                                     "user__username")):
-        holders.setdefault((unit_id, role), []).append(f"{last}{first}".strip() or username)
+    holders = _holder_names({p.unit_id for p in parts})
     day = working_day_of(today)
     chased = set(ManualChase.objects.filter(part__in=parts, day=day).values_list("part_id", flat=True))
     return [MissingPart(part=p, holder_role=HOLDER_ROLE[Status(p.status)],
@@ -296,11 +304,8 @@ def round_missing_units(*, user: AbstractBaseUser | AnonymousUser, round_id: int
         return []
     units = Unit.objects.in_bulk(list(owed))
     names: dict[int, list[str]] = {}
-    for unit_id, first, last, username in (
-            Membership.objects.filter(unit_id__in=list(owed), user__is_active=True, role__in=list(HOLDER_ROLE.values()))
-            .order_by("role", "user__username").values_list("unit_id", "user__first_name", "user__last_name",
-                                                            "user__username")):
-        names.setdefault(unit_id, []).append(f"{last}{first}".strip() or username)
+    for (unit_id, _role), people in _holder_names(owed).items():  # by role: heads, then reporters
+        names.setdefault(unit_id, []).extend(people)
     day = working_day_of(today)
     chased = set(ManualChase.objects.filter(part_id__in=[abs(pk) for pks in owed.values() for pk in pks], day=day)
                  .values_list("part_id", flat=True))
