@@ -118,6 +118,28 @@ def _rng(*parts: object) -> random.Random:
     return random.Random(":".join(str(part) for part in ("luoshi-demo", *parts)))
 
 
+#: The history's rows by what names them in the plan (task and indicator codes, a milestone's task, order and title,
+#: a unit's code), not by database id: the same draws on every database, whatever ids earlier rows used up
+#: (a test database's sequences run on between tests). Filled by ``history_load``.
+_NAMES: dict[tuple[str, int], str] = {}
+
+
+def _named(kind: str, pk: int) -> str:
+    return _NAMES.get((kind, pk), f"{kind}-{pk}")
+
+
+def _load_names(plan: Plan) -> None:
+    _NAMES.clear()
+    tasks = dict(PlanTask.objects.filter(plan=plan).values_list("pk", "code"))
+    _NAMES.update({("task", pk): code for pk, code in tasks.items()})
+    _NAMES.update({("unit", pk): code for pk, code in Unit.objects.values_list("pk", "code")})
+    indicators = Indicator.objects.filter(plan=plan).values_list("pk", "code")
+    _NAMES.update({("indicator", pk): code for pk, code in indicators})
+    milestones = Milestone.objects.filter(task__plan=plan).values_list("pk", "task_id", "order", "title")
+    _NAMES.update({("milestone", pk): f"{tasks.get(task_id)}#{order}:{title}"
+                   for pk, task_id, order, title in milestones})
+
+
 def unit_profile(unit: Unit) -> str:
     """The unit's steady profile: its own for the units named in ``LAGGARDS``, otherwise drawn once from its code
     (the same on every load)."""
@@ -134,7 +156,7 @@ def unit_profile(unit: Unit) -> str:
 def task_pace(task_id: int) -> tuple[float, tuple[int, int], Decimal]:
     """The task's steady pace, drawn once from its id: P(a due milestone done per quarter), completion offsets,
     indicator pace."""
-    draw, acc = _rng("task", task_id).random(), 0.0
+    draw, acc = _rng("task", _named("task", task_id)).random(), 0.0
     for share, done, offsets, pace in PACES.values():
         acc += share
         if draw < acc:
@@ -166,6 +188,7 @@ def history_load(*, plan: Plan, today: date) -> HistoryReport:
     """Add every past quarter of ``plan`` that has no round yet (see the module's docstring). The demo's reporter and
     head accounts of every unit of the plan's tasks must exist (``tasks.demo.round_accounts_load``)."""
     report = HistoryReport()
+    _load_names(plan)
     people = _People.load()
     existing = set(ReportingRound.objects.filter(plan=plan).values_list("period", flat=True))
     profiles = {unit.pk: unit_profile(unit) for unit in Unit.objects.all()}
@@ -206,7 +229,8 @@ def _quarter(plan: Plan, period: Period, people: _People, profiles: dict[int, st
         task_report = task_reports[task_report_id]
         delay = CONSOLIDATION_DELAY.get(profiles[task_report.unit_id])
         if delay:  # a stalling lead unit lets it wait; past the close it is missing
-            day += timedelta(days=_rng("consolidate", period.code, task_report.task_id).randint(*delay))
+            rng = _rng("consolidate", period.code, _named("task", task_report.task_id))
+            day += timedelta(days=rng.randint(*delay))
             if max(day + timedelta(days=1), due - timedelta(days=1)) >= due + CLOSE_AFTER_DUE:
                 continue
         _consolidate(task_report, people, day, due)
@@ -216,7 +240,7 @@ def _quarter(plan: Plan, period: Period, people: _People, profiles: dict[int, st
     for task_report_id in sent:  # a supervisor reviews, in the fortnight after the close
         task_report = task_reports[task_report_id]
         profile = profiles[task_report.unit_id]
-        rng = _rng("review", round_.period, task_report.task_id)
+        rng = _rng("review", round_.period, _named("task", task_report.task_id))
         day = due + CLOSE_AFTER_DUE + timedelta(days=rng.randint(1, 12))
         if rng.random() < SUPERVISOR_RETURN[profile]:
             at_moment(demo_moment(day, 10), lambda tr=task_report: services.report_return(
@@ -286,7 +310,7 @@ def _part(part: Report, people: _People, profiles: dict[int, str], period: Perio
     Returns the day it was signed off, None when it was not submitted."""
     profile = profiles[part.unit_id]
     _share, on_time, late, in_unit, *_rest = PROFILES[profile]
-    rng = _rng("part", period.code, part.task_id, part.unit_id)
+    rng = _rng("part", period.code, _named("task", part.task_id), _named("unit", part.unit_id))
     draw = rng.random()
     if draw >= on_time + late:
         return None
@@ -313,7 +337,7 @@ def _return_parts(task_report: Report, task_parts: list[Report], people: _People
     """In review, a supervisor sends back the parts of units that report poorly (``SUPERVISOR_PART_RETURN``), one at
     a time: the unit submits it again and signs it off the next day, the lead unit consolidates the day after, and
     the report is in review again. Returns the day the supervisor may decide on it."""
-    rng = _rng("part-review", period.code, task_report.task_id)
+    rng = _rng("part-review", period.code, _named("task", task_report.task_id))
     for part in task_parts:
         share = SUPERVISOR_PART_RETURN.get(profiles[part.unit_id])
         if not share or rng.random() >= share:
@@ -353,7 +377,7 @@ def _claims(plan: Plan, period: Period, due: date, profiles: dict[int, str]) -> 
         # The task's pace, held back by a lead unit that does not deliver.
         done_p, (low, high), _pace = task_pace(task_id)
         done_p = min(done_p, PROFILES[profiles.get(leads.get(task_id), "fair")][4])
-        rng = _rng("milestone", pk, period.code)
+        rng = _rng("milestone", _named("milestone", pk), period.code)
         if rng.random() >= done_p:
             continue
         # Done this quarter (it was not claimed before), on, before or after its due date.
@@ -376,6 +400,6 @@ def _indicator_value(indicator: Indicator, period: Period, pace: Decimal) -> Dec
     if end <= start:
         return None
     share = Decimal(max(0, min((period.end - start).days, (end - start).days))) / Decimal(max(1, (end - start).days))
-    noise = Decimal(_rng("value", indicator.pk, period.code).randint(-3, 3)) / Decimal(100)
+    noise = Decimal(_rng("value", _named("indicator", indicator.pk), period.code).randint(-3, 3)) / Decimal(100)
     value = indicator.baseline_value + (indicator.target_value - indicator.baseline_value) * share * (pace + noise)
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
