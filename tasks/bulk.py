@@ -5,15 +5,18 @@
 province scale, and of writing a sweep's messages). Here the caller gives each row only what differs from the field
 defaults, already in its database form (ids, codes, numbers, and values passed through ``prepared``); the defaults
 are prepared once per call. Ids are drawn first (``next_ids``) or left to the database. The statements are plain
-parameterised INSERTs — multi-row on PostgreSQL, ``executemany`` on SQLite —, optionally ``ON CONFLICT DO NOTHING``
-(both engines).
+parameterised INSERTs — one per call on PostgreSQL (arrays unnested), ``executemany`` on SQLite —, optionally
+``ON CONFLICT DO NOTHING`` (both engines) and ``RETURNING`` what the caller needs back.
 """
 
 from __future__ import annotations
 
+import re
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from django.core import checks
 from django.db import connection
 from django.db.models import Max, Model
 
@@ -42,14 +45,23 @@ def prepared(model: type[Model], field: str, value: Any) -> Any:
 
 
 def insert(model: type[Model], rows: Sequence[dict[str, Any]], *, same: dict[str, Any] | None = None,
-           ignore_conflicts: bool = False) -> None:
+           ignore_conflicts: bool = False, returning: Sequence[str] = ()) -> list[tuple[Any, ...]]:
     """INSERT ``rows`` of ``model``: each a dict of column (attname) → database-ready value, on top of ``same``
     (values every row shares, prepared here once) and of each field's default (prepared once). Either every row
     gives its ``id``, or none does and the database draws them; a required column nobody gives fails the INSERT (a
     new field without a default shows at once). ``ignore_conflicts``: a row that breaks a unique constraint is
-    skipped (``ON CONFLICT DO NOTHING``), as ``bulk_create(ignore_conflicts=True)`` does."""
+    skipped (``ON CONFLICT DO NOTHING``), as ``bulk_create(ignore_conflicts=True)`` does. ``returning``: attnames
+    to read back from the rows written (``RETURNING``; with ``ignore_conflicts``, only the rows actually inserted),
+    as tuples in no particular order; nothing is read back without it.
+
+    PostgreSQL gets one statement whatever the number of rows: each column as one array parameter, ``INSERT …
+    SELECT * FROM unnest(…)``. Its text stays the same size, so the driver's client-side binding (Django's default:
+    it scans the SQL for placeholders and quotes every value into it) does no per-row work, and the server plans
+    it once; a multi-row ``VALUES`` of 500 messages spent more time being bound than written. A table with a JSON
+    column keeps ``VALUES`` (arrays of ``jsonb`` do not take the driver's JSON adapter). SQLite runs
+    ``executemany`` in-process, or, to read rows back, multi-row ``VALUES`` within its parameter limit."""
     if not rows:
-        return
+        return []
     pk = model._meta.pk.attname
     # A generated column (``Report.returned``) is the database's to compute: never in an INSERT.
     fields = [field for field in model._meta.concrete_fields
@@ -60,19 +72,59 @@ def insert(model: type[Model], rows: Sequence[dict[str, Any]], *, same: dict[str
     shared.update({name: prepared(model, name, value) for name, value in (same or {}).items()})
     columns = [field.attname for field in fields]
     quote = connection.ops.quote_name
-    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) VALUES "
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
     one = f"({', '.join(['%s'] * len(fields))})"
     tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    if returning:
+        tail += " RETURNING " + ", ".join(quote(model._meta.get_field(name).column) for name in returning)
     values = [tuple(row[c] if c in row else shared[c] for c in columns) for row in rows]
+    read: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":  # SQLite runs executemany in-process: as fast as one statement
-            cursor.executemany(head + one + tail, values)
-            return
-        # PostgreSQL: a statement per row, even pipelined, is parsed and planned each time; rows go in by the
-        # thousand per statement (within the protocol's 65,535 parameters).
-        per = max(1, 60_000 // len(columns))
+        if connection.vendor == "postgresql" and not any(field.get_internal_type() == "JSONField" for field in fields):
+            # Each array of the column's type without its length (``varchar``, not ``varchar(20)``): an explicit cast
+            # would cut a long text to fit, where the INSERT's own assignment refuses it, as a VALUES row is refused.
+            arrays = ", ".join(f"%s::{re.sub(r'[(].*?[)]', '', field.db_type(connection))}[]" for field in fields)
+            cursor.execute(f"{head}SELECT * FROM unnest({arrays}){tail}",
+                           [list(column) for column in zip(*values, strict=True)])
+            return [tuple(row) for row in cursor.fetchall()] if returning else []
+        if connection.vendor != "postgresql" and not returning:  # SQLite: in-process, as fast as one statement
+            cursor.executemany(f"{head}VALUES {one}{tail}", values)
+            return []
+        per = max(1, _parameter_limit() // len(columns))
         for start in range(0, len(values), per):
             chunk = values[start:start + per]
-            cursor.execute(head + ", ".join([one] * len(chunk)) + tail, [value for row in chunk for value in row])
+            cursor.execute(f"{head}VALUES {', '.join([one] * len(chunk))}{tail}",
+                           [value for row in chunk for value in row])
+            if returning:
+                read += [tuple(row) for row in cursor.fetchall()]
+    return read
 
 
+def _parameter_limit() -> int:
+    """How many parameters one statement may carry: PostgreSQL's protocol allows 65,535; SQLite says its own
+    (250,000 in builds since 3.32; Django assumes the old 999)."""
+    if connection.vendor == "postgresql":
+        return 60_000
+    connection.ensure_connection()
+    raw = connection.connection
+    getlimit = getattr(raw, "getlimit", None)  # Python 3.11+
+    return getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit else connection.features.max_query_params
+
+
+#: ``RETURNING`` (the sweep's claim and its messages) needs SQLite 3.35 (March 2021); ``UPDATE … FROM`` 3.33.
+SQLITE_MINIMUM = (3, 35, 0)
+
+
+def sqlite_new_enough(**_kwargs: Any) -> list[checks.CheckMessage]:
+    """A system check: an SQLite database on a library older than ``SQLITE_MINIMUM`` is an error, said at start-up
+    rather than at the first reminder sweep."""
+    from django.db import connections
+
+    found: list[checks.CheckMessage] = []
+    for alias in connections:
+        if connections[alias].vendor == "sqlite" and sqlite3.sqlite_version_info < SQLITE_MINIMUM:
+            found.append(checks.Error(
+                f"SQLite {sqlite3.sqlite_version} is too old for database {alias!r}: Luoshi needs "
+                f"{'.'.join(map(str, SQLITE_MINIMUM))} or newer (RETURNING).",
+                hint="Use a Python linked against a newer SQLite, or PostgreSQL (DATABASE_URL).", id="tasks.E001"))
+    return found
