@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from notifications.channels import IN_APP
 from notifications.models import ChannelName, Delivery, Endpoint, Notification, Preference, QuietHours
@@ -97,19 +98,27 @@ def rules_for(user_ids: Iterable[int]) -> Rules:
     return Rules(endpoints, overrides, quiet)
 
 
-def deliveries_for(written: Iterable[tuple[int, int, str]], *, now: datetime,
-                   in_app_sent: bool = False) -> list[Delivery]:
+def delivery_specs(written: Iterable[tuple[int, int, str]], *, now: datetime,
+                   in_app_sent: bool = False) -> list[dict[str, Any]]:
     """The deliveries of new messages ``(pk, recipient_id, kind)``: in-app (pending, or with ``in_app_sent`` recorded
     as sent now: the in-app channel is the database), and each channel the recipient has enabled and wants this kind
     on, after their quiet hours when the message is not urgent. The one place the sweep, the digests and the notices'
-    steps turn a message into deliveries. Three queries when there are messages (endpoints, preferences, quiet
-    hours)."""
+    steps turn a message into deliveries. Each as the fields of a ``Delivery`` that differ from its defaults (the
+    sweep inserts them as rows; ``deliveries_for`` makes objects). Three queries when there are messages
+    (endpoints, preferences, quiet hours)."""
     written = list(written)
-    in_app = ({"status": Delivery.Status.SENT, "attempts": 1, "sent_at": now} if in_app_sent
-              else {"next_attempt_at": now})  # fmt: skip
-    deliveries = [Delivery(notification_id=pk, channel=IN_APP, created_at=now, **in_app) for pk, _r, _k in written]
+    pending = str(Delivery.Status.PENDING)
+    in_app = ({"status": str(Delivery.Status.SENT), "attempts": 1, "sent_at": now} if in_app_sent
+              else {"status": pending, "next_attempt_at": now})  # fmt: skip
+    specs = [{"notification_id": pk, "channel": IN_APP, "created_at": now, **in_app} for pk, _r, _k in written]
     rules = rules_for(recipient for _pk, recipient, _kind in written)
-    deliveries += [Delivery(notification_id=pk, channel=name, created_at=now,
-                            next_attempt_at=rules.not_before(recipient, kind, now))
-                   for pk, recipient, kind in written for name in rules.channels(recipient, kind)]  # fmt: skip
-    return deliveries
+    specs += [{"notification_id": pk, "channel": name, "created_at": now, "status": pending,
+               "next_attempt_at": rules.not_before(recipient, kind, now)}
+              for pk, recipient, kind in written for name in rules.channels(recipient, kind)]  # fmt: skip
+    return specs
+
+
+def deliveries_for(written: Iterable[tuple[int, int, str]], *, now: datetime,
+                   in_app_sent: bool = False) -> list[Delivery]:
+    """``delivery_specs`` as unsaved ``Delivery`` objects (for ``bulk_create``)."""
+    return [Delivery(**spec) for spec in delivery_specs(written, now=now, in_app_sent=in_app_sent)]

@@ -3,19 +3,20 @@ the messages and their pending deliveries, and move each watch on to its next oc
 
 Contract (``reminders_sweep``):
 
-- **Claim.** A batch of due watches is claimed in a short transaction: on PostgreSQL the rows are picked with
-  ``SELECT … FOR UPDATE SKIP LOCKED`` (two sweeps at once take different rows), and every engine then pushes them
-  out by a lease with a conditional UPDATE (still due, still open), so a sweep that dies mid-batch leaves its rows
-  to come back when the lease ends (``LEASE``), not lost.
+- **Claim.** A batch is one transaction: its due watches are read and held to the end of it — on PostgreSQL by
+  ``SELECT … FOR UPDATE SKIP LOCKED`` (two sweeps at once take different rows), on SQLite by the write lock every
+  transaction here takes at its start (``BEGIN IMMEDIATE``: one writer at a time) — then planned and written. A
+  sweep that dies mid-batch writes nothing of it, and its watches are due again at once: no lease to wait out, and
+  no second UPDATE of every watch to take one. (A change to a watch meanwhile waits the batch's ~0.1 s.)
 - **Plan.** Subjects and recipients are read in bulk (a constant number of queries per batch, whatever its size);
   the planner decides per watch, with ``since`` = what was already handled. A subject no longer open closes its
   watch; nothing is sent for it.
-- **Write.** In one transaction per batch: the messages (``Notification``, unique ``key`` = subject, recipient,
+- **Write.** In the batch's transaction: the messages (``Notification``, unique ``key`` = subject, recipient,
   kind and slot) are inserted with ``ON CONFLICT DO NOTHING`` — the bulk form of get_or_create, safe against a
   second sweep that wrote the same key — then one pending ``Delivery`` per message and channel (in-app, and the
   recipient's channels that carry that kind at once: ``notifications.preferences``; unique per message and channel,
   likewise), then each watch's next time, *only if nobody touched it meanwhile* (the write-back is conditional on
-  ``touched_at``, so a change made during planning is planned again at the next tick).
+  ``touched_at``: held rows cannot change, but the condition costs nothing and keeps the rule where it is read).
 - **Poison.** A watch whose planning fails is logged, keeps the error and is put off (``POISON_BACKOFF``, doubling);
   the rest of the batch goes on. If the batch's write fails in the database, each watch is written alone, so one bad
   row cannot hold back the others.
@@ -44,7 +45,6 @@ from tasks.bulk import insert, prepared
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-LEASE = timedelta(minutes=10)
 POISON_BACKOFF = timedelta(minutes=30)  # doubled per consecutive failure, at most a day
 MAX_POISON_BACKOFF = timedelta(days=1)
 
@@ -88,31 +88,35 @@ def reminders_sweep(*, now: datetime, batch_size: int = BATCH_SIZE, max_batches:
     result = SweepResult()
     with translation.override(settings.LANGUAGE_CODE):
         for _batch in range(max_batches):
-            claimed = _claim(now=now, size=batch_size)
-            if not claimed:
-                break
-            result.batches += 1
-            _sweep_batch(claimed, now=now, policy=policy, result=result)
+            with transaction.atomic():  # the batch: claimed, planned and written, or (failing) none of it
+                _commit_without_waiting_for_the_disk()
+                claimed = _claim(now=now, size=batch_size)
+                if not claimed:
+                    break
+                result.batches += 1
+                _sweep_batch(claimed, now=now, policy=policy, result=result)
     return result
 
 
+def _commit_without_waiting_for_the_disk() -> None:
+    """PostgreSQL: this transaction's COMMIT returns before its WAL is on disk (``synchronous_commit = off``, for it
+    alone). Safe for a batch, and for exactly once: a crash can lose only a whole batch, messages and watches
+    together — they are due again and planned to the same keys — and nothing of it goes out first, because the
+    outbox commits its claim synchronously before it sends, which puts all earlier WAL (this batch's) on disk."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def _claim(*, now: datetime, size: int) -> list[_Claimed]:
-    """Claim up to ``size`` due watches (see the module's contract): three statements."""
-    with transaction.atomic():
-        due = Watch.objects.filter(is_open=True, next_reminder_at__lte=now).order_by("next_reminder_at", "pk")
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        rows = [_Claimed(*row) for row in
-                due.values_list("pk", "milestone_id", "report_id", "planned_until", "touched_at")[:size]]
-        if not rows:
-            return []
-        taken = Watch.objects.filter(pk__in=[row.pk for row in rows], is_open=True, next_reminder_at__lte=now)
-        count = taken.update(next_reminder_at=now + LEASE)
-        if count != len(rows):  # another sweep got some first (only where SKIP LOCKED is missing and races exist)
-            still = set(Watch.objects.filter(pk__in=[row.pk for row in rows], next_reminder_at=now + LEASE)
-                        .values_list("pk", flat=True))
-            rows = [row for row in rows if row.pk in still]
-    return rows
+    """Up to ``size`` due watches, the longest due first, held until the batch's transaction ends (see the module's
+    contract): one SELECT, in the order of the partial index ``watch_due_idx``, so its scan stops after ``size``
+    rows however many are due."""
+    due = Watch.objects.filter(is_open=True, next_reminder_at__lte=now).order_by("next_reminder_at")
+    if connection.features.has_select_for_update_skip_locked:
+        due = due.select_for_update(skip_locked=True)
+    return [_Claimed(*row) for row in
+            due.values_list("pk", "milestone_id", "report_id", "planned_until", "touched_at")[:size]]
 
 
 def _sweep_batch(claimed: list[_Claimed], *, now: datetime, policy: planner.Policy, result: SweepResult) -> None:
@@ -133,9 +137,10 @@ def _sweep_batch(claimed: list[_Claimed], *, now: datetime, policy: planner.Poli
     people = subjects.recipients(unit for _row, _subject, agenda in planned if agenda
                                  for send in agenda.sends for unit in send.unit_ids)
     outcomes: list[_Outcome] = []
+    language = translation.get_language()
     for row, subject, agenda in planned:
         try:
-            outcomes.append(_outcome(row, subject, agenda, people=people, now=now))
+            outcomes.append(_outcome(row, subject, agenda, people=people, language=language))
         except Exception as exc:
             logger.exception("reminder watch %s: its messages could not be composed", row.pk)
             poisoned.append((row, f"{type(exc).__name__}: {exc}"))
@@ -171,7 +176,7 @@ def _subject(row: _Claimed, milestones: dict, reports: dict) -> subjects.Subject
 
 
 def _outcome(row: _Claimed, subject: subjects.Subject | None, agenda: planner.Agenda | None, *,
-             people: subjects.Recipients, now: datetime) -> _Outcome:
+             people: subjects.Recipients, language: str) -> _Outcome:
     if subject is None or agenda is None:
         return _Outcome(watch=row, is_open=False)
     outcome = _Outcome(watch=row, is_open=True, next_at=agenda.next_at)
@@ -184,7 +189,7 @@ def _outcome(row: _Claimed, subject: subjects.Subject | None, agenda: planner.Ag
                 continue
             seen.add(key)
             if not title:
-                title, body = compose(subject, send, send.role)
+                title, body = compose(subject, send, send.role, language=language)
             outcome.messages.append({
                 "recipient_id": user_id, "role": str(send.role),
                 "unit_id": subject.unit_id if send.unit_ids else None, "kind": str(send.kind), "level": send.level,
@@ -197,30 +202,32 @@ def _outcome(row: _Claimed, subject: subjects.Subject | None, agenda: planner.Ag
 
 def _write(outcomes: list[_Outcome], *, now: datetime) -> int:
     """The batch's messages, their deliveries and the watches' next times (see the module's contract). Returns how
-    many messages are new. Eight statements for a batch with messages, one without.
+    many messages are new. Three statements for a batch with messages, one without (plus the recipients' delivery
+    settings: ``preferences.rules_for``).
 
-    The messages and deliveries go in by ``tasks.bulk.insert`` (``INSERT … ON CONFLICT DO NOTHING``, one
-    ``executemany`` each): ``bulk_create`` prepared every field of every row in Python, most of a batch's time."""
-    messages = {message["key"]: message for outcome in outcomes for message in outcome.messages}
-    new_keys: list[str] = []
+    The messages go in by ``tasks.bulk.insert`` with ``ON CONFLICT DO NOTHING RETURNING``: what comes back is
+    exactly the messages written now (a key another sweep or an earlier plan wrote is skipped), and only those get
+    deliveries."""
+    messages = list({message["key"]: message for outcome in outcomes for message in outcome.messages}.values())
+    written: list[tuple[Any, ...]] = []
     if messages:
-        existing = _existing_keys(list(messages))
-        new_keys = [key for key in messages if key not in existing]
-        insert(Notification, [messages[key] for key in new_keys], same={"created_at": now}, ignore_conflicts=True)
-        written = list(Notification.objects.filter(key__in=new_keys).values_list("pk", "recipient_id", "kind"))
-        insert(Delivery, delivery_rows(preferences.deliveries_for(written, now=now)), ignore_conflicts=True)
+        written = insert(Notification, messages, same={"created_at": now}, ignore_conflicts=True,
+                         returning=("id", "recipient_id", "kind"))
+        insert(Delivery, delivery_rows(preferences.delivery_specs(written, now=now)), ignore_conflicts=True)
     if outcomes:
         _write_back(outcomes, now=now)
-    return len(new_keys)
+    return len(written)
 
 
 def _write_back(outcomes: list[_Outcome], *, now: datetime) -> None:
     """Each watch's next time and whether it stays open, planned until ``now``, its errors cleared — only where
     ``touched_at`` is still what the claim read (a touch meanwhile wins). One UPDATE, whatever the batch's size.
 
-    Written as SQL, an ``UPDATE … FROM`` a table of values joined on the id (PostgreSQL, and SQLite since 3.33): the
-    same statement built with the ORM (a ``Case(When(pk=…))`` per column and a ``Q`` per row) took about a
-    millisecond a watch to resolve in Python, and as a 500-way ``CASE``/``OR`` it cost PostgreSQL ~70 ms a batch."""
+    Written as SQL, an ``UPDATE … FROM`` the batch's values joined on the id: the same statement built with the ORM
+    (a ``Case(When(pk=…))`` per column and a ``Q`` per row) took about a millisecond a watch to resolve in Python,
+    and as a 500-way ``CASE``/``OR`` it cost PostgreSQL ~70 ms a batch. PostgreSQL gets one array a column
+    (``unnest``: the statement's text, and so the driver's binding, is the same for any batch); SQLite (3.33+) a
+    table of ``VALUES``."""
     outcomes = list({outcome.watch.pk: outcome for outcome in outcomes}.values())
     meta, quote = Watch._meta, connection.ops.quote_name
     ready: dict[tuple[str, object], object] = {}
@@ -233,26 +240,29 @@ def _write_back(outcomes: list[_Outcome], *, now: datetime) -> None:
     def column(name: str) -> str:
         return quote(meta.get_field(name).column)
 
-    # PostgreSQL types a VALUES column from its values: the first row says what the parameters are.
-    typed = connection.vendor == "postgresql"
-    first = "(%s::bigint, %s::timestamptz, %s::boolean, %s::timestamptz)" if typed else "(%s, %s, %s, %s)"
-    rows = ", ".join([first] + ["(%s, %s, %s, %s)"] * (len(outcomes) - 1))
     table = quote(meta.db_table)
-    sql = (f"WITH v (id, next_at, is_open, touched_at) AS (VALUES {rows}) "
-           f"UPDATE {table} SET {column('next_reminder_at')} = v.next_at, {column('is_open')} = v.is_open, "
+    columns = [[outcome.watch.pk for outcome in outcomes],
+               [value("next_reminder_at", outcome.next_at) for outcome in outcomes],
+               [value("is_open", outcome.is_open) for outcome in outcomes],
+               [value("touched_at", outcome.watch.touched_at) for outcome in outcomes]]
+    if connection.vendor == "postgresql":
+        source = ("unnest(%s::bigint[], %s::timestamptz[], %s::boolean[], %s::timestamptz[]) "
+                  "AS v (id, next_at, is_open, touched_at)")
+        params: list[object] = [value("planned_until", now), *columns]
+    else:
+        rows = ", ".join(["(%s, %s, %s, %s)"] * len(outcomes))
+        source = f"(WITH v (id, next_at, is_open, touched_at) AS (VALUES {rows}) SELECT * FROM v) AS v"
+        params = [value("planned_until", now), *(item for row in zip(*columns, strict=True) for item in row)]
+    sql = (f"UPDATE {table} SET {column('next_reminder_at')} = v.next_at, {column('is_open')} = v.is_open, "
            f"{column('planned_until')} = %s, {column('failures')} = 0, {column('last_error')} = '' "
-           f"FROM v WHERE {table}.{column('id')} = v.id AND {table}.{column('touched_at')} = v.touched_at")
-    params: list[object] = []
-    for outcome in outcomes:
-        params += [outcome.watch.pk, value("next_reminder_at", outcome.next_at), value("is_open", outcome.is_open),
-                   value("touched_at", outcome.watch.touched_at)]
-    params.append(value("planned_until", now))
+           f"FROM {source} WHERE {table}.{column('id')} = v.id AND {table}.{column('touched_at')} = v.touched_at")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 
-def delivery_rows(deliveries: list[Delivery]) -> list[dict[str, Any]]:
-    """``Delivery`` objects (unsaved) as rows for ``tasks.bulk.insert``: each distinct time prepared once."""
+def delivery_rows(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Deliveries (``preferences.delivery_specs``) as rows for ``tasks.bulk.insert``: each distinct time prepared
+    once."""
     ready: dict[datetime, Any] = {}
 
     def when(value: datetime | None) -> Any:
@@ -262,14 +272,8 @@ def delivery_rows(deliveries: list[Delivery]) -> list[dict[str, Any]]:
             ready[value] = prepared(Delivery, "created_at", value)
         return ready[value]
 
-    return [{"notification_id": delivery.notification_id, "channel": delivery.channel, "status": delivery.status,
-             "attempts": delivery.attempts, "next_attempt_at": when(delivery.next_attempt_at),
-             "created_at": when(delivery.created_at), "sent_at": when(delivery.sent_at)} for delivery in deliveries]
-
-
-def _existing_keys(keys: list[str]) -> set[str]:
-    """The keys already written (a re-plan after a touch, or another sweep that got there first)."""
-    return set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
+    return [{**spec, **{name: when(spec[name]) for name in ("next_attempt_at", "created_at", "sent_at")
+                        if name in spec}} for spec in specs]
 
 
 def _put_off(poisoned: list[tuple[_Claimed, str]], *, now: datetime) -> None:

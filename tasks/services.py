@@ -14,7 +14,10 @@ Contract shared by every public function here:
   ``django.core.exceptions.ValidationError`` keyed by field, so every caller (API, admin,
   importer) gets the same answer;
 - updates lock the row (``select_for_update``) before reading the "before" values; an update
-  that changes nothing writes nothing and records nothing (idempotent);
+  that changes nothing writes nothing and records nothing (idempotent). A milestone is locked
+  ``no_key`` (FOR NO KEY UPDATE: its id never changes), so a row that merely references it — a
+  reminder's message, written by the sweep while it holds the milestone's watch — can still be
+  inserted meanwhile; a plain FOR UPDATE there and the touch of that watch would deadlock;
 - every update takes the ``version`` the caller last read (optional): if the row has moved on,
   it raises ``tasks.errors.Conflict`` naming both versions and writes nothing; an update that
   changes something raises ``version`` by one in the same UPDATE as its changes.
@@ -395,7 +398,7 @@ def milestone_update(
     """
     _require_editor(actor)
     _check_fields(changes, MILESTONE_EDITABLE_FIELDS)
-    locked = Milestone.objects.select_for_update().get(pk=milestone.pk)
+    locked = Milestone.objects.select_for_update(no_key=True).get(pk=milestone.pk)
     _check_version(locked, version)
     changes = dict(changes)
     if "code" in changes:

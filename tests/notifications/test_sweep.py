@@ -209,22 +209,35 @@ def test_a_batch_the_database_refuses_is_written_watch_by_watch(world, monkeypat
     assert (result.planned, result.notified, result.failed) == (2, 2, 0)
 
 
-def test_another_worker_wrote_the_same_message_between_our_check_and_our_insert(world, monkeypatch):
+def test_a_message_already_written_is_skipped_by_the_insert_and_gets_no_second_delivery(world):
+    """There is no check before the insert that another sweep could slip past: the INSERT itself skips a key that
+    exists (``ON CONFLICT DO NOTHING``) and returns only the rows it wrote, and only those get deliveries."""
     services.watches_reconcile(now=at("2025-09-23 08:30"))
     tick(at("2025-09-23 08:30"))
     services.watches_touch_milestones(plan_id=world.plan.pk, task_ids=None, now=at("2025-09-23 08:40"))
-    monkeypatch.setattr(sweep, "_existing_keys", lambda keys: set())  # the check misses the row the other wrote
-    result = sweep.reminders_sweep(now=at("2025-09-23 08:40"))
-    assert (result.planned, result.failed) == (1, 0)  # the unique key ignored our copy: no error, no duplicate
+    result = sweep.reminders_sweep(now=at("2025-09-23 08:40"))  # plans the same occasion again: the same key
+    assert (result.planned, result.notified, result.failed) == (1, 0, 0)  # no error, nothing new
     assert Notification.objects.count() == Delivery.objects.count() == 1
 
 
-def test_another_sweep_got_there_first(world):
+def test_a_sweep_that_dies_mid_batch_leaves_nothing_written_and_its_watches_due_at_once(world, monkeypatch):
+    """The batch is one transaction: what it claimed comes back at the very next tick, with nothing half-written
+    (no lease to wait out)."""
     services.watches_reconcile(now=at("2025-09-23 08:30"))
-    first = sweep._claim(now=at("2025-09-23 08:30"), size=10)
-    assert [row.milestone_id for row in first] == [world.milestone.pk]
-    assert sweep._claim(now=at("2025-09-23 08:30"), size=10) == []  # leased: not due for another 10 minutes
-    assert sweep._claim(now=at("2025-09-23 08:41"), size=10) != []  # a sweep that died: its rows come back
+    real = sweep._write_back
+
+    def die(outcomes, *, now):
+        real(outcomes, now=now)  # the watch moved on, the messages written: then the worker dies
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(sweep, "_write_back", die)
+    with pytest.raises(SystemExit):
+        sweep.reminders_sweep(now=at("2025-09-23 08:30"))
+    assert not Notification.objects.exists() and not Delivery.objects.exists()
+    assert Watch.objects.filter(next_reminder_at__lte=at("2025-09-23 08:30")).count() == 1
+    monkeypatch.setattr(sweep, "_write_back", real)
+    result = sweep.reminders_sweep(now=at("2025-09-23 08:31"))
+    assert (result.planned, result.notified) == (1, 1)
 
 
 def test_a_sweep_costs_the_same_queries_for_5_watches_and_for_300(world):

@@ -8,7 +8,9 @@ engine's state machine), which bumps the version, stamps ``step_started_at`` and
 Lock order, always: a part's row, then its task report's row, then (inside viewflow, for a task report's step)
 the process's task rows. Several parts are locked in id order. No path locks a task report and then one of its
 parts. Because every path to a process holds its task report's lock, ``ReportFlow`` takes no process lock of its
-own (see ``workflow.flows``).
+own (see ``workflow.flows``). Reports are locked ``no_key`` (FOR NO KEY UPDATE): nothing here changes a report's
+id, and a row that only references a report — a reminder's message, which the sweep writes while it holds the
+report's watch, the watch this transaction touches — must not wait for it (a plain FOR UPDATE there deadlocks).
 
 Errors: ``NotFound`` (404: outside the actor's units, never say which), ``PermissionDenied`` (403: visible but not
 this actor's step), ``Conflict`` (409: wrong state, stale version, second click), ``ValidationError`` (400, with

@@ -83,7 +83,8 @@ def report_sign_off(*, actor: AbstractBaseUser, report_id: int, version: int | N
 
 def _open_consolidation_when_ready(part: Report, *, actor: AbstractBaseUser, now: timezone.datetime) -> None:
     """Lock the task report; when every part is signed off, it moves to consolidation, pre-filled from the parts."""
-    task_report = Report.objects.select_for_update(of=("self",)).select_related("round").get(pk=part.task_report_id)
+    task_report = (Report.objects.select_for_update(of=("self",), no_key=True).select_related("round")
+                   .get(pk=part.task_report_id))
     if task_report.status != Status.WAITING:
         return
     pending = Report.objects.filter(task_report_id=task_report.pk, kind=Kind.PART).exclude(status=Status.SIGNED_OFF)
@@ -115,7 +116,7 @@ def report_return(*, actor: AbstractBaseUser, report_id: int, reason: str, part_
     scope = user_scope(actor)
     if report.kind == Kind.PART and report.status == Status.SIGNED_OFF:
         # Part, then task report: the lock order.
-        task_report = (Report.objects.select_for_update(of=("self",)).select_related("round")
+        task_report = (Report.objects.select_for_update(of=("self",), no_key=True).select_related("round")
                        .get(pk=report.task_report_id))
         authorize(scope, report, Action.RETURN, task_report_status=task_report.status)
         _send_back(report, actor=actor, reason=reason, audit="report.return_by_lead")
@@ -136,7 +137,7 @@ def _return_part_from_review(*, actor: AbstractBaseUser, task_report_id: int, pa
     report waits for it (and its review step closes; consolidation reopens once the part is signed off again)."""
     # Part, then task report: the lock order. The part is locked before we know the actor may see the task
     # report; nothing is read from it or changed until they may.
-    part = Report.objects.select_for_update().filter(pk=part_id, task_report_id=task_report_id).first()
+    part = Report.objects.select_for_update(no_key=True).filter(pk=part_id, task_report_id=task_report_id).first()
     task_report = locked_for(actor, task_report_id, Action.RETURN, version=version)
     if part is None or part.kind != Kind.PART:
         raise ValidationError({"part": [_("该单位报告不属于此任务报告。")]})
@@ -171,7 +172,7 @@ def _send_back(report: Report, *, actor: AbstractBaseUser, reason: str, audit: s
 def report_approve(*, actor: AbstractBaseUser, report_id: int, version: int | None = None) -> Report:
     """A supervisor approves a task report in review: it and its parts are approved, and what it claims is
     applied (milestone completions, indicator values). Parts are locked before the task report (the lock order)."""
-    parts = list(Report.objects.select_for_update().filter(task_report_id=report_id).order_by("pk")
+    parts = list(Report.objects.select_for_update(no_key=True).filter(task_report_id=report_id).order_by("pk")
                  .values_list("pk", "version", "status"))
     report = locked_for(actor, report_id, Action.APPROVE, version=version)
     now = timezone.now()

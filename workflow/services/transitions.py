@@ -45,7 +45,7 @@ def lock_report(actor: AbstractBaseUser, report_id: int) -> Report:
     try:
         return (
             policy.visible_reports(user=actor)
-            .select_for_update(of=("self",))
+            .select_for_update(of=("self",), no_key=True)
             .select_related("task", "round")
             .annotate(lead_sign_off=F("round__plan__lead_sign_off"))
             .get(pk=report_id)
