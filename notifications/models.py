@@ -40,10 +40,11 @@ class Watch(models.Model):
     if it is unchanged, so a change made while a row was being planned is planned again, not overwritten.
     """
 
+    # No index of their own: the unique constraints below are that index (a second one cost every write-back).
     milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
-                                  verbose_name=_("节点"))
+                                  verbose_name=_("节点"), db_index=False)
     report = models.ForeignKey(Report, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
-                               verbose_name=_("报告"))
+                               verbose_name=_("报告"), db_index=False)
     is_open = models.BooleanField(_("办理中"), default=True)
     next_reminder_at = models.DateTimeField(_("下次提醒时间"), null=True, blank=True)
     planned_until = models.DateTimeField(_("已处理至"), null=True, blank=True)
@@ -90,15 +91,16 @@ class Notification(models.Model):
         WEEKLY = "weekly", _("每周简报")  # the leadership's weekly briefing (notifications.briefing)
         CHANNEL = "channel", _("渠道停用")
 
+    # Indexed by ``notification_recipient_idx`` (recipient first), not again on its own.
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
-                                  verbose_name=_("接收人"))
+                                  verbose_name=_("接收人"), db_index=False)
     role = models.CharField(_("接收身份"), max_length=20, blank=True)
     unit = models.ForeignKey(Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                              verbose_name=_("单位"))
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     level = models.PositiveSmallIntegerField(_("升级层级"), default=0)
     slot = models.CharField(_("时点"), max_length=80)
-    key = models.CharField(_("唯一键"), max_length=200, unique=True)
+    key = models.CharField(_("唯一键"), max_length=200)  # unique: ``notification_key_unique``
     title = models.CharField(_("标题"), max_length=300)
     body = models.TextField(_("内容"), blank=True)
     url = models.CharField(_("链接"), max_length=300, blank=True)
@@ -120,6 +122,9 @@ class Notification(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(milestone__isnull=True) | Q(report__isnull=True),
                                    name="notification_at_most_one_subject"),
+            # A constraint rather than ``unique=True``: on PostgreSQL that adds a second index for LIKE lookups,
+            # which nothing makes and every message written would keep up.
+            models.UniqueConstraint(fields=["key"], name="notification_key_unique"),
         ]
         indexes = [
             models.Index(fields=["recipient", "-created_at"], name="notification_recipient_idx"),
@@ -148,8 +153,9 @@ class Delivery(models.Model):
         PERMANENT = "permanent", _("发送失败，不再重试")
         CANCELLED = "cancelled", _("已取消")
 
+    # Indexed by ``delivery_once_per_channel`` (notification first), not again on its own.
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries",
-                                     verbose_name=_("通知"))
+                                     verbose_name=_("通知"), db_index=False)
     channel = models.CharField(_("渠道"), max_length=20)
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
