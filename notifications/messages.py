@@ -23,16 +23,16 @@ def _(message: str) -> str:
     return _translated(get_language(), message)
 
 
-def _state(send: Send) -> str:
-    if send.kind == Kind.RETURNED:
+def _state(kind: Kind, days: int) -> str:
+    if kind == Kind.RETURNED:
         return _("已被退回")
-    if send.kind == Kind.REMINDER:
-        if send.days > 0:
-            return _("还有 %(n)s 天到期") % {"n": send.days}
-        return _("今天到期") if send.days == 0 else _("已过截止日期")
-    if send.kind == Kind.STALE:
-        return _("已等待 %(n)s 个工作日") % {"n": send.days}
-    return _("已逾期 %(n)s 个工作日") % {"n": send.days}
+    if kind == Kind.REMINDER:
+        if days > 0:
+            return _("还有 %(n)s 天到期") % {"n": days}
+        return _("今天到期") if days == 0 else _("已过截止日期")
+    if kind == Kind.STALE:
+        return _("已等待 %(n)s 个工作日") % {"n": days}
+    return _("已逾期 %(n)s 个工作日") % {"n": days}
 
 
 # Marked for translation here, translated when used (through the cached ``_``): a message translates only its own.
@@ -46,33 +46,38 @@ _PREFIXES = {
 }
 
 
-def _prefix(send: Send) -> str:
-    return _(_PREFIXES[send.kind])
-
-
-def _advice(send: Send, role: Role) -> str:
-    if send.kind == Kind.RETURNED:
+def _advice(kind: Kind, role: Role) -> str:
+    if kind == Kind.RETURNED:
         return _("请查看退回意见，修改后重新提交。")
-    if send.kind == Kind.REMINDER:
+    if kind == Kind.REMINDER:
         return _("请在截止日期前办理。")
-    if send.kind == Kind.STALE:
+    if kind == Kind.STALE:
         return _("请尽快处理。")
-    if send.kind == Kind.CHASE:
+    if kind == Kind.CHASE:
         return _("请尽快办理。本催办同时发给经办人和单位负责人。")
-    if send.kind == Kind.SUPERVISE:
+    if kind == Kind.SUPERVISE:
         if role == Role.SUPERVISOR:
             return _("已达督办条件，建议下发督办单（由督查专班决定）。")
         return _("已达督办条件，已提请督查专班督办，请尽快办理。")
     return _("已达约谈条件，建议约谈责任单位（由领导决定）。")
 
 
-def compose(subject: Subject, send: Send, role: Role) -> tuple[str, str]:
-    """(title, body) of the message ``send`` to someone holding ``role``."""
-    title = _("【%(prefix)s】%(what)s%(state)s：%(label)s") % {
-        "prefix": _prefix(send), "what": subject.what, "state": _state(send), "label": subject.label}
+def compose(subject: Subject, send: Send, role: Role, *, language: str | None = None) -> tuple[str, str]:
+    """(title, body) of the message ``send`` to someone holding ``role``, in the active language (``language``: the
+    caller's reading of it, once for many messages — each reading costs more than composing)."""
+    title_format, prefix, state, due_format, advice = _frame(language or get_language(), send.kind, send.days, role)
+    title = title_format % {"prefix": prefix, "what": subject.what, "state": state, "label": subject.label}
     facts = [subject.unit_name] if subject.unit_name else []
     if subject.due_date is not None:
-        facts.append(_("截止 %(date)s") % {"date": subject.due_date.isoformat()})
+        facts.append(due_format % {"date": subject.due_date.isoformat()})
     body = " · ".join(facts)
-    advice = _advice(send, role)
     return title[:300], f"{body}\n{advice}" if body else advice
+
+
+@lru_cache(maxsize=1024)
+def _frame(language: str | None, kind: Kind, days: int, role: Role) -> tuple[str, str, str, str, str]:
+    """The words of every message of one kind, day count and role, in ``language`` (the active one: the key says
+    which): its title's format, prefix and state, the due date's format and the advice. Composing then only fills
+    in the subject."""
+    return (_("【%(prefix)s】%(what)s%(state)s：%(label)s"), _(_PREFIXES[kind]), _state(kind, days),
+            _("截止 %(date)s"), _advice(kind, role))

@@ -105,16 +105,16 @@ def milestone_subject(milestone: Milestone) -> Subject | None:
         pk=milestone.pk, due_date=milestone.due_date, title=milestone.title, task_code=task.code,
         task_title=task.title, unit_id=unit.pk if unit else None, unit_name=unit.short_name if unit else "",
         url=reverse("task-detail", kwargs={"code": task.plan.code, "task_code": task.code}),
-        illustrative=task.plan.units_illustrative or task.units_illustrative)
+        illustrative=task.plan.units_illustrative or task.units_illustrative, what=_("节点"))
 
 
 def _milestone_subject(*, pk: int, due_date: date, title: str, task_code: str, task_title: str, unit_id: int | None,
-                       unit_name: str, url: str, illustrative: bool) -> Subject:
+                       unit_name: str, url: str, illustrative: bool, what: str) -> Subject:
     return Subject(
         key=f"milestone:{pk}",
         item=OpenItem(ItemKind.MILESTONE, due_date=due_date, unit_ids=(unit_id,) if unit_id else ()),
         label=f"{task_code} {task_title} · {title}",
-        what=_("节点"),
+        what=what,
         unit_id=unit_id,
         unit_name=unit_name,
         due_date=due_date,
@@ -129,6 +129,7 @@ def milestone_subjects(ids: Iterable[int]) -> dict[int, Subject | None]:
     in one query — what the sweep plans by the thousand, without a model object per row and table."""
     found: dict[int, Subject | None] = {}
     urls: dict[tuple[str, str], str] = {}
+    what = _("节点")  # once: each translation lookup asks Django for the active language
     rows = Milestone.objects.filter(pk__in=list(ids)).values_list(
         "pk", "status", "due_date", "title", "task__code", "task__title", "task__status", "task__units_illustrative",
         "task__plan__code", "task__plan__status", "task__plan__units_illustrative", "owner_unit_id",
@@ -146,7 +147,7 @@ def milestone_subjects(ids: Iterable[int]) -> dict[int, Subject | None]:
         found[pk] = _milestone_subject(
             pk=pk, due_date=due_date, title=title, task_code=task_code, task_title=task_title,
             unit_id=owner_id or lead_id, unit_name=(owner_name if owner_id else lead_name) or "", url=url,
-            illustrative=plan_illustrative or task_illustrative)
+            illustrative=plan_illustrative or task_illustrative, what=what)
     return found
 
 
