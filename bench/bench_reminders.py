@@ -21,14 +21,16 @@ Runs on the database DATABASE_URL names (SQLite by default), in a throwaway test
    D 08:30 and planned until t0, its messages and deliveries deleted): bulk UPDATEs and DELETEs, not timed. Each due
    watch makes one message (the T-7 reminder to its unit's reporter) and one in-app delivery;
 5. the floors: the due rows counted (``Watch.objects.filter(next_reminder_at__lte=now, is_open=True).count()``),
-   pushed out by one bulk UPDATE (a claim without the planning), the tick's messages and deliveries written again by
-   ``bulk_create`` (the writes without the planning), and the deliveries marked sent by one UPDATE.
+   moved on by one bulk UPDATE (the write-back without the planning), the tick's messages and deliveries written
+   again by ``bulk_create`` (the writes without the planning), and the deliveries marked sent by one UPDATE.
 
 Per batch means the claim and the batch's planning and writes, timed inside the real call (``sweep._claim`` and
 ``sweep._sweep_batch`` wrapped by the bench, likewise the outbox's). Prints one table: p50 / p95 / max, queries per
 call and per batch, rows per second; the target (issue: ≤ 1 s per tick with 5 % of 100,000 due, queries constant)
 marked met or missed against the whole call; the load average before and after.
-``--profile`` also prints the cProfile tops of the 5,000-due ticks and of the deliveries.
+``--profile`` also prints the cProfile tops of the 5,000-due ticks and of the deliveries; ``--statements`` the time
+inside each kind of statement of those ticks, COMMIT included (the rest is Python); ``--batch`` sets the sweep's
+batch size.
 """
 
 from __future__ import annotations
@@ -147,6 +149,9 @@ def main() -> None:
     parser.add_argument("--due", type=float, default=0.05, help="share of the milestones due at the tick")
     parser.add_argument("--repeat", type=int, default=5, help="turns of the ticks, the deliveries and the floors")
     parser.add_argument("--profile", action="store_true", help="print cProfile tops of the ticks and deliveries")
+    parser.add_argument("--batch", type=int, default=0, help="the sweep's batch size (default: its own)")
+    parser.add_argument("--statements", action="store_true",
+                        help="print the time spent inside each kind of statement of the all-due ticks")
     args = parser.parse_args()
 
     setup_django()
@@ -160,6 +165,10 @@ def main() -> None:
     from units.services import units_load
 
     profiler = Profiler(args.profile)
+    if args.batch:
+        sweep.BATCH_SIZE = args.batch
+        sweep.reminders_sweep.__kwdefaults__["batch_size"] = args.batch
+    statements = Statements(args.statements)
     load_before = os.getloadavg()
     wall = time.perf_counter()
     t0 = shanghai(TICK_DAY - timedelta(days=1), 9, 0)
@@ -259,11 +268,12 @@ def main() -> None:
             assert counted == len(due_ids), counted
             floor_count.add(seconds, q.n)
             with count_queries() as q:
-                seconds, updated = timed(lambda: due_now().update(next_reminder_at=tick_at + sweep.LEASE))
+                seconds, updated = timed(lambda: due_now().update(next_reminder_at=tick_at + timedelta(days=1)))
             assert updated == len(due_ids), updated
             floor_claim.add(seconds, q.n)
             arm(len(due_ids))
-            with full_batches.watching(sweep, "_sweep_batch"), profiler("tick, all due"), count_queries() as q:
+            with (full_batches.watching(sweep, "_sweep_batch"), profiler("tick, all due"), statements(),
+                  count_queries() as q):
                 seconds, result = timed(lambda: sweep.reminders_sweep(now=tick_at))
             assert result.planned == len(due_ids) and result.notified == len(due_ids), result
             tick_full.add(seconds, q.n)
@@ -346,6 +356,59 @@ def main() -> None:
               f"of ≤ 500 + one empty claim + the policy read; the issue's target is per tick (one beat's call)")
         print(f"  load average (1, 5, 15 min): before {_load(load_before)}, after {_load(os.getloadavg())}")
         profiler.report()
+        statements.report(ticks=args.repeat, total_ms=sum(tick_full.samples) * 1000)
+
+
+class Statements:
+    """With --statements: the wall time of each statement inside the database call (the driver's binding and the
+    server's work; for a SELECT, its rows fetched), summed by kind (the statement's first words), over the blocks
+    watched. The rest of a tick is Python."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.spent: dict[str, list[float]] = {}
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        if not self.enabled:
+            yield
+            return
+        from django.db import connection
+
+        def timing(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+            start = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                kind = " ".join(sql.split()[:6])[:70]
+                if kind.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+                    kind = kind.rsplit(" ", 1)[0]
+                self.spent.setdefault(kind, []).append(time.perf_counter() - start)
+
+        commit = connection.commit
+
+        def timed_commit() -> None:  # Django commits outside the execute wrappers: PostgreSQL's deferred checks
+            start = time.perf_counter()
+            try:
+                commit()
+            finally:
+                self.spent.setdefault("COMMIT", []).append(time.perf_counter() - start)
+
+        connection.commit = timed_commit  # type: ignore[method-assign]
+        try:
+            with connection.execute_wrapper(timing):
+                yield
+        finally:
+            del connection.commit
+
+    def report(self, *, ticks: int, total_ms: float) -> None:
+        if not self.enabled:
+            return
+        inside = sum(sum(times) for times in self.spent.values()) * 1000
+        print(f"\n--- statements of the all-due ticks, per tick (ms; {total_ms / ticks:.0f} ms a tick, "
+              f"{inside / ticks:.0f} of it in statements) ---")
+        for kind, times in sorted(self.spent.items(), key=lambda item: -sum(item[1])):
+            print(f"  {sum(times) * 1000 / ticks:8.1f}  {len(times) // ticks:4d}×  {kind}")
 
 
 def batch_row(name: str, batches: list[tuple[float, int]], rows: int) -> Row:
