@@ -40,7 +40,7 @@ from notifications import planner, preferences, subjects
 from notifications.messages import compose
 from notifications.models import Delivery, Notification, Watch
 from notifications.services import policy_current
-from tasks.bulk import insert, prepared
+from tasks.bulk import array_literal, insert, prepared
 
 logger = logging.getLogger(__name__)
 
@@ -248,7 +248,7 @@ def _write_back(outcomes: list[_Outcome], *, now: datetime) -> None:
     if connection.vendor == "postgresql":
         source = ("unnest(%s::bigint[], %s::timestamptz[], %s::boolean[], %s::timestamptz[]) "
                   "AS v (id, next_at, is_open, touched_at)")
-        params: list[object] = [value("planned_until", now), *columns]
+        params: list[object] = [value("planned_until", now), *map(array_literal, columns)]
     else:
         rows = ", ".join(["(%s, %s, %s, %s)"] * len(outcomes))
         source = f"(WITH v (id, next_at, is_open, touched_at) AS (VALUES {rows}) SELECT * FROM v) AS v"

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from django.core import checks
@@ -57,9 +58,10 @@ def insert(model: type[Model], rows: Sequence[dict[str, Any]], *, same: dict[str
     PostgreSQL gets one statement whatever the number of rows: each column as one array parameter, ``INSERT …
     SELECT * FROM unnest(…)``. Its text stays the same size, so the driver's client-side binding (Django's default:
     it scans the SQL for placeholders and quotes every value into it) does no per-row work, and the server plans
-    it once; a multi-row ``VALUES`` of 500 messages spent more time being bound than written. A table with a JSON
-    column keeps ``VALUES`` (arrays of ``jsonb`` do not take the driver's JSON adapter). SQLite runs
-    ``executemany`` in-process, or, to read rows back, multi-row ``VALUES`` within its parameter limit."""
+    it once; a multi-row ``VALUES`` of 500 messages spent more time being bound than written. Each array goes as
+    one text literal spelled here (``array_literal``): the driver's own quoting of a list cost three times as
+    much. A table with a JSON, binary or duration column keeps ``VALUES``. SQLite runs ``executemany``
+    in-process, or, to read rows back, multi-row ``VALUES`` within its parameter limit."""
     if not rows:
         return []
     pk = model._meta.pk.attname
@@ -80,12 +82,13 @@ def insert(model: type[Model], rows: Sequence[dict[str, Any]], *, same: dict[str
     values = [tuple(row[c] if c in row else shared[c] for c in columns) for row in rows]
     read: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and not any(field.get_internal_type() == "JSONField" for field in fields):
+        as_arrays = not any(field.get_internal_type() in _NOT_IN_ARRAYS for field in fields)
+        if connection.vendor == "postgresql" and as_arrays:
             # Each array of the column's type without its length (``varchar``, not ``varchar(20)``): an explicit cast
             # would cut a long text to fit, where the INSERT's own assignment refuses it, as a VALUES row is refused.
             arrays = ", ".join(f"%s::{re.sub(r'[(].*?[)]', '', field.db_type(connection))}[]" for field in fields)
             cursor.execute(f"{head}SELECT * FROM unnest({arrays}){tail}",
-                           [list(column) for column in zip(*values, strict=True)])
+                           [array_literal(column) for column in zip(*values, strict=True)])
             return [tuple(row) for row in cursor.fetchall()] if returning else []
         if connection.vendor != "postgresql" and not returning:  # SQLite: in-process, as fast as one statement
             cursor.executemany(f"{head}VALUES {one}{tail}", values)
@@ -98,6 +101,29 @@ def insert(model: type[Model], rows: Sequence[dict[str, Any]], *, same: dict[str
             if returning:
                 read += [tuple(row) for row in cursor.fetchall()]
     return read
+
+
+#: Column types whose database-ready values ``array_literal`` does not spell (the driver adapts them): such a table
+#: keeps multi-row ``VALUES``.
+_NOT_IN_ARRAYS = frozenset({"JSONField", "BinaryField", "DurationField"})
+
+
+def array_literal(values: Iterable[Any]) -> str:
+    """A PostgreSQL array literal (``{1,NULL,"a \\"b\\""}``) of database-ready values — ints, text, booleans,
+    dates and aware date-times, decimals — for a ``%s::type[]`` parameter. Every element but NULL and the numbers
+    is double-quoted, with backslash and double quote escaped: inside quotes nothing else is special."""
+    return "{" + ",".join(map(_element, values)) + "}"
+
+
+def _element(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(value)
+    text = value.isoformat() if isinstance(value, datetime | date) else str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _parameter_limit() -> int:

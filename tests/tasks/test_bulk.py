@@ -87,3 +87,21 @@ def test_an_sqlite_too_old_for_returning_is_a_start_up_error(monkeypatch, settin
         assert errors == []
     monkeypatch.setattr(bulk, "SQLITE_MINIMUM", (3, 0, 0))
     assert bulk.sqlite_new_enough() == []
+
+
+def test_an_array_literal_spells_every_value_postgresql_reads_back_as_it_was(user):
+    from decimal import Decimal
+
+    assert bulk.array_literal([1, None, True, False, Decimal("1.50")]) == '{1,NULL,t,f,"1.50"}'
+    assert bulk.array_literal(['a"b\\c', "", "NULL", "{x, y}"]) == '{"a\\"b\\\\c","","NULL","{x, y}"}'
+    if connection.vendor != "postgresql":
+        return
+    awkward = ['引号"在内', "反斜杠\\在内", "", "NULL", "{逗号, 括号}", " 空格 ", "换行\n在内", None]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM unnest(%s::varchar[], %s::timestamptz[], %s::numeric[], %s::boolean[])",
+                       [bulk.array_literal(awkward), bulk.array_literal([NOW] * 8),
+                        bulk.array_literal([Decimal("-1.25")] * 8), bulk.array_literal([True, None] * 4)])
+        rows = cursor.fetchall()
+    assert [row[0] for row in rows] == awkward
+    assert {row[1] for row in rows} == {NOW} and {row[2] for row in rows} == {Decimal("-1.25")}
+    assert [row[3] for row in rows] == [True, None] * 4
