@@ -113,4 +113,4 @@ def briefings_write(*, now: datetime) -> int:
         key = f"weekly|user:{user_id}|{week.last.isoformat()}"
         messages[key] = Notification(recipient_id=user_id, role=Membership.Role.LEADER, kind=Notification.Kind.WEEKLY,
                                      level=0, slot=slot, key=key, title=title, body=body, url=url, created_at=now)
-    return messages_write_once(messages, kind=Notification.Kind.WEEKLY, now=now)
+    return messages_write_once(messages, now=now)

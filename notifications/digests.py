@@ -28,8 +28,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from notifications import preferences, subjects
-from notifications.models import Delivery, Notification
+from notifications import subjects, writing
+from notifications.models import Notification
 from notifications.planner import ACTOR, SHANGHAI, ItemKind
 from tasks.lifecycle import is_returned
 from tasks.models import Milestone, Report
@@ -134,26 +134,12 @@ def digests_write(*, now: datetime) -> int:
             messages[key] = Notification(recipient_id=user_id, kind=Notification.Kind.DIGEST, level=0,
                                          slot=f"digest:{today.isoformat()}", key=key, title=title, body=body,
                                          url=url, created_at=now)
-    return messages_write_once(messages, kind=Notification.Kind.DIGEST, now=now)
+    return messages_write_once(messages, now=now)
 
 
-def messages_write_once(messages: dict[str, Notification], *, kind: str, now: datetime) -> int:
-    """Insert these messages of one ``kind`` by their unique keys (``ON CONFLICT DO NOTHING``) with the deliveries of
-    the new ones only (after each person's quiet hours); returns how many were new. A key written before — an earlier
-    run, another worker that got there first — writes nothing, so a digest or a briefing goes out once."""
-    if not messages:
-        return 0
+def messages_write_once(messages: dict[str, Notification], *, now: datetime) -> int:
+    """Insert these messages once each (``notifications.writing``), with the deliveries of the new ones only (after
+    each person's quiet hours); returns how many were new. A key written before — an earlier run, another worker
+    that got there first — writes nothing, so a digest or a briefing goes out once."""
     with transaction.atomic():
-        existing = _existing_keys(list(messages))
-        new_keys = [key for key in messages if key not in existing]
-        Notification.objects.bulk_create([messages[key] for key in new_keys], ignore_conflicts=True)
-        written = list(Notification.objects.filter(key__in=new_keys, created_at=now)
-                       .values_list("pk", "recipient_id"))
-        deliveries = preferences.deliveries_for([(pk, user, kind) for pk, user in written], now=now)
-        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-    return len(written)
-
-
-def _existing_keys(keys: list[str]) -> set[str]:
-    """The messages already written under these keys."""
-    return set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
+        return len(writing.messages_write_once([writing.message_row(m) for m in messages.values()], now=now))

@@ -103,8 +103,8 @@ def delivery_specs(written: Iterable[tuple[int, int, str]], *, now: datetime,
     """The deliveries of new messages ``(pk, recipient_id, kind)``: in-app (pending, or with ``in_app_sent`` recorded
     as sent now: the in-app channel is the database), and each channel the recipient has enabled and wants this kind
     on, after their quiet hours when the message is not urgent. The one place the sweep, the digests and the notices'
-    steps turn a message into deliveries. Each as the fields of a ``Delivery`` that differ from its defaults (the
-    sweep inserts them as rows; ``deliveries_for`` makes objects). Three queries when there are messages
+    steps turn a message into deliveries. Each as the fields of a ``Delivery`` that differ from its defaults
+    (``notifications.writing`` inserts them as rows). Three queries when there are messages
     (endpoints, preferences, quiet hours)."""
     written = list(written)
     pending = str(Delivery.Status.PENDING)
@@ -117,8 +117,3 @@ def delivery_specs(written: Iterable[tuple[int, int, str]], *, now: datetime,
               for pk, recipient, kind in written for name in rules.channels(recipient, kind)]  # fmt: skip
     return specs
 
-
-def deliveries_for(written: Iterable[tuple[int, int, str]], *, now: datetime,
-                   in_app_sent: bool = False) -> list[Delivery]:
-    """``delivery_specs`` as unsaved ``Delivery`` objects (for ``bulk_create``)."""
-    return [Delivery(**spec) for spec in delivery_specs(written, now=now, in_app_sent=in_app_sent)]

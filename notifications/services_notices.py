@@ -30,9 +30,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from notifications import planner, preferences, subjects
+from notifications import planner, subjects, writing
 from notifications.models import (
-    Delivery,
     InterviewDecision,
     ManualChase,
     Notification,
@@ -79,20 +78,11 @@ def _everyone_with(role: str) -> list[int]:
 
 
 def _tell(messages: list[Notification], *, now: datetime) -> int:
-    """Write these messages (a key already written is skipped) with their in-app delivery already sent and a pending
-    delivery on every other channel the recipient enabled for the kind (``preferences``: a 督办单's steps and 约谈
-    go out at once by default; the outbox checks the step again before sending). Returns how many are new."""
-    if not messages:
-        return 0
-    keys = [m.key for m in messages]
-    existing = set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
-    new = [m for m in {m.key: m for m in messages}.values() if m.key not in existing]
-    Notification.objects.bulk_create(new, ignore_conflicts=True)
-    written = list(Notification.objects.filter(key__in=[m.key for m in new]).values_list("pk", "recipient_id", "kind"))
-    # In-app is recorded sent at once; beyond it, each recipient's enabled endpoints that want this kind.
-    deliveries = preferences.deliveries_for(written, now=now, in_app_sent=True)
-    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-    return len(written)
+    """Write these messages once each (``notifications.writing``: a key already written is skipped) with their
+    in-app delivery already sent and a pending delivery on every other channel the recipient enabled for the kind
+    (``preferences``: a 督办单's steps and 约谈 go out at once by default; the outbox checks the step again before
+    sending). Returns how many are new."""
+    return len(writing.messages_write_once([writing.message_row(m) for m in messages], now=now, in_app_sent=True))
 
 
 def _notice_messages(notice: SupervisionNotice, users: Iterable[int], *, role: str, step: str, title: str,

@@ -36,11 +36,12 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import translation
 
-from notifications import planner, preferences, subjects
+from notifications import planner, subjects
 from notifications.messages import compose
-from notifications.models import Delivery, Notification, Watch
+from notifications.models import Notification, Watch
 from notifications.services import policy_current
-from tasks.bulk import array_literal, insert, prepared
+from notifications.writing import messages_write_once
+from tasks.bulk import array_literal
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class _Claimed:
 @dataclass
 class _Outcome:
     """One watch's result: its messages (rows of ``Notification``: attname → database-ready value, for
-    ``tasks.bulk.insert``), and what to write back (None next_at and not open: closed)."""
+    ``notifications.writing``), and what to write back (None next_at and not open: closed)."""
 
     watch: _Claimed
     is_open: bool
@@ -203,17 +204,8 @@ def _outcome(row: _Claimed, subject: subjects.Subject | None, agenda: planner.Ag
 def _write(outcomes: list[_Outcome], *, now: datetime) -> int:
     """The batch's messages, their deliveries and the watches' next times (see the module's contract). Returns how
     many messages are new. Three statements for a batch with messages, one without (plus the recipients' delivery
-    settings: ``preferences.rules_for``).
-
-    The messages go in by ``tasks.bulk.insert`` with ``ON CONFLICT DO NOTHING RETURNING``: what comes back is
-    exactly the messages written now (a key another sweep or an earlier plan wrote is skipped), and only those get
-    deliveries."""
-    messages = list({message["key"]: message for outcome in outcomes for message in outcome.messages}.values())
-    written: list[tuple[Any, ...]] = []
-    if messages:
-        written = insert(Notification, messages, same={"created_at": now}, ignore_conflicts=True,
-                         returning=("id", "recipient_id", "kind"))
-        insert(Delivery, delivery_rows(preferences.delivery_specs(written, now=now)), ignore_conflicts=True)
+    settings: ``preferences.rules_for``)."""
+    written = messages_write_once((message for outcome in outcomes for message in outcome.messages), now=now)
     if outcomes:
         _write_back(outcomes, now=now)
     return len(written)
@@ -258,22 +250,6 @@ def _write_back(outcomes: list[_Outcome], *, now: datetime) -> None:
            f"FROM {source} WHERE {table}.{column('id')} = v.id AND {table}.{column('touched_at')} = v.touched_at")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-
-
-def delivery_rows(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Deliveries (``preferences.delivery_specs``) as rows for ``tasks.bulk.insert``: each distinct time prepared
-    once."""
-    ready: dict[datetime, Any] = {}
-
-    def when(value: datetime | None) -> Any:
-        if value is None:
-            return None
-        if value not in ready:
-            ready[value] = prepared(Delivery, "created_at", value)
-        return ready[value]
-
-    return [{**spec, **{name: when(spec[name]) for name in ("next_attempt_at", "created_at", "sent_at")
-                        if name in spec}} for spec in specs]
 
 
 def _put_off(poisoned: list[tuple[_Claimed, str]], *, now: datetime) -> None:
