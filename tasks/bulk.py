@@ -79,7 +79,7 @@ def insert(model: type[Model], rows: Sequence[dict[str, Any]], *, same: dict[str
     tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     if returning:
         tail += " RETURNING " + ", ".join(quote(model._meta.get_field(name).column) for name in returning)
-    values = [tuple(row[c] if c in row else shared[c] for c in columns) for row in rows]
+    by_column = [[row.get(name, shared.get(name)) for row in rows] for name in columns]
     read: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         as_arrays = not any(field.get_internal_type() in _NOT_IN_ARRAYS for field in fields)
@@ -87,9 +87,9 @@ def insert(model: type[Model], rows: Sequence[dict[str, Any]], *, same: dict[str
             # Each array of the column's type without its length (``varchar``, not ``varchar(20)``): an explicit cast
             # would cut a long text to fit, where the INSERT's own assignment refuses it, as a VALUES row is refused.
             arrays = ", ".join(f"%s::{re.sub(r'[(].*?[)]', '', field.db_type(connection))}[]" for field in fields)
-            cursor.execute(f"{head}SELECT * FROM unnest({arrays}){tail}",
-                           [array_literal(column) for column in zip(*values, strict=True)])
+            cursor.execute(f"{head}SELECT * FROM unnest({arrays}){tail}", [array_literal(c) for c in by_column])
             return [tuple(row) for row in cursor.fetchall()] if returning else []
+        values = list(zip(*by_column, strict=True))
         if connection.vendor != "postgresql" and not returning:  # SQLite: in-process, as fast as one statement
             cursor.executemany(f"{head}VALUES {one}{tail}", values)
             return []
@@ -112,6 +112,17 @@ def array_literal(values: Iterable[Any]) -> str:
     """A PostgreSQL array literal (``{1,NULL,"a \\"b\\""}``) of database-ready values — ints, text, booleans,
     dates and aware date-times, decimals — for a ``%s::type[]`` parameter. Every element but NULL and the numbers
     is double-quoted, with backslash and double quote escaped: inside quotes nothing else is special."""
+    values = values if isinstance(values, list) else list(values)
+    if not values:
+        return "{}"
+    if values.count(values[0]) == len(values):  # one value throughout (a time, a kind, NULL): spelled once
+        return "{" + ",".join([_element(values[0])] * len(values)) + "}"
+    if all(type(value) is int for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    if all(type(value) is str for value in values):
+        joined = '","'.join(values)
+        if '"' not in joined and "\\" not in joined:  # nothing to escape: quoted as one
+            return '{"' + joined + '"}'
     return "{" + ",".join(map(_element, values)) + "}"
 
 

@@ -94,14 +94,21 @@ def test_an_array_literal_spells_every_value_postgresql_reads_back_as_it_was(use
 
     assert bulk.array_literal([1, None, True, False, Decimal("1.50")]) == '{1,NULL,t,f,"1.50"}'
     assert bulk.array_literal(['a"b\\c', "", "NULL", "{x, y}"]) == '{"a\\"b\\\\c","","NULL","{x, y}"}'
+    assert bulk.array_literal(["a", "b, c"]) == '{"a","b, c"}'  # nothing to escape: one join
+    assert bulk.array_literal([None, None]) == "{NULL,NULL}" and bulk.array_literal([]) == "{}"
+    assert bulk.array_literal(x for x in (3, 4)) == "{3,4}"
+    assert bulk.array_literal([NOW, NOW]) == '{"2026-03-02T00:30:00+00:00","2026-03-02T00:30:00+00:00"}'
     if connection.vendor != "postgresql":
         return
     awkward = ['引号"在内', "反斜杠\\在内", "", "NULL", "{逗号, 括号}", " 空格 ", "换行\n在内", None]
+    plain = ["", "NULL", "{逗号, 括号}", " 空格 ", "换行\n在内", "a", "b", "c"]  # the one-join path
     with connection.cursor() as cursor:
-        cursor.execute("SELECT * FROM unnest(%s::varchar[], %s::timestamptz[], %s::numeric[], %s::boolean[])",
+        cursor.execute("SELECT * FROM unnest(%s::varchar[], %s::timestamptz[], %s::numeric[], %s::boolean[], "
+                       "%s::text[])",
                        [bulk.array_literal(awkward), bulk.array_literal([NOW] * 8),
-                        bulk.array_literal([Decimal("-1.25")] * 8), bulk.array_literal([True, None] * 4)])
+                        bulk.array_literal([Decimal("-1.25")] * 8), bulk.array_literal([True, None] * 4),
+                        bulk.array_literal(plain)])
         rows = cursor.fetchall()
-    assert [row[0] for row in rows] == awkward
+    assert [row[0] for row in rows] == awkward and [row[4] for row in rows] == plain
     assert {row[1] for row in rows} == {NOW} and {row[2] for row in rows} == {Decimal("-1.25")}
     assert [row[3] for row in rows] == [True, None] * 4
