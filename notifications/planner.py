@@ -186,8 +186,10 @@ class OpenItem:
     returned: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "kind", ItemKind(self.kind))
-        object.__setattr__(self, "unit_ids", tuple(self.unit_ids))
+        if type(self.kind) is not ItemKind:  # an enum call costs more than the rest of an item
+            object.__setattr__(self, "kind", ItemKind(self.kind))
+        if type(self.unit_ids) is not tuple:
+            object.__setattr__(self, "unit_ids", tuple(self.unit_ids))
         if self.waiting_since is not None and self.waiting_since.tzinfo is None:
             raise ValueError("waiting_since must be an aware datetime")
 

@@ -12,7 +12,8 @@ planner's ``OpenItem`` with what a message needs to name it, and who holds each 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -124,11 +125,31 @@ def _milestone_subject(*, pk: int, due_date: date, title: str, task_code: str, t
     )
 
 
+_PLAN_MARK, _TASK_MARK = "plan-code-mark-0", "task-code-mark-0"
+_PLAN_CODE, _TASK_CODE = re.compile(r"[-a-zA-Z0-9_]+"), re.compile(r"[0-9A-Za-z.\-]+")  # the route's converters
+
+
+def task_url_maker() -> Callable[[str, str], str]:
+    """``reverse("task-detail", …)`` for many tasks at the cost of one: the route reversed once with marks, each
+    code put in its place. The codes' converters (``slug``, ``taskcode``) admit only characters a URL carries as
+    they are, so nothing needs quoting; a code they would refuse goes through ``reverse`` (and fails as it would).
+    A sweep names a few thousand tasks a tick: a ``reverse`` each was a fifth of its time."""
+    before, rest = reverse("task-detail", kwargs={"code": _PLAN_MARK, "task_code": _TASK_MARK}).split(_PLAN_MARK)
+    between, after = rest.split(_TASK_MARK)
+
+    def task_url(plan_code: str, task_code: str) -> str:
+        if _PLAN_CODE.fullmatch(plan_code) and _TASK_CODE.fullmatch(task_code):
+            return f"{before}{plan_code}{between}{task_code}{after}"
+        return reverse("task-detail", kwargs={"code": plan_code, "task_code": task_code})
+
+    return task_url
+
+
 def milestone_subjects(ids: Iterable[int]) -> dict[int, Subject | None]:
     """``milestone_subject`` of each of these milestones, by id (None: not open; absent: gone), read as plain values
     in one query — what the sweep plans by the thousand, without a model object per row and table."""
     found: dict[int, Subject | None] = {}
-    urls: dict[tuple[str, str], str] = {}
+    task_url = task_url_maker()
     what = _("节点")  # once: each translation lookup asks Django for the active language
     rows = Milestone.objects.filter(pk__in=list(ids)).values_list(
         "pk", "status", "due_date", "title", "task__code", "task__title", "task__status", "task__units_illustrative",
@@ -140,10 +161,7 @@ def milestone_subjects(ids: Iterable[int]) -> dict[int, Subject | None]:
                 or plan_status != Plan.Status.ACTIVE):  # milestone_is_open, on values
             found[pk] = None
             continue
-        url = urls.get((plan_code, task_code))
-        if url is None:
-            url = urls[plan_code, task_code] = reverse("task-detail", kwargs={"code": plan_code,
-                                                                              "task_code": task_code})
+        url = task_url(plan_code, task_code)
         found[pk] = _milestone_subject(
             pk=pk, due_date=due_date, title=title, task_code=task_code, task_title=task_title,
             unit_id=owner_id or lead_id, unit_name=(owner_name if owner_id else lead_name) or "", url=url,

@@ -74,3 +74,14 @@ def test_a_review_has_no_due_date_and_counts_its_wait(world):
     subject = subjects.report_subject(subjects.reports([task_report.pk])[task_report.pk])
     assert subject.item.kind == ItemKind.REVIEW and subject.item.due_date is None
     assert subject.item.waiting_since is not None and subject.url == f"/reports/{task_report.pk}/"
+
+
+def test_a_task_url_made_from_the_template_is_what_reverse_says():
+    from django.urls import NoReverseMatch, reverse
+
+    task_url = subjects.task_url_maker()
+    for plan_code, task_code in [("cq-manufacturing-2023-2027", "2.4.1.10"), ("p_1", "A-3.b"), ("x", "1")]:
+        assert task_url(plan_code, task_code) == reverse("task-detail", kwargs={"code": plan_code,
+                                                                                "task_code": task_code})
+    with pytest.raises(NoReverseMatch):  # a code the route refuses still fails, as reverse does
+        task_url("p", "1/2")
