@@ -81,10 +81,12 @@ class _Outcome:
     messages: list[dict[str, Any]] = field(default_factory=list)
 
 
-def reminders_sweep(*, now: datetime, batch_size: int = BATCH_SIZE, max_batches: int = 100,
+def reminders_sweep(*, now: datetime, batch_size: int | None = None, max_batches: int = 100,
                     policy: planner.Policy | None = None) -> SweepResult:
-    """Plan every watch due at ``now``, in batches of ``batch_size`` (at most ``max_batches``; the next sweep does
-    the rest). Idempotent; safe to run twice at once (see the module's contract). Returns what it did."""
+    """Plan every watch due at ``now``, in batches of ``batch_size`` (``BATCH_SIZE``; at most ``max_batches``; the
+    next sweep does the rest). Idempotent; safe to run twice at once (see the module's contract). Returns what it
+    did."""
+    batch_size = batch_size or BATCH_SIZE
     policy = policy or policy_current()
     result = SweepResult()
     with translation.override(settings.LANGUAGE_CODE):
@@ -97,6 +99,18 @@ def reminders_sweep(*, now: datetime, batch_size: int = BATCH_SIZE, max_batches:
                 result.batches += 1
                 _sweep_batch(claimed, now=now, policy=policy, result=result)
     return result
+
+
+def helpers_wanted(*, now: datetime, most: int, batch_size: int | None = None) -> int:
+    """How many more sweeps to start beside this one at ``now``: one per batch due beyond the first, at most
+    ``most``. PostgreSQL only: there SKIP LOCKED hands each sweep its own batches, so two at once take half the time
+    each (``bench/bench_reminders.py``); SQLite writes one transaction at a time, so a second sweep would only wait.
+    One query, counting the due watches no further than it needs."""
+    if most <= 0 or not connection.features.has_select_for_update_skip_locked:
+        return 0
+    batch_size = batch_size or BATCH_SIZE
+    due = Watch.objects.filter(is_open=True, next_reminder_at__lte=now).values("pk")[:(most + 1) * batch_size]
+    return min(most, max(0, -(-due.count() // batch_size) - 1))
 
 
 def _commit_without_waiting_for_the_disk() -> None:

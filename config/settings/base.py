@@ -260,6 +260,9 @@ LIGHTS_CATCH_UP_DAYS = env_int("LUOSHI_LIGHTS_CATCH_UP_DAYS", 7, minimum=0)
 # what they wrote; every REMINDER_RECONCILE_SECONDS it watches open items that no signal brought in.
 REMINDER_SWEEP_SECONDS = env_int("LUOSHI_REMINDER_SWEEP_SECONDS", 60, minimum=1)
 REMINDER_RECONCILE_SECONDS = env_int("LUOSHI_REMINDER_RECONCILE_SECONDS", 900, minimum=1)
+# When more than one batch of watches is due, the sweep job starts up to this many helper jobs on other workers to
+# sweep beside it (PostgreSQL: SKIP LOCKED gives each its own batches; SQLite has one writer, so none there).
+REMINDER_SWEEP_HELPERS = env_int("LUOSHI_REMINDER_SWEEP_HELPERS", 1, minimum=0)
 # Delivery beyond in-app (notifications.channels). SITE_URL makes the messages' links absolute.
 SITE_URL = env_str("LUOSHI_SITE_URL", "http://127.0.0.1:8000")
 # E-mail: SMTP with these settings (a file backend in the demo when no host is given, memory in tests).

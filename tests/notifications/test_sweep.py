@@ -329,3 +329,29 @@ def test_a_failing_channel_is_retried_with_backoff_or_given_up(world, monkeypatc
         outbox.deliveries_send(now=at("2025-09-23 08:30") + timedelta(minutes=minute - 30))
     flaky.refresh_from_db()
     assert (flaky.status, flaky.attempts) == ("permanent", outbox.MAX_ATTEMPTS)
+
+
+def test_the_sweep_job_starts_a_helper_per_further_batch_due_on_postgresql_only(world, settings, monkeypatch,
+                                                                                time_machine):
+    """More than a batch due: on PostgreSQL the job starts helpers (at most ``LUOSHI_REMINDER_SWEEP_HELPERS``) that
+    sweep beside it (here, in eager mode, before it); on SQLite none, one writer at a time. Either way every watch is
+    planned once."""
+    from notifications import jobs
+
+    task = make_task(world.plan, "9.1", parent=world.task.parent)
+    for k in range(24):
+        make_milestone(task, f"m{k}", date(2025, 9, 30))
+    services.watches_reconcile(now=at("2025-10-17 08:00"))
+    monkeypatch.setattr(sweep, "BATCH_SIZE", 10)  # 25 due: three batches
+    settings.REMINDER_SWEEP_HELPERS = 5
+    postgresql = connection.features.has_select_for_update_skip_locked
+    assert sweep.helpers_wanted(now=at("2025-10-17 08:30"), most=5, batch_size=10) == (2 if postgresql else 0)
+    assert sweep.helpers_wanted(now=at("2025-10-17 08:30"), most=1, batch_size=10) == (1 if postgresql else 0)
+    assert sweep.helpers_wanted(now=at("2025-10-17 08:30"), most=5, batch_size=25) == 0  # one batch: alone
+    assert sweep.helpers_wanted(now=at("2025-10-17 07:00"), most=5, batch_size=10) == 0  # nothing due yet
+
+    time_machine.move_to(at("2025-10-17 08:30"), tick=False)
+    done = jobs.reminders_sweep_job.delay().get()
+    assert done["helpers"] == (2 if postgresql else 0)
+    assert Notification.objects.count() == 3 * 25  # the reporter's 催办, the head's and the supervisor's 督办
+    assert not Watch.objects.filter(next_reminder_at__lte=at("2025-10-17 08:30")).exists()
