@@ -34,3 +34,22 @@ def test_the_reminders_bench_prints_its_table(tmp_path):
                 "floor: count the due rows", "deliveries_send, 100 in-app (one call)",
                 "deliveries_send, nothing pending"):
         assert any(line.strip().startswith(row) for line in lines), (row, done.stdout)
+
+
+def test_on_postgresql_the_bench_also_times_two_sweepers_at_once(tmp_path):
+    """The row of the tick shared by two sweeps in two processes (the sweep job and its helper), on a database of the
+    bench's own beside this run's."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip(f"the two-sweeper row is PostgreSQL's (SKIP LOCKED); this run uses {connection.vendor}")
+    url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/luoshi_bench_ci"
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(LUOSHI_DATA_DIR=str(tmp_path / "var"), DATABASE_URL=url)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bench_reminders", "--milestones", "2000", "--due", "0.5", "--repeat", "1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-4000:]
+    row = next((line for line in done.stdout.splitlines() if "due, 2 sweepers at once" in line), None)
+    assert row is not None and "each sweeper planned" in row and "target ≤ 1000 ms:" in row, done.stdout
