@@ -348,7 +348,7 @@ def main() -> None:
         if tick_shared.samples:
             verdict = "met" if tick_shared.stats()[1] <= TARGET_S * 1000 else "MISSED"
             tick_shared.note += f"; target ≤ {TARGET_S * 1000:.0f} ms: {verdict} (p95)"
-            rows.insert(rows.index(full_row) + 1, tick_shared)
+            rows.insert(rows.index(empty_row) + 1, tick_shared)
 
         print(f"\nReminders benchmark on {vendor}: {open_n} open milestones ({open_n // PER_TASK} tasks × {PER_TASK}), "
               f"{len(due_ids)} due at the tick ({len(due_ids) / open_n:.1%}), one reporter and one head per unit; "
