@@ -116,4 +116,3 @@ def delivery_specs(written: Iterable[tuple[int, int, str]], *, now: datetime,
                "next_attempt_at": rules.not_before(recipient, kind, now)}
               for pk, recipient, kind in written for name in rules.channels(recipient, kind)]  # fmt: skip
     return specs
-

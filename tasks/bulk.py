@@ -143,12 +143,11 @@ def _parameter_limit() -> int:
     if connection.vendor == "postgresql":
         return 60_000
     connection.ensure_connection()
-    raw = connection.connection
-    getlimit = getattr(raw, "getlimit", None)  # Python 3.11+
-    return getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit else connection.features.max_query_params
+    return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
 
-#: ``RETURNING`` (the sweep's claim and its messages) needs SQLite 3.35 (March 2021); ``UPDATE … FROM`` 3.33.
+#: ``RETURNING`` (``insert(returning=…)``: every message written once) needs SQLite 3.35 (March 2021); the sweep's
+#: ``UPDATE … FROM`` 3.33.
 SQLITE_MINIMUM = (3, 35, 0)
 
 

@@ -154,8 +154,8 @@ def unit_profile(unit: Unit) -> str:
 
 
 def task_pace(task_id: int) -> tuple[float, tuple[int, int], Decimal]:
-    """The task's steady pace, drawn once from its id: P(a due milestone done per quarter), completion offsets,
-    indicator pace."""
+    """The task's steady pace, drawn once from its code (``_NAMES``): P(a due milestone done per quarter),
+    completion offsets, indicator pace."""
     draw, acc = _rng("task", _named("task", task_id)).random(), 0.0
     for share, done, offsets, pace in PACES.values():
         acc += share

@@ -77,7 +77,7 @@ def test_postgresql_writes_any_number_of_rows_with_one_statement_of_the_same_tex
     assert Notification.objects.count() == 702
 
 
-def test_an_sqlite_too_old_for_returning_is_a_start_up_error(monkeypatch, settings):
+def test_an_sqlite_too_old_for_returning_is_a_start_up_error(monkeypatch):
     monkeypatch.setattr(bulk, "SQLITE_MINIMUM", (99, 0, 0))
     errors = bulk.sqlite_new_enough()
     if connection.vendor == "sqlite":
